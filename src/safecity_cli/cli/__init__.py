@@ -1,0 +1,45 @@
+"""The safecity command line: parse, call the core, render, exit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from safecity_cli import __version__
+from safecity_cli.cli import queries
+from safecity_cli.cli.common import new_app
+
+app = new_app(
+    "国家安全发展示范城市创建工作任务台账：查询任务、记录进展、生成周报和台账。\n\n"
+    "示例：safecity list --unit 区住建局；safecity overdue --date 2021-01-01；"
+    "safecity report weekly",
+)
+app.command("validate")(queries.validate)
+app.command("list")(queries.list_tasks)
+app.command("show")(queries.show)
+app.command("overdue")(queries.overdue)
+app.command("due")(queries.due)
+app.command("units")(queries.units)
+app.command("schedule")(queries.schedule)
+app.command("stats")(queries.stats)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"safecity {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="显示版本号并退出"),
+    ] = False,
+) -> None:
+    """国家安全发展示范城市创建工作任务台账：查询任务、记录进展、生成周报和台账。"""
+
+
+def main() -> None:
+    app(prog_name="safecity")

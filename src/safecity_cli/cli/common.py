@@ -1,0 +1,145 @@
+"""What every command shares: options, error handling at one boundary, output to the terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from safecity_cli.errors import SafecityError
+from safecity_cli.output import Listing, OutputFormat, render
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from safecity_cli.ledger import Ledger
+    from safecity_cli.models import Registry, Unit
+
+
+class SafecityGroup(TyperGroup):
+    """Turns safecity's own errors into Chinese lines on stderr and an exit code, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SafecityError as exc:
+            for line in exc.lines():
+                note(line)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            note("已中断")
+            raise typer.Exit(130) from None
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"{message}\n")
+
+
+def new_app(help_text: str, **kwargs: Any) -> typer.Typer:
+    return typer.Typer(
+        help=help_text,
+        cls=SafecityGroup,
+        no_args_is_help=True,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        **kwargs,
+    )
+
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="登记册目录（默认：环境变量 SAFECITY_DATA，否则为内置登记册）",
+        show_default=False,
+        file_okay=False,
+    ),
+]
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="按此日期计算状态：2021-01-01、2021/1/1、2021年1月1日 或 today（默认今天）",
+        show_default=False,
+    ),
+]
+UnitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unit", "-u", help="责任单位：全称、别名或能唯一确定的简称（如 住建）", show_default=False
+    ),
+]
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="输出格式：table（终端表格）、json、csv、md", case_sensitive=False
+    ),
+]
+WorkdaysOpt = Annotated[
+    bool,
+    typer.Option("--workdays", help="逾期天数、剩余天数按法定工作日计算（含调休）"),
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="不使用缓存，直接读取 YAML")]
+
+
+def today() -> date:
+    """The one place that reads the clock: the default for --date."""
+    return date.today()
+
+
+def as_of(text: str | None, option: str = "--date") -> date:
+    from safecity_cli.dates import parse_date
+
+    return today() if text is None else parse_date(text, today(), option=f"{option} 日期")
+
+
+def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:
+    from safecity_cli.paths import data_dir
+    from safecity_cli.store import load
+
+    return load(data_dir(data), use_cache=not no_cache)
+
+
+def open_ledger(registry: Registry) -> Ledger:
+    from safecity_cli.ledger import load_ledger
+
+    return load_ledger(registry.path)
+
+
+def find_unit(registry: Registry, text: str | None) -> Unit | None:
+    from safecity_cli.registry import resolve_unit
+
+    return resolve_unit(registry, text) if text is not None else None
+
+
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "100") or 100)
+    return Console(width=width, soft_wrap=False, highlight=False)
+
+
+def emit(listing: Listing, fmt: OutputFormat) -> None:
+    """Data to stdout; an empty result says so on stderr and is still a success."""
+    if not listing.rows:
+        note(listing.empty)
+        if fmt is OutputFormat.TABLE:
+            return
+    if fmt is OutputFormat.TABLE:
+        from safecity_cli.output import rich_table
+
+        stdout_console().print(rich_table(listing))
+    else:
+        write(render(listing, fmt))
+
+
+def write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

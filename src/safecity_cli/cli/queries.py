@@ -1,0 +1,256 @@
+"""Commands that answer questions: validate, list, show, overdue, due, units, schedule, stats."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from safecity_cli.cli.common import (
+    DataOpt,
+    DateOpt,
+    FormatOpt,
+    NoCacheOpt,
+    UnitOpt,
+    WorkdaysOpt,
+    as_of,
+    emit,
+    find_unit,
+    note,
+    open_ledger,
+    open_registry,
+    write,
+)
+from safecity_cli.output import OutputFormat
+
+
+def validate(data: DataOpt = None) -> None:
+    """检查登记册（tasks.yaml、units.yaml、schedule.yaml 及进展记录）是否完整、正确。
+
+    列出发现的全部问题，每条写明「文件:行号: 字段: 说明」；有错误时退出码为 1。
+
+    示例：safecity validate --data ./我的登记册
+    """
+    from safecity_cli.errors import RegistryError
+    from safecity_cli.ledger import check_ledger_refs, load_ledger
+    from safecity_cli.paths import data_dir
+    from safecity_cli.registry import check_registry
+
+    registry, problems = check_registry(data_dir(data))
+    if registry is not None:
+        try:
+            problems += check_ledger_refs(registry, load_ledger(registry.path))
+        except RegistryError as exc:
+            problems += exc.problems
+    errors = [p for p in problems if not p.warning]
+    if errors or registry is None:
+        raise RegistryError(problems)
+    for problem in problems:
+        note(str(problem))
+    groups = sum(u.is_group for u in registry.units)
+    write(
+        f"登记册有效：{len(registry.tasks)} 项任务、{len(registry.categories)} 个类别、"
+        f"{len(registry.units)} 个责任单位（含 {groups} 个集合）、{len(registry.phases)} 个阶段、"
+        f"{len(registry.items)} 项日程、{sum(len(g.tasks) for g in registry.main_tasks)} 项主要任务"
+        + (f"；{len(problems)} 条警告" if problems else "")
+        + "\n"
+    )
+
+
+def list_tasks(
+    unit: UnitOpt = None,
+    category: Annotated[
+        str | None,
+        typer.Option("--category", "-c", help="类别：1–7 或中文数字（如 三）", show_default=False),
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            "-s",
+            help="状态：未启动、推进中、已完成、已销号、延期、暂缓",
+            show_default=False,
+        ),
+    ] = None,
+    due_before: Annotated[
+        str | None, typer.Option("--due-before", help="截止日期早于此日期", show_default=False)
+    ] = None,
+    due_after: Annotated[
+        str | None, typer.Option("--due-after", help="截止日期晚于此日期", show_default=False)
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", help="在任务内容中查找文字", show_default=False)
+    ] = None,
+    open_deadline: Annotated[
+        bool, typer.Option("--open-deadline", help="只列无固定完成时限的任务（如 规划水平年）")
+    ] = False,
+    date: DateOpt = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """列出任务，可按单位、类别、状态、截止日期、关键词筛选，条件可以组合。
+
+    示例：safecity list --unit 区住建局 --category 3 --status 未启动
+    """
+    from safecity_cli.listings import task_listing
+    from safecity_cli.query import TaskFilter, parse_category, parse_status, select_tasks
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    filters = TaskFilter(
+        unit=find_unit(registry, unit),
+        category=parse_category(registry, category) if category is not None else None,
+        status=parse_status(status) if status is not None else None,
+        due_before=as_of(due_before, "--due-before") if due_before else None,
+        due_after=as_of(due_after, "--due-after") if due_after else None,
+        search=search,
+        open_deadline=open_deadline,
+    )
+    states = select_tasks(registry, open_ledger(registry), on, filters)
+    title = f"{filters.unit.name} 的任务" if filters.unit else "任务清单"
+    emit(task_listing(registry, states, title=title, unit=filters.unit), fmt)
+
+
+def show(
+    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    date: DateOpt = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="输出格式：table、json、md")
+    ] = OutputFormat.TABLE,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """显示一项任务的全部信息：内容、类别、各责任单位及其状态、完成时限、最新进展。
+
+    示例：safecity show 28
+    """
+    from safecity_cli.details import task_detail
+    from safecity_cli.errors import UsageError
+    from safecity_cli.output import render_json
+
+    registry = open_registry(data, no_cache=no_cache)
+    task = registry.task(task_id)
+    if task is None:
+        raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
+    detail = task_detail(registry, open_ledger(registry), task, as_of(date))
+    if fmt is OutputFormat.JSON:
+        write(render_json(detail.data))
+    elif fmt is OutputFormat.TABLE:
+        from safecity_cli.cli.common import stdout_console
+
+        stdout_console().print(detail.rich())
+    else:
+        write(detail.markdown())
+
+
+def overdue(
+    date: DateOpt = None,
+    unit: UnitOpt = None,
+    workdays: WorkdaysOpt = False,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """列出截至某日已过完成时限、尚未完成的任务，逾期最久的在前。
+
+    无固定完成时限的任务不会逾期；指定 --unit 时只看该单位自己的完成情况。
+
+    示例：safecity overdue --date 2021-01-01 --unit 住建
+    """
+    from safecity_cli.dates import chinese_date
+    from safecity_cli.listings import task_listing
+    from safecity_cli.query import find_overdue
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    who = find_unit(registry, unit)
+    states = find_overdue(registry, open_ledger(registry), on, who, workdays=workdays)
+    title = f"截至{chinese_date(on)}逾期未完成的任务" + (f"（{who.name}）" if who else "")
+    emit(task_listing(registry, states, title=title, extra="days_overdue", unit=who), fmt)
+
+
+def due(
+    within: Annotated[int, typer.Option("--within", "-w", help="未来多少天内到期", min=0)] = 14,
+    date: DateOpt = None,
+    unit: UnitOpt = None,
+    workdays: WorkdaysOpt = False,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """列出未来若干天内到期、尚未完成的任务，最先到期的在前。
+
+    示例：safecity due --within 30 --date 2020-12-01
+    """
+    from safecity_cli.dates import chinese_date
+    from safecity_cli.listings import task_listing
+    from safecity_cli.query import find_due
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    who = find_unit(registry, unit)
+    states = find_due(registry, open_ledger(registry), on, within, who, workdays=workdays)
+    title = f"{chinese_date(on)}起 {within} 天内到期的任务" + (f"（{who.name}）" if who else "")
+    emit(task_listing(registry, states, title=title, extra="days_left", unit=who), fmt)
+
+
+def units(
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind", "-k", help="只列此类型的单位，如 区级部门、集合", show_default=False
+        ),
+    ] = None,
+    date: DateOpt = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """列出全部责任单位：类型、别名、成员，以及任务数、未完成数和逾期数。
+
+    示例：safecity units --kind 驻区/分局
+    """
+    from safecity_cli.listings import unit_listing
+    from safecity_cli.query import summarize_units
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    summaries = summarize_units(registry, open_ledger(registry), on, kind)
+    emit(unit_listing(summaries, on), fmt)
+
+
+def schedule(
+    date: DateOpt = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """显示创建工作的五个阶段（标出当前阶段及剩余天数）和日程安排表各项的状态。
+
+    示例：safecity schedule --date 2021-03-15
+    """
+    from safecity_cli.listings import schedule_listing
+    from safecity_cli.query import schedule_states
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    emit(schedule_listing(registry, schedule_states(registry, on), on), fmt)
+
+
+def stats(
+    date: DateOpt = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """按类别、状态、责任单位和截止月份统计任务数。
+
+    示例：safecity stats --date 2021-05-01 --format md
+    """
+    from safecity_cli.listings import stats_listing
+    from safecity_cli.query import compute_stats
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    emit(stats_listing(compute_stats(registry, open_ledger(registry), on), on), fmt)

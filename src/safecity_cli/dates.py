@@ -1,0 +1,41 @@
+"""Dates as people type them, and as Chinese reports print them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from safecity_cli.errors import UsageError
+
+_FORMS = (
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
+    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
+    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"),
+)
+_TODAY = {"today", "今天", "今日"}
+
+
+def parse_date(text: str, today: date, *, option: str = "日期") -> date:
+    """2021-01-01, 2021/1/1, 2021.1.1, 2021年1月1日 or today; UsageError otherwise."""
+    value = text.strip()
+    if value.lower() in _TODAY:
+        return today
+    for form in _FORMS:
+        if m := form.fullmatch(value):
+            try:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                raise UsageError(f"{option}「{text}」不存在（月份或日期超出范围）") from None
+    raise UsageError(
+        f"无法识别的{option}「{text}」，请写成 2021-01-01、2021/1/1、2021年1月1日 或 today"
+    )
+
+
+def chinese_date(day: date | None) -> str:
+    """2021年1月4日 (no leading zeros, as official documents write dates)."""
+    return f"{day.year}年{day.month}月{day.day}日" if day else "—"
+
+
+def chinese_month(day: date) -> str:
+    return f"{day.year}年{day.month}月"

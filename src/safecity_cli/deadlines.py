@@ -1,0 +1,203 @@
+"""Deadline texts as the documents write them, and what they mean in dates."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import Enum
+
+
+class DeadlineKind(str, Enum):
+    DAY = "day"
+    MONTH = "month"
+    MONTH_RANGE = "month_range"
+    YEAR = "year"
+    YEAR_RANGE = "year_range"
+    HALF_YEAR = "half_year"
+    QUARTER = "quarter"
+    RECURRING = "recurring"
+    OPEN = "open"
+
+
+KIND_LABELS = {
+    DeadlineKind.DAY: "具体日期",
+    DeadlineKind.MONTH: "月份",
+    DeadlineKind.MONTH_RANGE: "月份区间",
+    DeadlineKind.YEAR: "年度",
+    DeadlineKind.YEAR_RANGE: "年度区间",
+    DeadlineKind.HALF_YEAR: "半年",
+    DeadlineKind.QUARTER: "季度",
+    DeadlineKind.RECURRING: "周期性",
+    DeadlineKind.OPEN: "无固定期限",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A deadline: the original text, its kind, and the window it gives (None where it has none)."""
+
+    raw: str
+    kind: DeadlineKind
+    start: date | None = None
+    end: date | None = None
+    every_months: int | None = None  # recurring deadlines only
+
+    @property
+    def is_open(self) -> bool:
+        return self.end is None
+
+    def next_due(self, on: date) -> date | None:
+        """The end date that next falls due on or after `on` (recurring ones: the period end)."""
+        if self.every_months is not None:
+            return _period_end(on, self.every_months)
+        return self.end if self.end is not None and self.end >= on else None
+
+
+class DeadlineError(ValueError):
+    """A deadline text that none of the known forms matches."""
+
+
+_DASH = r"[-—–~～至到]"
+_BEFORE = r"(?:前|以前|之前)?"
+_END_OF = r"(?:底|末)?"
+_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+_DAY = re.compile(rf"(\d{{4}})年(\d{{1,2}})月(\d{{1,2}})日{_BEFORE}")
+_MONTH = re.compile(rf"(\d{{4}})年(\d{{1,2}})月{_END_OF}{_BEFORE}")
+_MONTH_RANGE = re.compile(
+    rf"(\d{{4}})年(\d{{1,2}})月(?:份)?{_DASH}(?:(\d{{4}})年)?(\d{{1,2}})月{_END_OF}{_BEFORE}"
+)
+_YEAR = re.compile(rf"(\d{{4}})年(?:度)?{_END_OF}{_BEFORE}")
+_YEAR_RANGE = re.compile(rf"(\d{{4}})(?:年)?{_DASH}(\d{{4}})年{_END_OF}{_BEFORE}")
+_HALF = re.compile(rf"(\d{{4}})年(上|下)半年{_END_OF}{_BEFORE}")
+_QUARTER = re.compile(rf"(?:(\d{{4}})年)?第([一二三四1-4])季度{_END_OF}{_BEFORE}")
+_RECURRING = {"每月": 1, "每季度": 3, "每半年": 6, "每年": 12}
+_OPEN = re.compile(
+    r"规划水平年|长期坚持|长期|持续推进|常态化|(?:具体)?(?:时间)?(?:行程)?待定|"
+    r"按照?(?:国家|上级|省|市)?(?:确定|规定|要求)的?时间(?:实施|完成|执行)?"
+)
+
+
+def parse_deadline(raw: str, *, reference: date | None = None) -> Deadline:
+    """Parse a 完成时限 text.
+
+    `reference` (the program start) places a quarter written without a year: the first
+    such quarter that has not ended before the program starts.
+    """
+    text = re.sub(r"\s+", "", raw)
+    if m := _DAY.fullmatch(text):
+        end = _date(raw, int(m[1]), int(m[2]), int(m[3]))
+        return Deadline(raw, DeadlineKind.DAY, None, end)
+    if m := _MONTH.fullmatch(text):
+        year, month = int(m[1]), _month(raw, m[2])
+        return Deadline(raw, DeadlineKind.MONTH, date(year, month, 1), _month_end(year, month))
+    if m := _MONTH_RANGE.fullmatch(text):
+        start_year, start_month = int(m[1]), _month(raw, m[2])
+        end_year, end_month = int(m[3] or m[1]), _month(raw, m[4])
+        start, end = date(start_year, start_month, 1), _month_end(end_year, end_month)
+        return Deadline(raw, DeadlineKind.MONTH_RANGE, *_ordered(raw, start, end))
+    if m := _YEAR.fullmatch(text):
+        year = int(m[1])
+        return Deadline(raw, DeadlineKind.YEAR, date(year, 1, 1), date(year, 12, 31))
+    if m := _YEAR_RANGE.fullmatch(text):
+        start, end = date(int(m[1]), 1, 1), date(int(m[2]), 12, 31)
+        return Deadline(raw, DeadlineKind.YEAR_RANGE, *_ordered(raw, start, end))
+    if m := _HALF.fullmatch(text):
+        year, first = int(m[1]), m[2] == "上"
+        start = date(year, 1 if first else 7, 1)
+        return Deadline(raw, DeadlineKind.HALF_YEAR, start, _month_end(year, 6 if first else 12))
+    if m := _QUARTER.fullmatch(text):
+        quarter = _NUMERALS[m[2]]
+        year = int(m[1]) if m[1] else _year_of_quarter(quarter, reference)
+        start = date(year, quarter * 3 - 2, 1)
+        return Deadline(raw, DeadlineKind.QUARTER, start, _month_end(year, quarter * 3))
+    if text in _RECURRING:
+        return Deadline(raw, DeadlineKind.RECURRING, every_months=_RECURRING[text])
+    if _OPEN.fullmatch(text):
+        return Deadline(raw, DeadlineKind.OPEN)
+    raise DeadlineError(f"无法识别的完成时限「{raw}」")
+
+
+def _date(raw: str, year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DeadlineError(f"完成时限「{raw}」中的日期不存在") from None
+
+
+def _month(raw: str, text: str) -> int:
+    month = int(text)
+    if not 1 <= month <= 12:
+        raise DeadlineError(f"完成时限「{raw}」中的月份不存在")
+    return month
+
+
+def _ordered(raw: str, start: date, end: date) -> tuple[date, date]:
+    if end < start:
+        raise DeadlineError(f"完成时限「{raw}」的结束早于开始")
+    return start, end
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _year_of_quarter(quarter: int, reference: date | None) -> int:
+    if reference is None:
+        raise DeadlineError("未写年份的季度需要登记册的创建起始日期来确定年份")
+    year = reference.year
+    return year if _month_end(year, quarter * 3) >= reference else year + 1
+
+
+def _period_end(on: date, months: int) -> date:
+    """End of the calendar period of `months` months (1, 3, 6, 12) containing `on`."""
+    last_month = ((on.month - 1) // months + 1) * months
+    return _month_end(on.year, last_month)
+
+
+def window_start(deadline: Deadline, program_start: date) -> date:
+    """Where a deadline's window opens; a single day counts from the program start."""
+    if deadline.start is not None:
+        return deadline.start
+    if deadline.end is not None and deadline.end < program_start:
+        return deadline.end
+    return program_start
+
+
+def days_between(start: date, end: date, *, workdays: bool = False) -> int:
+    """Days from `start` to `end` (positive when end is later); optionally working days only.
+
+    Working days follow the official Chinese calendar (statutory holidays and 调休 make-up
+    days) through the chinesecalendar package; WorkdayRangeError past the years it knows.
+    """
+    if not workdays:
+        return (end - start).days
+    sign, low, high = (1, start, end) if start <= end else (-1, end, start)
+    return sign * count_workdays(low + timedelta(days=1), high)
+
+
+class WorkdayRangeError(ValueError):
+    """A date lies outside the years the official holiday calendar covers."""
+
+
+def count_workdays(first: date, last: date) -> int:
+    """Working days in [first, last] on the official calendar."""
+    if last < first:
+        return 0
+    import chinese_calendar  # only --workdays needs it
+
+    try:
+        return len(chinese_calendar.get_workdays(first, last))
+    except NotImplementedError:
+        raise WorkdayRangeError(
+            f"法定节假日数据只覆盖到 {_covered_years()}，无法按工作日计算 {first}–{last}"
+        ) from None
+
+
+def _covered_years() -> str:
+    import chinese_calendar
+
+    years = sorted({d.year for d in chinese_calendar.holidays})
+    return f"{years[0]}–{years[-1]} 年" if years else "（无数据）"

@@ -1,0 +1,142 @@
+"""Everything about one task, for `show`: as JSON, Markdown, or a Rich panel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from safecity_cli.dates import chinese_date
+from safecity_cli.deadlines import KIND_LABELS
+from safecity_cli.ledger import Ledger
+from safecity_cli.listings import entry_json, task_json, written_units
+from safecity_cli.models import Registry, Task
+from safecity_cli.output import escape_md_cell
+from safecity_cli.status import task_state
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    fields: list[tuple[str, str]]
+    parties: list[tuple[str, str, str, str]]  # unit, kind, status, latest note
+    notes: list[tuple[str, str, str, str]]  # date, unit, status, note
+    data: dict[str, Any]
+
+    def markdown(self) -> str:
+        lines = [f"## 任务 {self.data['id']}", ""]
+        lines += [f"- **{k}**：{escape_md_cell(v)}" for k, v in self.fields]
+        lines += ["", "| 责任单位 | 类型 | 状态 | 最新进展 |", "| --- | --- | --- | --- |"]
+        lines += ["| " + " | ".join(escape_md_cell(c) for c in row) + " |" for row in self.parties]
+        if self.notes:
+            lines += ["", "| 日期 | 单位 | 状态 | 说明 |", "| --- | --- | --- | --- |"]
+            lines += [
+                "| " + " | ".join(escape_md_cell(c) for c in row) + " |" for row in self.notes
+            ]
+        return "\n".join(lines) + "\n"
+
+    def rich(self) -> RenderableType:
+        from rich import box
+        from rich.console import Group
+        from rich.table import Table
+
+        head = Table.grid(padding=(0, 2))
+        head.add_column(style="bold", no_wrap=True)
+        head.add_column(overflow="fold")
+        for key, value in self.fields:
+            head.add_row(key, value)
+        parties = Table(
+            "责任单位",
+            "类型",
+            "状态",
+            "最新进展",
+            box=box.SIMPLE_HEAD,
+            title="各责任单位",
+            title_justify="left",
+        )
+        for row in self.parties:
+            parties.add_row(*row)
+        parts: list[RenderableType] = [head, parties]
+        if self.notes:
+            notes = Table(
+                "日期",
+                "单位",
+                "状态",
+                "说明",
+                box=box.SIMPLE_HEAD,
+                title="最近的进展记录",
+                title_justify="left",
+            )
+            for row in self.notes:
+                notes.add_row(*row)
+            parts.append(notes)
+        return Group(*parts)
+
+
+def task_detail(
+    registry: Registry, ledger: Ledger, task: Task, on: date, *, recent: int = 5
+) -> TaskDetail:
+    state = task_state(registry, ledger, task, on)
+    category = registry.category(task.category)
+    deadline = task.deadline
+    span = (
+        f"{chinese_date(deadline.start)} 至 {chinese_date(deadline.end)}"
+        if deadline.start
+        else chinese_date(deadline.end)
+        if deadline.end
+        else "无截止日期，不计逾期"
+    )
+    fields = [
+        ("序号", str(task.id)),
+        ("类别", f"{category.numeral}、{category.title}" if category else str(task.category)),
+        ("主要目标任务", task.text),
+        ("责任单位", written_units(registry, task.written_units, task.open_ended)),
+        ("完成时限", f"{deadline.raw}（{KIND_LABELS[deadline.kind]}：{span}）"),
+    ]
+    if state.deadline != deadline.end and state.deadline is not None:
+        fields.append(("调整后时限", chinese_date(state.deadline)))
+    if registry.applies_to_all.units:
+        fields.append(
+            (
+                "同时适用",
+                "、".join(registry.applies_to_all.units)
+                + (f"（{registry.applies_to_all.note}）" if registry.applies_to_all.note else ""),
+            )
+        )
+    overdue = f"，逾期 {state.days_overdue} 天" if state.days_overdue is not None else ""
+    level = f"，督办等级 {state.level.value}" if state.level else ""
+    fields.append((f"状态（截至{chinese_date(on)}）", f"{state.status.value}{overdue}{level}"))
+    parties = []
+    for party in state.parties:
+        unit = registry.unit(party.unit)
+        parties.append(
+            (
+                party.unit,
+                unit.kind if unit else "",
+                party.status.value,
+                party.latest.note if party.latest else "",
+            )
+        )
+    entries = [e for e in ledger.for_task(task.id) if e.date <= on]
+    notes = [
+        (chinese_date(e.date), e.unit or "（创建办销号）", e.status.value, e.note)
+        for e in entries[-recent:]
+    ]
+    data = task_json(registry, state)
+    data["date"] = on
+    data["days_overdue"] = state.days_overdue
+    data["days_left"] = state.days_left
+    data["parties"] = [
+        {
+            "unit": p.unit,
+            "kind": registry.unit(p.unit).kind if registry.unit(p.unit) else None,
+            "status": p.status.value,
+            "deadline": p.deadline,
+            "latest": entry_json(p.latest) if p.latest else None,
+        }
+        for p in state.parties
+    ]
+    data["entries"] = [entry_json(e) for e in entries]
+    return TaskDetail(fields, parties, notes, data)

@@ -1,0 +1,274 @@
+"""The progress ledger: append-only YAML files under DATA/progress/, written atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from safecity_cli.errors import LedgerError, Problem, RegistryError
+from safecity_cli.yamlio import YamlProblem, dump_yaml, load_yaml
+
+if TYPE_CHECKING:
+    from safecity_cli.models import Registry
+
+PROGRESS_DIR = "progress"
+OFFICE_FILE = "_office.yaml"  # the office's 销号 of whole tasks
+LOCK_FILE = ".lock"
+
+
+class Status(str, Enum):
+    NOT_STARTED = "未启动"
+    IN_PROGRESS = "推进中"
+    DONE = "已完成"
+    CLOSED = "已销号"
+    DEFERRED = "延期"
+    SUSPENDED = "暂缓"
+
+    @property
+    def complete(self) -> bool:
+        return self in (Status.DONE, Status.CLOSED)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    ref: str  # a path or URL as given
+    size: int | None = None
+    sha256: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"ref": self.ref}
+        if self.sha256 is not None:
+            data |= {"size": self.size, "sha256": self.sha256}
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    task: int
+    unit: str | None  # None: the office closed the whole task
+    status: Status
+    date: date
+    recorded_at: datetime
+    note: str = ""
+    evidence: tuple[Evidence, ...] = ()
+    by: str = ""
+    new_deadline: date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "task": self.task,
+            "unit": self.unit,
+            "status": self.status.value,
+            "date": self.date,
+        }
+        if self.new_deadline is not None:
+            data["new_deadline"] = self.new_deadline
+        data |= {
+            "note": self.note,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "by": self.by,
+            "recorded_at": self.recorded_at.isoformat(timespec="microseconds"),
+        }
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    entries: tuple[Entry, ...] = ()
+
+    def for_task(self, task_id: int) -> list[Entry]:
+        """A task's entries, oldest first (by date, then by when they were recorded)."""
+        return sorted((e for e in self.entries if e.task == task_id), key=_order)
+
+    def as_of(self, day: date) -> Ledger:
+        return Ledger(tuple(e for e in self.entries if e.date <= day))
+
+    def latest(self) -> Entry | None:
+        return max(self.entries, key=lambda e: e.recorded_at, default=None)
+
+
+def _order(entry: Entry) -> tuple[date, datetime]:
+    return entry.date, entry.recorded_at
+
+
+def evidence_for(ref: str, base: Path) -> Evidence:
+    """Record a URL as given; a local file with its size and sha256 so a change shows later."""
+    if "://" in ref:
+        return Evidence(ref)
+    path = Path(ref) if Path(ref).is_absolute() else base / ref
+    if not path.is_file():
+        raise LedgerError(f"佐证材料文件不存在：{ref}")
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return Evidence(ref, path.stat().st_size, digest.hexdigest())
+
+
+def check_evidence(evidence: Evidence, base: Path) -> str | None:
+    """Why a recorded local file no longer matches (None when it does or it is a URL)."""
+    if evidence.sha256 is None:
+        return None
+    path = Path(evidence.ref) if Path(evidence.ref).is_absolute() else base / evidence.ref
+    if not path.is_file():
+        return "文件已不存在"
+    return None if evidence_for(str(path), base).sha256 == evidence.sha256 else "文件内容已变化"
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def load_ledger(data_dir: Path) -> Ledger:
+    """Every entry under DATA/progress/; RegistryError with file and line for a broken file."""
+    folder = data_dir / PROGRESS_DIR
+    if not folder.is_dir():
+        return Ledger()
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            entries.extend(_read_file(path))
+        except RegistryError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise RegistryError(problems)
+    return Ledger(tuple(entries))
+
+
+def _read_file(path: Path) -> list[Entry]:
+    from pydantic import ValidationError
+
+    from safecity_cli.registry import _validation_problems
+    from safecity_cli.schema import ProgressFile
+
+    try:
+        raw = load_yaml(path)
+    except YamlProblem as exc:
+        if exc.problem.message == "文件为空":
+            return []
+        raise RegistryError([exc.problem]) from None
+    try:
+        parsed = ProgressFile.model_validate(raw)
+    except ValidationError as exc:
+        raise RegistryError(_validation_problems(path, raw, exc)) from None
+    return [
+        Entry(
+            e.task,
+            e.unit,
+            Status(e.status),
+            e.date,
+            e.recorded_at,
+            e.note,
+            tuple(Evidence(v.ref, v.size, v.sha256) for v in e.evidence),
+            e.by,
+            e.new_deadline,
+        )
+        for e in parsed.entries
+    ]
+
+
+def check_ledger_refs(registry: Registry, ledger: Ledger) -> list[Problem]:
+    """Entries that name a task or unit the registry does not know."""
+    problems = []
+    folder = registry.path / PROGRESS_DIR
+    for entry in ledger.entries:
+        path = folder / file_name(entry.unit)
+        if registry.task(entry.task) is None:
+            problems.append(
+                Problem(str(path), None, "task", f"进展记录引用了不存在的任务序号 {entry.task}")
+            )
+        if entry.unit is not None and registry.unit(entry.unit) is None:
+            problems.append(
+                Problem(str(path), None, "unit", f"进展记录引用了未知的单位「{entry.unit}」")
+            )
+    return problems
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def file_name(unit: str | None) -> str:
+    if unit is None:
+        return OFFICE_FILE
+    return "".join("_" if c in '/\\:*?"<>|' else c for c in unit) + ".yaml"
+
+
+@contextmanager
+def locked(data_dir: Path) -> Iterator[Path]:
+    """Serialise writers on one registry; yields the progress folder."""
+    from filelock import FileLock, Timeout
+
+    folder = data_dir / PROGRESS_DIR
+    folder.mkdir(exist_ok=True)
+    try:
+        with FileLock(str(folder / LOCK_FILE), timeout=30):
+            yield folder
+    except Timeout:
+        raise LedgerError(
+            "另一个 safecity 命令正在写入进展记录，30 秒内未能获得文件锁，请稍后重试"
+        ) from None
+
+
+def append_entries(data_dir: Path, new: list[Entry]) -> None:
+    """Append entries (each to its unit's file) under the lock; all or nothing per file."""
+    with locked(data_dir) as folder:
+        by_file: dict[str, list[Entry]] = {}
+        for entry in new:
+            by_file.setdefault(file_name(entry.unit), []).append(entry)
+        for name, entries in by_file.items():
+            path = folder / name
+            existing = _read_file(path) if path.exists() else []
+            write_atomic(path, _render(existing + entries, entries[0].unit))
+
+
+def remove_entry(data_dir: Path, target: Entry) -> None:
+    with locked(data_dir) as folder:
+        path = folder / file_name(target.unit)
+        entries = _read_file(path)
+        if target not in entries:
+            raise LedgerError("要撤销的记录已不存在（可能已被其他人撤销），未做任何改动")
+        entries.remove(target)
+        write_atomic(path, _render(entries, target.unit))
+
+
+def _render(entries: list[Entry], unit: str | None) -> str:
+    owner = f"{unit} 的进展记录" if unit else "创建办对整项任务的销号记录"
+    header = f"# {owner}。由 safecity 追加写入；更正请追加新记录，不要修改已有条目。\n"
+    return header + dump_yaml({"entries": [e.to_dict() for e in entries]})
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file, fsync, then rename: a crash leaves the old file whole."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def with_recorded_at(entry: Entry, moment: datetime) -> Entry:
+    return replace(entry, recorded_at=moment)

@@ -1,0 +1,335 @@
+"""Turn query results into Listings: the rows people read and the JSON scripts rely on."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from safecity_cli.dates import chinese_date
+from safecity_cli.deadlines import Deadline
+from safecity_cli.ledger import Entry
+from safecity_cli.models import Registry, Unit
+from safecity_cli.output import Listing
+from safecity_cli.query import ScheduleItemState, Stats, UnitSummary, current_phase, days_left_in
+from safecity_cli.status import Level, TaskState
+
+LEVEL_STYLES = {Level.RED: "bold red", Level.YELLOW: "yellow", Level.BLUE: "cyan"}
+
+
+def deadline_json(deadline: Deadline) -> dict[str, Any]:
+    return {
+        "raw": deadline.raw,
+        "kind": deadline.kind.value,
+        "start": deadline.start,
+        "end": deadline.end,
+    }
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "task": entry.task,
+        "date": entry.date,
+        "unit": entry.unit,
+        "status": entry.status.value,
+        "note": entry.note,
+        "evidence": [e.to_dict() for e in entry.evidence],
+        "by": entry.by,
+    }
+    if entry.new_deadline is not None:
+        data["new_deadline"] = entry.new_deadline
+    data["recorded_at"] = entry.recorded_at.isoformat(timespec="seconds")
+    return data
+
+
+def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
+    task = state.task
+    category = registry.category(task.category)
+    return {
+        "id": task.id,
+        "category": task.category,
+        "category_title": category.title if category else "",
+        "text": task.text,
+        "units": list(task.units),
+        "open_ended": task.open_ended,
+        "deadline": deadline_json(task.deadline),
+        "effective_deadline": state.deadline,
+        "status": state.status.value,
+        "level": state.level.value if state.level else None,
+        "unit_status": {p.unit: p.status.value for p in state.parties},
+        "via": state.via,
+        "latest_note": state.latest.note if state.latest else None,
+    }
+
+
+def units_cell(registry: Registry, state: TaskState) -> str:
+    return written_units(registry, state.task.units, state.task.open_ended)
+
+
+def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | None) -> str:
+    """Units joined as the document does, the open-ended phrase (等相关部门) where it stood:
+    after the last unit that is not one of the groups every task applies to anyway."""
+    if not open_ended:
+        return "、".join(units)
+    common = set(registry.applies_to_all.units)
+    cut = max((i + 1 for i, u in enumerate(units) if u not in common), default=len(units))
+    head, tail = "、".join(units[:cut]) + open_ended, "、".join(units[cut:])
+    return f"{head}，{tail}" if tail else head
+
+
+def deadline_cell(state: TaskState) -> str:
+    """The original text, and the adjusted date when 延期 moved it."""
+    raw = state.task.deadline.raw
+    if state.deadline is not None and state.deadline != state.task.deadline.end:
+        return f"{raw}（调整为{chinese_date(state.deadline)}）"
+    return raw
+
+
+def task_listing(
+    registry: Registry,
+    states: list[TaskState],
+    *,
+    title: str,
+    extra: str | None = None,
+    unit: Unit | None = None,
+) -> Listing:
+    """Tasks as a listing; `extra` adds days_overdue or days_left."""
+    headers = ["序号", "类别", "主要目标任务", "责任单位", "完成时限", "状态", "督办"]
+    if unit is not None:
+        headers.append("来源")
+    extra_header = {"days_overdue": "逾期天数", "days_left": "剩余天数"}.get(extra or "")
+    if extra_header:
+        headers.append(extra_header)
+    rows, csv_rows, data, styles = [], [], [], []
+    for state in states:
+        category = registry.category(state.task.category)
+        row = [
+            str(state.task.id),
+            category.numeral if category else str(state.task.category),
+            state.task.text,
+            units_cell(registry, state),
+            deadline_cell(state),
+            state.status.value,
+            state.level.value if state.level else "",
+        ]
+        if unit is not None:
+            row.append(f"经{state.via}" if state.via else "直接")
+        item = task_json(registry, state)
+        if extra == "days_overdue":
+            row.append(f"{state.days_overdue} 天")
+            item["days_overdue"] = state.days_overdue
+        elif extra == "days_left":
+            row.append(f"{state.days_left} 天")
+            item["days_left"] = state.days_left
+        rows.append(row)
+        csv_rows.append([*row[:4], state.task.deadline.raw, *row[5:]])
+        data.append(item)
+        styles.append(LEVEL_STYLES.get(state.level) if state.level else None)
+    through = sum(1 for s in states if s.via)
+    caption = f"共 {len(states)} 项任务" + (f"，其中 {through} 项经集合单位适用" if through else "")
+    return Listing(
+        title,
+        headers,
+        rows,
+        data,
+        empty="没有符合条件的任务",
+        caption=caption,
+        wrap={2: 3, 3: 2},
+        row_styles=styles,
+        csv_rows=csv_rows,
+    )
+
+
+def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
+    headers = ["单位", "类型", "别名", "成员", "任务数", "直接承担", "已完成", "未完成", "逾期"]
+    rows, data = [], []
+    for s in summaries:
+        members = "、".join(s.unit.members or ()) if s.unit.is_group else ""
+        if s.unit.is_group and not s.unit.members:
+            members = "（未填写）"
+        rows.append(
+            [
+                s.unit.name,
+                s.unit.kind,
+                "、".join(s.unit.aliases),
+                members,
+                str(s.tasks),
+                str(s.direct),
+                str(s.complete),
+                str(s.open),
+                str(s.overdue),
+            ]
+        )
+        data.append(
+            {
+                "name": s.unit.name,
+                "kind": s.unit.kind,
+                "aliases": list(s.unit.aliases),
+                "members": list(s.unit.members) if s.unit.members is not None else None,
+                "group": s.unit.is_group,
+                "contact": s.unit.contact,
+                "phone": s.unit.phone,
+                "tasks": s.tasks,
+                "direct_tasks": s.direct,
+                "complete": s.complete,
+                "open": s.open,
+                "overdue": s.overdue,
+            }
+        )
+    caption = f"共 {len(summaries)} 个单位（截至{chinese_date(on)}）"
+    return Listing(
+        "责任单位",
+        headers,
+        rows,
+        data,
+        empty="没有符合条件的单位",
+        caption=caption,
+        wrap={2: 1, 3: 1},
+    )
+
+
+def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: date) -> Listing:
+    phase_now = current_phase(registry, on)
+    headers = ["类型", "序号", "内容", "责任单位", "完成时限", "状态"]
+    rows: list[list[str]] = []
+    csv_rows: list[list[str]] = []
+    phases = []
+    for phase in registry.phases:
+        current = phase_now is not None and phase.id == phase_now.id
+        left = days_left_in(phase, on) if current else None
+        state = (
+            "当前阶段" + (f"，剩余 {left} 天" if left is not None else "")
+            if current
+            else (
+                "已结束"
+                if phase.end and phase.end < on
+                else "未开始"
+                if phase.start
+                else "时间待定"
+            )
+        )
+        rows.append(["阶段", str(phase.id), phase.name, "", phase.period, state])
+        csv_rows.append(rows[-1])
+        phases.append(
+            {
+                "id": phase.id,
+                "name": phase.name,
+                "period": phase.period,
+                "start": phase.start,
+                "end": phase.end,
+                "current": current,
+                "days_left": left,
+            }
+        )
+    data_items = []
+    for s in items:
+        left = (
+            ""
+            if s.days_left is None
+            else (
+                f"（剩余 {s.days_left} 天）" if s.days_left >= 0 else f"（已过 {-s.days_left} 天）"
+            )
+        )
+        rows.append(
+            [
+                "日程",
+                str(s.item.id),
+                s.item.text,
+                "、".join(s.item.units),
+                s.item.deadline.raw,
+                s.state.value + left,
+            ]
+        )
+        csv_rows.append([*rows[-1][:5], s.state.value])
+        data_items.append(
+            {
+                "id": s.item.id,
+                "text": s.item.text,
+                "units": list(s.item.units),
+                "deadline": deadline_json(s.item.deadline),
+                "state": s.state.value,
+                "days_left": s.days_left,
+            }
+        )
+    styles: list[str | None] = ["bold" if p["current"] else None for p in phases] + [None] * len(
+        items
+    )
+    now = (
+        f"当前：{phase_now.name}"
+        if phase_now
+        else ("创建工作尚未开始" if on < registry.program.start else "不在任何阶段内")
+    )
+    caption = f"截至{chinese_date(on)}，{now}；共 {len(phases)} 个阶段、{len(items)} 项日程"
+    data = {
+        "date": on,
+        "current_phase": phase_now.name if phase_now else None,
+        "phases": phases,
+        "items": data_items,
+    }
+    return Listing(
+        "创建步骤与日程安排",
+        headers,
+        rows,
+        data,
+        caption=caption,
+        wrap={2: 3, 3: 2},
+        row_styles=styles,
+        csv_rows=csv_rows,
+    )
+
+
+def stats_listing(stats: Stats, on: date) -> Listing:
+    headers = ["分组", "项目", "任务数", "已完成", "逾期"]
+    rows: list[list[str]] = []
+    for label, total, complete in stats.by_category:
+        rows.append(["类别", label, str(total), str(complete), ""])
+    for label, count in stats.by_status:
+        rows.append(["状态", label, str(count), "", ""])
+    for name, total, complete, overdue in stats.by_unit:
+        rows.append(["单位", name, str(total), str(complete), str(overdue)])
+    for month, count in stats.by_month:
+        rows.append(["截止月份", month, str(count), "", ""])
+    data = {
+        "date": on,
+        "total": stats.total,
+        "overdue": stats.overdue,
+        "by_category": [
+            {"category": c, "tasks": t, "complete": d} for c, t, d in stats.by_category
+        ],
+        "by_status": dict(stats.by_status),
+        "by_unit": [
+            {"unit": u, "tasks": t, "complete": c, "overdue": o} for u, t, c, o in stats.by_unit
+        ],
+        "by_month": dict(stats.by_month),
+    }
+    caption = f"截至{chinese_date(on)}：共 {stats.total} 项任务，逾期 {stats.overdue} 项"
+    return Listing("任务统计", headers, rows, data, caption=caption)
+
+
+def history_listing(entries: list[Entry], title: str) -> Listing:
+    headers = ["日期", "单位", "状态", "说明", "佐证材料", "报送人", "调整后时限"]
+    rows = [
+        [
+            chinese_date(e.date),
+            e.unit or "（创建办销号）",
+            e.status.value,
+            e.note,
+            "\n".join(v.ref for v in e.evidence),
+            e.by,
+            chinese_date(e.new_deadline) if e.new_deadline else "",
+        ]
+        for e in entries
+    ]
+    csv_rows = [
+        [e.date.isoformat(), *row[1:6], e.new_deadline.isoformat() if e.new_deadline else ""]
+        for e, row in zip(entries, rows, strict=True)
+    ]
+    return Listing(
+        title,
+        headers,
+        rows,
+        [entry_json(e) for e in entries],
+        empty="还没有进展记录",
+        caption=f"共 {len(entries)} 条记录",
+        wrap={3: 2, 4: 1},
+        csv_rows=csv_rows,
+    )

@@ -1,0 +1,134 @@
+"""The registry as an immutable domain model: plain dataclasses, cheap to pickle and load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from safecity_cli.deadlines import Deadline
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: int
+    numeral: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    name: str
+    kind: str
+    aliases: tuple[str, ...] = ()
+    members: tuple[str, ...] | None = None  # None: a single unit; a tuple: a group
+    contact: str | None = None
+    phone: str | None = None
+
+    @property
+    def is_group(self) -> bool:
+        return self.members is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: int
+    category: int
+    text: str
+    units: tuple[str, ...]  # canonical names, in document order
+    deadline: Deadline
+    written_units: tuple[str, ...] = ()  # the spellings the document uses
+    open_ended: str | None = None  # e.g. 等相关部门: more units than those named are responsible
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    id: int
+    name: str
+    period: str
+    start: date | None
+    end: date | None
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleItem:
+    id: int
+    text: str
+    units: tuple[str, ...]
+    deadline: Deadline
+    written_units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MainTask:
+    id: int
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MainTaskGroup:
+    numeral: str
+    heading: str
+    tasks: tuple[MainTask, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """三色督办 thresholds, in days."""
+
+    blue_within_days: int = 14
+    red_after_days: int = 30
+    idle_window_share: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    name: str
+    short_name: str
+    start: date
+    final_deadline: date
+    document: str = ""
+    issuer: str = ""
+    escalation: Escalation = field(default_factory=Escalation)
+
+
+@dataclass(frozen=True, slots=True)
+class AppliesToAll:
+    """Groups every task applies to (附件2 备注 2), whatever the task's own unit list says."""
+
+    units: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    path: Path
+    embedded: bool
+    program: Program
+    categories: tuple[Category, ...]
+    tasks: tuple[Task, ...]
+    units: tuple[Unit, ...]
+    kinds: tuple[str, ...]
+    phases: tuple[Phase, ...]
+    items: tuple[ScheduleItem, ...]
+    main_tasks: tuple[MainTaskGroup, ...]
+    applies_to_all: AppliesToAll
+    _unit_index: dict[str, Unit] = field(default_factory=dict, repr=False, compare=False)
+    _task_index: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._unit_index.update({u.name: u for u in self.units})
+        self._unit_index.update({a: u for u in self.units for a in u.aliases})
+        self._task_index.update({t.id: t for t in self.tasks})
+
+    def task(self, task_id: int) -> Task | None:
+        return self._task_index.get(task_id)
+
+    def unit(self, name: str) -> Unit | None:
+        """A unit by canonical name or alias."""
+        return self._unit_index.get(name)
+
+    def category(self, category_id: int) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)

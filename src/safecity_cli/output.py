@@ -1,0 +1,115 @@
+"""Render listings as a Rich table, JSON, CSV or Markdown; each renderer is a pure function."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+class OutputFormat(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MD = "md"
+
+
+@dataclass
+class Listing:
+    """What a listing command shows: one table for people, one JSON payload for scripts."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    data: Any
+    empty: str = "没有符合条件的记录"
+    caption: str = ""
+    wrap: dict[int, int] = field(default_factory=dict)  # long-text column -> its share of width
+    row_styles: list[str | None] = field(default_factory=list)
+    csv_rows: list[list[str]] | None = None  # machine-friendly cells (ISO dates) when they differ
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def render_json(data: Any) -> str:
+    """Stable JSON for scripts: Chinese unescaped, ISO dates, trailing newline."""
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+
+
+def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """CSV that Excel and WPS open correctly: UTF-8 with a BOM, CRLF line ends."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return "\ufeff" + buffer.getvalue()
+
+
+def escape_md_cell(value: Any) -> str:
+    """A Markdown table cell: pipes escaped, line breaks kept as <br>, never empty."""
+    text = "" if value is None else str(value)
+    text = text.replace("\\", "\\\\").replace("|", "\\|")
+    text = text.replace("\r\n", "\n").replace("\n", "<br>")
+    return text.strip() or " "
+
+
+def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = [
+        "| " + " | ".join(escape_md_cell(h) for h in headers) + " |",
+        "| " + " | ".join("---" for _ in headers) + " |",
+    ]
+    lines += ["| " + " | ".join(escape_md_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render(listing: Listing, fmt: OutputFormat) -> str:
+    """Text for json, csv and md (tables go through `rich_table`)."""
+    if fmt is OutputFormat.JSON:
+        return render_json(listing.data)
+    if fmt is OutputFormat.CSV:
+        return render_csv(
+            listing.headers, listing.csv_rows if listing.csv_rows is not None else listing.rows
+        )
+    if fmt is OutputFormat.MD:
+        title = f"## {listing.title}\n\n" if listing.title else ""
+        caption = f"\n{listing.caption}\n" if listing.caption else ""
+        return title + render_markdown(listing.headers, listing.rows) + caption
+    raise ValueError(fmt)
+
+
+def rich_table(listing: Listing) -> Table:
+    """A Rich table laid out for a person: wrapped text, aligned Chinese, marked rows."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=listing.title or None,
+        caption=listing.caption or None,
+        box=box.SIMPLE_HEAD,
+        expand=bool(listing.wrap),
+        title_justify="left",
+        caption_justify="left",
+    )
+    for index, header in enumerate(listing.headers):
+        if index in listing.wrap:
+            table.add_column(header, overflow="fold", ratio=listing.wrap[index], min_width=8)
+        else:  # short cells stay on one line so the long ones get the width
+            table.add_column(header, no_wrap=bool(listing.wrap))
+    styles = listing.row_styles or [None] * len(listing.rows)
+    for row, style in zip(listing.rows, styles, strict=True):
+        table.add_row(*row, style=style)
+    return table

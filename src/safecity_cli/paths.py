@@ -1,0 +1,41 @@
+"""Where the embedded registry and templates live, and which registry a command uses."""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+from pathlib import Path
+
+ENV_DATA = "SAFECITY_DATA"
+
+
+def _packaged(name: str) -> Path:
+    inside = Path(str(files("safecity_cli"))) / name
+    if inside.is_dir():
+        return inside
+    # A source checkout or editable install: data/ and templates/ sit at the project root.
+    return Path(__file__).resolve().parents[2] / name
+
+
+def embedded_data_dir() -> Path:
+    return _packaged("data")
+
+
+def embedded_templates_dir() -> Path:
+    return _packaged("templates")
+
+
+def data_dir(option: Path | None) -> Path:
+    """The registry a command works on: --data, else $SAFECITY_DATA, else the embedded one."""
+    if option is not None:
+        return option
+    if env := os.environ.get(ENV_DATA):
+        return Path(env)
+    return embedded_data_dir()
+
+
+def is_embedded(path: Path) -> bool:
+    try:
+        return path.resolve() == embedded_data_dir().resolve()
+    except OSError:
+        return False

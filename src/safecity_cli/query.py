@@ -1,0 +1,245 @@
+"""The office's questions over a registry and its ledger, as plain functions."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+from safecity_cli.errors import UsageError
+from safecity_cli.ledger import Ledger, Status
+from safecity_cli.models import Phase, Registry, ScheduleItem, Task, Unit
+from safecity_cli.status import TaskState, applies_to, task_state
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    unit: Unit | None = None
+    category: int | None = None
+    status: Status | None = None
+    due_before: date | None = None
+    due_after: date | None = None
+    search: str | None = None
+    open_deadline: bool = False
+
+
+def parse_category(registry: Registry, text: str) -> int:
+    """A category by number (3), Chinese numeral (三 or 三、) or its title."""
+    value = text.strip().rstrip("、")
+    for category in registry.categories:
+        if value in (str(category.id), category.numeral, category.title):
+            return category.id
+    choices = "、".join(f"{c.id}（{c.numeral}、{c.title}）" for c in registry.categories)
+    raise UsageError(f"未知的类别「{text}」，可选：{choices}")
+
+
+def parse_status(text: str) -> Status:
+    try:
+        return Status(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"未知的状态「{text}」，可选：{'、'.join(s.value for s in Status)}"
+        ) from None
+
+
+def select_tasks(
+    registry: Registry, ledger: Ledger, on: date, filters: TaskFilter, *, workdays: bool = False
+) -> list[TaskState]:
+    """Tasks matching every filter given, in registry order, with their state as of `on`."""
+    states = []
+    needle = filters.search.strip() if filters.search else None
+    for task in registry.tasks:
+        if filters.category is not None and task.category != filters.category:
+            continue
+        if needle and not _mentions(task, needle):
+            continue
+        if filters.open_deadline and not task.deadline.is_open:
+            continue
+        if filters.unit is not None and not applies_to(registry, task, filters.unit)[0]:
+            continue
+        state = task_state(registry, ledger, task, on, unit=filters.unit, workdays=workdays)
+        end = state.deadline
+        if filters.due_before is not None and (end is None or end >= filters.due_before):
+            continue
+        if filters.due_after is not None and (end is None or end <= filters.due_after):
+            continue
+        if filters.status is not None and state.status is not filters.status:
+            continue
+        states.append(state)
+    return states
+
+
+def _mentions(task: Task, needle: str) -> bool:
+    return needle in task.text or bool(re.search(re.escape(needle), task.text, re.IGNORECASE))
+
+
+def find_overdue(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    unit: Unit | None = None,
+    *,
+    workdays: bool = False,
+) -> list[TaskState]:
+    """Tasks not complete whose deadline ended before `on`, most overdue first."""
+    states = select_tasks(registry, ledger, on, TaskFilter(unit=unit), workdays=workdays)
+    overdue = [s for s in states if s.days_overdue is not None]
+    return sorted(overdue, key=lambda s: (-(s.days_overdue or 0), s.task.id))
+
+
+def find_due(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    within: int,
+    unit: Unit | None = None,
+    *,
+    workdays: bool = False,
+) -> list[TaskState]:
+    """Open tasks whose deadline ends within the next `within` days (counting `on`), soonest first."""
+    if within < 0:
+        raise UsageError("--within 应为不小于 0 的天数")
+    states = select_tasks(registry, ledger, on, TaskFilter(unit=unit), workdays=workdays)
+    due = [
+        s
+        for s in states
+        if s.days_left is not None and s.deadline is not None and (s.deadline - on).days <= within
+    ]
+    return sorted(due, key=lambda s: (s.deadline or on, s.task.id))
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    unit: Unit
+    tasks: int
+    direct: int
+    complete: int
+    open: int
+    overdue: int
+
+    @property
+    def completion_rate(self) -> float:
+        return self.complete / self.tasks if self.tasks else 0.0
+
+
+def summarize_units(
+    registry: Registry, ledger: Ledger, on: date, kind: str | None = None
+) -> list[UnitSummary]:
+    if kind is not None and kind not in registry.kinds:
+        raise UsageError(f"未知的单位类型「{kind}」，可选：{'、'.join(registry.kinds)}")
+    summaries = []
+    for unit in registry.units:
+        if kind is not None and unit.kind != kind:
+            continue
+        summaries.append(summarize_unit(registry, ledger, on, unit))
+    return summaries
+
+
+def summarize_unit(registry: Registry, ledger: Ledger, on: date, unit: Unit) -> UnitSummary:
+    states = select_tasks(registry, ledger, on, TaskFilter(unit=unit))
+    complete = sum(s.complete for s in states)
+    return UnitSummary(
+        unit,
+        len(states),
+        sum(s.via is None for s in states),
+        complete,
+        len(states) - complete,
+        sum(s.overdue for s in states),
+    )
+
+
+# -- phases and schedule ------------------------------------------------------------------------
+
+
+def current_phase(registry: Registry, on: date) -> Phase | None:
+    """The phase `on` falls in; after the last dated phase, an undated phase that follows it."""
+    for phase in registry.phases:
+        if phase.start is not None and phase.end is not None and phase.start <= on <= phase.end:
+            return phase
+    dated = [p for p in registry.phases if p.end is not None]
+    if dated and on > max(p.end for p in dated if p.end):
+        later = [p for p in registry.phases if p.end is None]
+        return later[0] if later else None
+    return None
+
+
+class ItemState(str, Enum):
+    PASSED = "已到期"
+    DUE_SOON = "即将到期"
+    UPCOMING = "未到期"
+    UNDATED = "无具体日期"
+
+
+@dataclass(frozen=True)
+class ScheduleItemState:
+    item: ScheduleItem
+    state: ItemState
+    days_left: int | None
+
+
+def schedule_states(registry: Registry, on: date, soon_days: int = 14) -> list[ScheduleItemState]:
+    """Each 日程 item as of `on`: its deadline passed, due soon, upcoming, or without a date."""
+    states = []
+    for item in registry.items:
+        end = item.deadline.next_due(on) if item.deadline.every_months else item.deadline.end
+        if end is None:
+            states.append(ScheduleItemState(item, ItemState.UNDATED, None))
+            continue
+        left = (end - on).days
+        if left < 0:
+            state = ItemState.PASSED
+        elif left <= soon_days:
+            state = ItemState.DUE_SOON
+        else:
+            state = ItemState.UPCOMING
+        states.append(ScheduleItemState(item, state, left))
+    return states
+
+
+def days_left_in(phase: Phase, on: date) -> int | None:
+    return (phase.end - on).days if phase.end is not None else None
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stats:
+    total: int
+    by_category: list[tuple[str, int, int]] = field(default_factory=list)  # label, tasks, complete
+    by_status: list[tuple[str, int]] = field(default_factory=list)
+    by_unit: list[tuple[str, int, int, int]] = field(
+        default_factory=list
+    )  # unit, tasks, complete, overdue
+    by_month: list[tuple[str, int]] = field(default_factory=list)
+    overdue: int = 0
+
+
+def compute_stats(registry: Registry, ledger: Ledger, on: date) -> Stats:
+    states = select_tasks(registry, ledger, on, TaskFilter())
+    by_status = Counter(s.status for s in states)
+    by_month = Counter(
+        s.task.deadline.end.strftime("%Y-%m") if s.task.deadline.end else "无固定期限"
+        for s in states
+    )
+    categories = []
+    for category in registry.categories:
+        mine = [s for s in states if s.task.category == category.id]
+        categories.append(
+            (f"{category.numeral}、{category.title}", len(mine), sum(s.complete for s in mine))
+        )
+    units = [
+        (u.unit.name, u.tasks, u.complete, u.overdue)
+        for u in summarize_units(registry, ledger, on)
+        if u.direct
+    ]
+    return Stats(
+        total=len(states),
+        by_category=categories,
+        by_status=[(status.value, by_status.get(status, 0)) for status in Status],
+        by_unit=sorted(units, key=lambda row: (-row[1], row[0])),
+        by_month=sorted(by_month.items(), key=lambda kv: (kv[0] == "无固定期限", kv[0])),
+        overdue=sum(s.overdue for s in states),
+    )

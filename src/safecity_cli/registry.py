@@ -1,0 +1,414 @@
+"""Load a registry directory: parse the YAML safely, validate it whole, build the model."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from safecity_cli.deadlines import DeadlineError, parse_deadline
+from safecity_cli.errors import Problem, RegistryError, UsageError
+from safecity_cli.models import (
+    AppliesToAll,
+    Category,
+    Escalation,
+    MainTask,
+    MainTaskGroup,
+    Phase,
+    Program,
+    Registry,
+    ScheduleItem,
+    Task,
+    Unit,
+)
+from safecity_cli.paths import is_embedded
+from safecity_cli.yamlio import YamlProblem, line_of, load_yaml
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from safecity_cli import schema
+
+TASKS_FILE, UNITS_FILE, SCHEDULE_FILE = "tasks.yaml", "units.yaml", "schedule.yaml"
+REGISTRY_FILES = (TASKS_FILE, UNITS_FILE, SCHEDULE_FILE)
+
+
+def load_registry(path: Path) -> Registry:
+    """Load and validate the registry in `path`; RegistryError lists every problem found."""
+    registry, problems = check_registry(path)
+    if registry is None:
+        raise RegistryError(problems)
+    return registry
+
+
+def check_registry(path: Path) -> tuple[Registry | None, list[Problem]]:
+    """Validate everything; return the model (None when there are errors) and all problems."""
+    if not path.is_dir():
+        raise UsageError(f"登记册目录不存在：{path}")
+    checker = _Checker(path)
+    registry = checker.run()
+    return registry, checker.problems
+
+
+@dataclass
+class _Checker:
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def run(self) -> Registry | None:
+        from safecity_cli import schema
+
+        tasks = self._parse(TASKS_FILE, schema.TasksFile)
+        units = self._parse(UNITS_FILE, schema.UnitsFile)
+        schedule = self._parse(SCHEDULE_FILE, schema.ScheduleFile)
+        known = self._check_units(units) if units else None
+        registry_start = schedule.program.start if schedule else None
+        built_tasks = self._check_tasks(tasks, known, registry_start) if tasks else None
+        built_schedule = self._check_schedule(schedule, known) if schedule else None
+        if any(not p.warning for p in self.problems):
+            return None
+        assert tasks and units and schedule and known is not None
+        assert built_tasks is not None and built_schedule is not None
+        program, phases, items = built_schedule
+        return Registry(
+            path=self.root,
+            embedded=is_embedded(self.root),
+            program=program,
+            categories=tuple(Category(c.id, c.numeral, c.title) for c in tasks.categories),
+            tasks=built_tasks,
+            units=tuple(dict.fromkeys(known.values())),
+            kinds=tuple(units.kinds),
+            phases=phases,
+            items=items,
+            main_tasks=tuple(
+                MainTaskGroup(
+                    g.numeral, g.heading, tuple(MainTask(t.id, t.title, t.text) for t in g.tasks)
+                )
+                for g in schedule.main_tasks
+            ),
+            applies_to_all=AppliesToAll(
+                tuple(known[_canonical(known, u)].name for u in tasks.applies_to_all.units),
+                tasks.applies_to_all.note,
+            ),
+        )
+
+    # -- parsing ---------------------------------------------------------------------------
+
+    def _parse(self, name: str, model: type[BaseModel]) -> Any:
+        from pydantic import ValidationError
+
+        path = self.root / name
+        if not path.is_file():
+            self.problems.append(Problem(str(path), None, "", "缺少登记册文件"))
+            return None
+        try:
+            raw = load_yaml(path)
+        except YamlProblem as exc:
+            self.problems.append(exc.problem)
+            return None
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            self.problems.extend(_validation_problems(path, raw, exc))
+            return None
+
+    def _add(
+        self,
+        file: str,
+        loc: Sequence[str | int],
+        field_name: str,
+        message: str,
+        *,
+        warning: bool = False,
+    ) -> None:
+        path = self.root / file
+        self.problems.append(Problem(str(path), line_of(path, loc), field_name, message, warning))
+
+    # -- units -----------------------------------------------------------------------------
+
+    def _check_units(self, units: schema.UnitsFile) -> dict[str, Unit]:
+        seen: dict[str, str] = {}
+        for i, u in enumerate(units.units):
+            for j, name in enumerate([u.name, *u.aliases]):
+                loc: list[str | int] = (
+                    ["units", i, "name"] if j == 0 else ["units", i, "aliases", j - 1]
+                )
+                if name in seen:
+                    self._add(
+                        UNITS_FILE,
+                        loc,
+                        f"units[{u.name}]",
+                        f"名称「{name}」与单位「{seen[name]}」重复",
+                    )
+                seen.setdefault(name, u.name)
+            if u.kind not in units.kinds:
+                self._add(
+                    UNITS_FILE,
+                    ["units", i, "kind"],
+                    f"units[{u.name}].kind",
+                    f"未知的单位类型「{u.kind}」，可选：{'、'.join(units.kinds)}",
+                )
+        by_name = {u.name: u for u in units.units}
+        canonical = {name: by_name[owner] for name, owner in seen.items()}
+        built: dict[str, Unit] = {}
+        for i, u in enumerate(units.units):
+            members: list[str] = []
+            for j, member in enumerate(u.members or []):
+                target = canonical.get(member)
+                if target is None:
+                    self._add(
+                        UNITS_FILE,
+                        ["units", i, "members", j],
+                        f"units[{u.name}].members",
+                        _unknown_unit(member, seen),
+                    )
+                elif target.name == u.name:
+                    self._add(
+                        UNITS_FILE,
+                        ["units", i, "members", j],
+                        f"units[{u.name}].members",
+                        "单位不能是自己的成员",
+                    )
+                else:
+                    members.append(target.name)
+            built[u.name] = Unit(
+                u.name,
+                u.kind,
+                tuple(u.aliases),
+                tuple(members) if u.members is not None else None,
+                u.contact,
+                u.phone,
+            )
+        for alias, owner in seen.items():
+            built.setdefault(alias, built[owner])  # aliases resolve through the same lookup
+        return built
+
+    # -- tasks -----------------------------------------------------------------------------
+
+    def _check_tasks(
+        self, tasks: schema.TasksFile, known: dict[str, Unit] | None, reference: Any
+    ) -> tuple[Task, ...]:
+        category_ids = [c.id for c in tasks.categories]
+        for cid, count in Counter(category_ids).items():
+            if count > 1:
+                self._add(TASKS_FILE, ["categories"], "categories", f"类别编号 {cid} 重复")
+        self._check_ids(TASKS_FILE, "tasks", [t.id for t in tasks.tasks], "任务序号")
+        if known is not None:
+            for j, name in enumerate(tasks.applies_to_all.units):
+                if name not in known:
+                    self._add(
+                        TASKS_FILE,
+                        ["applies_to_all", "units", j],
+                        "applies_to_all.units",
+                        _unknown_unit(name, known),
+                    )
+        built = []
+        for i, t in enumerate(tasks.tasks):
+            where = f"tasks[序号{t.id}]"
+            if t.category not in category_ids:
+                self._add(
+                    TASKS_FILE,
+                    ["tasks", i, "category"],
+                    f"{where}.category",
+                    f"未知的类别 {t.category}，已定义：{'、'.join(map(str, category_ids))}",
+                )
+            units = self._resolve_units(TASKS_FILE, ["tasks", i, "units"], where, t.units, known)
+            deadline = self._deadline(
+                TASKS_FILE, ["tasks", i, "deadline"], where, t.deadline, reference
+            )
+            if deadline is not None and units is not None:
+                built.append(
+                    Task(t.id, t.category, t.text, units, deadline, tuple(t.units), t.open_ended)
+                )
+        return tuple(built)
+
+    def _resolve_units(
+        self,
+        file: str,
+        loc: list[str | int],
+        where: str,
+        names: Iterable[str],
+        known: dict[str, Unit] | None,
+    ) -> tuple[str, ...] | None:
+        if known is None:
+            return None
+        resolved: list[str] = []
+        for j, name in enumerate(names):
+            unit = known.get(name)
+            if unit is None:
+                self._add(file, [*loc, j], f"{where}.units", _unknown_unit(name, known))
+            elif unit.name not in resolved:
+                resolved.append(unit.name)
+        return tuple(resolved)
+
+    def _deadline(
+        self, file: str, loc: list[str | int], where: str, text: str, reference: Any
+    ) -> Any:
+        try:
+            return parse_deadline(text, reference=reference)
+        except DeadlineError as exc:
+            self._add(file, loc, f"{where}.deadline", str(exc))
+            return None
+
+    def _check_ids(self, file: str, key: str, ids: list[int], label: str) -> None:
+        for index, count in Counter(ids).items():
+            if count > 1:
+                at = ids.index(index, ids.index(index) + 1)
+                self._add(file, [key, at, "id"], f"{key}[{at + 1}].id", f"{label} {index} 重复")
+        present = sorted(set(ids))
+        missing = sorted(set(range(1, present[-1] + 1)) - set(present)) if present else []
+        if missing:
+            listed = "、".join(map(str, missing[:10])) + ("…" if len(missing) > 10 else "")
+            self._add(file, [key], key, f"{label}不连续，缺少 {listed}", warning=True)
+
+    # -- schedule --------------------------------------------------------------------------
+
+    def _check_schedule(
+        self, schedule: schema.ScheduleFile, known: dict[str, Unit] | None
+    ) -> tuple[Program, tuple[Phase, ...], tuple[ScheduleItem, ...]]:
+        p = schedule.program
+        if p.final_deadline < p.start:
+            self._add(
+                SCHEDULE_FILE,
+                ["program", "final_deadline"],
+                "program.final_deadline",
+                "最终完成时限早于创建起始日期",
+            )
+        e = p.escalation
+        program = Program(
+            p.name,
+            p.short_name or p.name,
+            p.start,
+            p.final_deadline,
+            p.document,
+            p.issuer,
+            Escalation(e.blue_within_days, e.red_after_days, e.idle_window_share),
+        )
+        self._check_ids(SCHEDULE_FILE, "phases", [ph.id for ph in schedule.phases], "阶段编号")
+        self._check_ids(SCHEDULE_FILE, "items", [it.id for it in schedule.items], "日程序号")
+        main_ids = [t.id for g in schedule.main_tasks for t in g.tasks]
+        for tid, count in Counter(main_ids).items():
+            if count > 1:
+                self._add(SCHEDULE_FILE, ["main_tasks"], "main_tasks", f"主要任务编号 {tid} 重复")
+        phases = []
+        for i, ph in enumerate(schedule.phases):
+            period = self._deadline(
+                SCHEDULE_FILE, ["phases", i, "period"], f"phases[{ph.name}]", ph.period, p.start
+            )
+            if period is not None:
+                phases.append(
+                    Phase(
+                        ph.id,
+                        ph.name,
+                        ph.period,
+                        period.start or period.end,
+                        period.end,
+                        ph.summary,
+                    )
+                )
+        items = []
+        for i, it in enumerate(schedule.items):
+            where = f"items[序号{it.id}]"
+            units = self._resolve_units(
+                SCHEDULE_FILE, ["items", i, "units"], where, it.units, known
+            )
+            deadline = self._deadline(
+                SCHEDULE_FILE, ["items", i, "deadline"], where, it.deadline, p.start
+            )
+            if units is not None and deadline is not None:
+                items.append(ScheduleItem(it.id, it.text, units, deadline, tuple(it.units)))
+        return program, tuple(phases), tuple(items)
+
+
+def _canonical(known: dict[str, Unit], name: str) -> str:
+    return known[name].name
+
+
+def _unknown_unit(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+    hint = f"，是否指：{'、'.join(close)}" if close else ""
+    return f"未知的责任单位「{name}」（units.yaml 中没有此名称或别名）{hint}"
+
+
+# -- pydantic errors in Chinese ------------------------------------------------------------
+
+_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "missing": lambda e: "缺少必填字段",
+    "extra_forbidden": lambda e: "未知字段（是否拼写错误？）",
+    "int_type": lambda e: "应为整数",
+    "int_parsing": lambda e: "应为整数",
+    "int_from_float": lambda e: "应为整数",
+    "float_type": lambda e: "应为数字",
+    "float_parsing": lambda e: "应为数字",
+    "string_type": lambda e: "应为文本",
+    "bool_type": lambda e: "应为 true 或 false",
+    "list_type": lambda e: "应为列表（每项以「- 」开头）",
+    "dict_type": lambda e: "应为映射（「键: 值」的形式）",
+    "model_type": lambda e: "应为映射（「键: 值」的形式）",
+    "model_attributes_type": lambda e: "应为映射（「键: 值」的形式）",
+    "date_type": lambda e: "应为日期，如 2020-10-01",
+    "date_parsing": lambda e: "应为日期，如 2020-10-01",
+    "date_from_datetime_parsing": lambda e: "应为日期，如 2020-10-01",
+    "date_from_datetime_inexact": lambda e: "应为日期（不含时间），如 2020-10-01",
+    "datetime_type": lambda e: "应为日期时间，如 2020-11-15T10:00:00",
+    "datetime_parsing": lambda e: "应为日期时间，如 2020-11-15T10:00:00",
+    "literal_error": lambda e: f"应为以下之一：{e['ctx']['expected']}",
+    "string_too_short": lambda e: "不能为空",
+    "too_short": lambda e: f"至少需要 {e['ctx']['min_length']} 项",
+    "greater_than_equal": lambda e: f"应不小于 {e['ctx']['ge']}",
+    "greater_than": lambda e: f"应大于 {e['ctx']['gt']}",
+    "less_than_equal": lambda e: f"应不大于 {e['ctx']['le']}",
+}
+
+
+def _validation_problems(path: Path, raw: Any, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        describe = _MESSAGES.get(error["type"])
+        message = describe(error) if describe else f"取值无效（{error['msg']}）"
+        if error["type"] == "model_type" and not loc:
+            message = "文件顶层" + message
+        problems.append(Problem(str(path), line_of(path, loc), _field_name(raw, loc), message))
+    return problems
+
+
+def _field_name(raw: Any, loc: Sequence[str | int]) -> str:
+    """`tasks[序号4].deadline`: list positions shown by the entry's id where it has one."""
+    text, node = "", raw
+    for step in loc:
+        if isinstance(step, int):
+            entry = node[step] if isinstance(node, list) and step < len(node) else None
+            label = (
+                f"序号{entry['id']}"
+                if isinstance(entry, dict) and "id" in entry
+                else f"第{step + 1}项"
+            )
+            text += f"[{label}]"
+            node = entry
+        else:
+            text += f".{step}" if text else str(step)
+            node = node.get(step) if isinstance(node, dict) else None
+    return text or "（文件顶层）"
+
+
+# -- unit names as people type them ----------------------------------------------------------
+
+
+def resolve_unit(registry: Registry, text: str) -> Unit:
+    """A unit by name, alias, or an unambiguous part of a name; UsageError otherwise."""
+    query = text.strip()
+    if unit := registry.unit(query):
+        return unit
+    names = {n: registry.unit(n) for u in registry.units for n in (u.name, *u.aliases)}
+    hits = {u.name: u for n, u in names.items() if u is not None and query and query in n}
+    if len(hits) == 1:
+        return next(iter(hits.values()))
+    if hits:
+        raise UsageError(f"「{text}」可指多个单位：{'、'.join(sorted(hits))}，请写得更具体一些")
+    close = difflib.get_close_matches(query, list(names), n=3, cutoff=0.4)
+    hint = f"；是否指：{'、'.join(close)}" if close else "；用 safecity units 查看全部单位"
+    raise UsageError(f"未知的单位「{text}」{hint}")

@@ -1,0 +1,186 @@
+"""Status as of a date: each unit's latest entry, whether a task is complete, overdue, its level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+from safecity_cli.deadlines import days_between, window_start
+from safecity_cli.ledger import Entry, Ledger, Status
+from safecity_cli.models import Registry, Task, Unit
+
+
+class Level(str, Enum):
+    """三色督办."""
+
+    BLUE = "蓝"
+    YELLOW = "黄"
+    RED = "红"
+
+
+@dataclass(frozen=True, slots=True)
+class PartyState:
+    unit: str
+    status: Status
+    deadline: date | None  # the date that governs overdue for this party (延期 moves it)
+    latest: Entry | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    task: Task
+    on: date
+    status: Status
+    parties: tuple[PartyState, ...]
+    closed: bool
+    deadline: date | None  # the governing end: the earliest one among parties still open
+    days_overdue: int | None
+    days_left: int | None
+    level: Level | None
+    latest: Entry | None  # the newest entry with a note, for reports
+    via: str | None = None  # the group a unit-filtered task comes through
+
+    @property
+    def complete(self) -> bool:
+        return self.closed or self.status.complete
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue is not None
+
+
+def expand(registry: Registry, unit: Unit) -> list[str]:
+    """The parties a unit stands for: itself, or its members (recursively) once it lists any."""
+    seen: list[str] = []
+    stack = [unit]
+    while stack:
+        current = stack.pop()
+        if current.members:
+            for member in reversed(current.members):
+                if (found := registry.unit(member)) and found.name not in seen:
+                    stack.append(found)
+        elif current.name not in seen:
+            seen.append(current.name)
+    return seen
+
+
+def parties_of(registry: Registry, task: Task) -> list[str]:
+    """Who must report 已完成 for the task to be complete (a group without members is one party)."""
+    parties: list[str] = []
+    for name in task.units:
+        unit = registry.unit(name)
+        if unit is not None:
+            parties.extend(p for p in expand(registry, unit) if p not in parties)
+    return parties
+
+
+def applies_to(registry: Registry, task: Task, unit: Unit) -> tuple[bool, str | None]:
+    """Whether a task is the unit's, and through which group (None when named directly)."""
+    if unit.name in task.units:
+        return True, None
+    groups = [*task.units, *registry.applies_to_all.units]
+    for name in groups:
+        group = registry.unit(name)
+        if group is None or not group.is_group:
+            continue
+        if group.name == unit.name or unit.name in expand(registry, group):
+            return True, group.name
+    return False, None
+
+
+def task_state(
+    registry: Registry,
+    ledger: Ledger,
+    task: Task,
+    on: date,
+    *,
+    unit: Unit | None = None,
+    workdays: bool = False,
+) -> TaskState:
+    """The task as of `on`; with `unit`, complete/overdue for that unit's part only."""
+    entries = [e for e in ledger.for_task(task.id) if e.date <= on]
+    closed = any(e.unit is None and e.status is Status.CLOSED for e in entries)
+    via = None
+    if unit is None:
+        names = parties_of(registry, task)
+    else:
+        _, via = applies_to(registry, task, unit)
+        names = expand(registry, unit)
+    parties = tuple(_party(name, entries, task) for name in names)
+    status = Status.CLOSED if closed else _overall(parties)
+    open_parties = [
+        p for p in parties if not p.status.complete and p.status is not Status.SUSPENDED
+    ]
+    deadlines = [p.deadline for p in open_parties if p.deadline is not None]
+    governing = min(deadlines) if deadlines else task.deadline.end
+    days_overdue = days_left = None
+    if not closed and deadlines:
+        late = [d for d in deadlines if d < on]
+        if late:
+            days_overdue = days_between(min(late), on, workdays=workdays)
+        else:
+            days_left = days_between(on, min(deadlines), workdays=workdays)
+    noted = [e for e in entries if e.note]
+    state = TaskState(
+        task,
+        on,
+        status,
+        parties,
+        closed,
+        governing,
+        days_overdue,
+        days_left,
+        None,
+        noted[-1] if noted else (entries[-1] if entries else None),
+        via,
+    )
+    level = escalation_level(registry, state) if open_parties and not closed else None
+    return _with_level(state, level)
+
+
+def _with_level(state: TaskState, level: Level | None) -> TaskState:
+    from dataclasses import replace
+
+    return replace(state, level=level)
+
+
+def _party(name: str, entries: list[Entry], task: Task) -> PartyState:
+    own = [e for e in entries if e.unit == name]
+    deadline = task.deadline.end
+    for entry in own:
+        if entry.new_deadline is not None:
+            deadline = entry.new_deadline
+    latest = own[-1] if own else None
+    return PartyState(name, latest.status if latest else Status.NOT_STARTED, deadline, latest)
+
+
+def _overall(parties: tuple[PartyState, ...]) -> Status:
+    statuses = {p.status for p in parties}
+    if parties and all(s.complete for s in statuses):
+        return Status.DONE
+    for status in (Status.DEFERRED, Status.IN_PROGRESS, Status.SUSPENDED):
+        if status in statuses:
+            return status
+    if Status.DONE in statuses or Status.CLOSED in statuses:
+        return Status.IN_PROGRESS
+    return Status.NOT_STARTED
+
+
+def escalation_level(registry: Registry, state: TaskState) -> Level | None:
+    """三色督办: 红 overdue beyond the red threshold, 黄 overdue or idle past half its window,
+    蓝 due within the blue threshold. Thresholds come from the registry's program settings."""
+    rules = registry.program.escalation
+    if state.days_overdue is not None:
+        return Level.RED if state.days_overdue > rules.red_after_days else Level.YELLOW
+    end = state.deadline
+    if end is None:
+        return None
+    if state.status is Status.NOT_STARTED:
+        start = window_start(state.task.deadline, registry.program.start)
+        span = (end - start).days
+        if span > 0 and (state.on - start).days > span * rules.idle_window_share:
+            return Level.YELLOW
+    if state.days_left is not None and (end - state.on).days <= rules.blue_within_days:
+        return Level.BLUE
+    return None

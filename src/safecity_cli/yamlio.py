@@ -1,0 +1,135 @@
+"""Read and write YAML safely: C loader when present, no aliases, errors with file and line."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+
+from safecity_cli.errors import Problem
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """Safe loading that also refuses anchors, aliases and merge keys.
+
+    Registries never need them, and refusing them is what stops an alias bomb: the
+    document is rejected at the first reuse instead of expanding into gigabytes later.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects:  # only reachable again through an alias
+            raise ConstructorError(
+                None, None, "不允许使用 YAML 锚点和别名（& 与 *）", node.start_mark
+            )
+        return super().construct_object(node, deep)
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        for key, _ in node.value:
+            if key.tag == "tag:yaml.org,2002:merge":
+                raise ConstructorError(None, None, "不允许使用 YAML 合并键（<<）", key.start_mark)
+        super().flatten_mapping(node)
+
+
+def read_text(path: Path) -> str:
+    """Read a file as UTF-8 (a BOM is accepted); any other encoding is a Problem."""
+    data = path.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        hint = "，疑似 GBK 编码" if _decodes_as_gbk(data) else ""
+        raise YamlProblem(
+            Problem(str(path), line, "", f"文件不是 UTF-8 编码{hint}，请另存为 UTF-8")
+        ) from None
+
+
+def _decodes_as_gbk(data: bytes) -> bool:
+    try:
+        data.decode("gbk")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class YamlProblem(Exception):
+    """A file that cannot be parsed at all; carries the one Problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse one YAML file safely; raises YamlProblem with file and line."""
+    text = read_text(path)
+    if not text.strip():
+        raise YamlProblem(Problem(str(path), None, "", "文件为空"))
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise YamlProblem(Problem(str(path), line, "", _describe(exc))) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(Problem(str(path), None, "", f"YAML 无法解析：{exc}")) from None
+
+
+def _describe(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or ""
+    if "could not determine a constructor" in problem:
+        return "不允许的 YAML 标签（只接受普通数据，拒绝 !!python 等标签）"
+    if problem.startswith("不允许"):
+        return problem
+    return f"YAML 语法错误：{exc.context + '，' if exc.context else ''}{problem}"
+
+
+def line_of(path: Path, loc: Sequence[str | int]) -> int | None:
+    """The 1-based line of the value at `loc` (keys and list indexes), or of its nearest parent.
+
+    Only called when reporting an error, so the happy path never pays for the marks.
+    """
+    try:
+        node = yaml.compose(read_text(path), Loader=_BaseLoader)
+    except (yaml.YAMLError, YamlProblem):
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for step in loc:
+        child = _child(node, step)
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(step):
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+        item: yaml.Node = node.value[step]
+        return item
+    return None
+
+
+def dump_yaml(data: Any) -> str:
+    """Readable, diff-friendly YAML: block style, Chinese unescaped, key order kept."""
+    text: str = yaml.dump(
+        data,
+        Dumper=_BaseDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=1000,
+    )
+    return text

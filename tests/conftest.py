@@ -1,0 +1,37 @@
+"""Shared fixtures: the embedded registry, small fixture registries, a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from safecity_cli.models import Registry
+from safecity_cli.paths import embedded_data_dir
+from safecity_cli.registry import load_registry
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def embedded() -> Registry:
+    return load_registry(embedded_data_dir())
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    # Same output on every machine: no colour, a fixed width, no user registry from the env.
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.delenv("SAFECITY_DATA", raising=False)
+    return CliRunner()
+
+
+@pytest.fixture
+def work_registry(tmp_path: Path) -> Path:
+    """A writable copy of the embedded registry."""
+    target = tmp_path / "registry"
+    shutil.copytree(embedded_data_dir(), target, ignore=shutil.ignore_patterns("progress"))
+    return target
