@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from safecity_cli import __version__
-from safecity_cli.cli import queries
+from safecity_cli.cli import progress, queries
 from safecity_cli.cli.common import new_app
 
 app = new_app(
@@ -23,6 +23,11 @@ app.command("due")(queries.due)
 app.command("units")(queries.units)
 app.command("schedule")(queries.schedule)
 app.command("stats")(queries.stats)
+app.command("init")(progress.init)
+app.command("update")(progress.update)
+app.command("close")(progress.close)
+app.command("history")(progress.history)
+app.command("undo")(progress.undo)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,201 @@
+"""Commands that record progress: init, update, close, history, undo."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safecity_cli.cli.common import (
+    DataOpt,
+    DateOpt,
+    FormatOpt,
+    UnitOpt,
+    as_of,
+    emit,
+    find_unit,
+    note,
+    open_ledger,
+    open_registry,
+    today,
+)
+from safecity_cli.dates import chinese_date
+from safecity_cli.output import OutputFormat
+
+
+def now() -> datetime:
+    """When an entry was recorded (orders entries of one day, and finds the last for undo)."""
+    return datetime.now().astimezone().replace(tzinfo=None)
+
+
+def init(
+    directory: Annotated[
+        Path, typer.Argument(metavar="目录", help="新登记册的目录（不能已有登记册）")
+    ],
+) -> None:
+    """复制内置登记册到指定目录，作为自己的工作登记册（用于修改和记录进展）。
+
+    之后的命令用 --data 目录（或环境变量 SAFECITY_DATA）指向它。
+
+    示例：safecity init ./临潼创建台账
+    """
+    from safecity_cli.workspace import init_registry
+
+    copied = init_registry(directory)
+    note(f"已在 {directory} 建立登记册（{len(copied)} 个文件）。")
+    note(f"记录进展示例：safecity update 27 --unit 区住建局 --status 推进中 --data {directory}")
+
+
+def update(
+    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    unit: Annotated[str, typer.Option("--unit", "-u", help="报送单位：全称、别名或简称")],
+    status: Annotated[
+        str, typer.Option("--status", "-s", help="状态：未启动、推进中、已完成、已销号、延期、暂缓")
+    ],
+    note_text: Annotated[str, typer.Option("--note", "-n", help="进展说明")] = "",
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evidence", "-e", help="佐证材料的文件路径或网址，可重复；本地文件记录大小和 SHA-256"
+        ),
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="报送日期（默认今天），不能晚于今天", show_default=False),
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="报送人")] = "",
+    new_deadline: Annotated[
+        str | None,
+        typer.Option("--new-deadline", help="状态为「延期」时调整后的完成时限", show_default=False),
+    ] = None,
+    data: DataOpt = None,
+) -> None:
+    """记录一个单位对一项任务的进展（追加一条记录，不修改已有记录）。
+
+    示例：safecity update 27 --unit 住建 --status 推进中 --note "已完成排查 120 处" --data ./台账
+    """
+    from safecity_cli.recording import Report, check_report, ensure_writable, record
+
+    registry = open_registry(data, no_cache=True)
+    ensure_writable(registry)
+    report = Report(
+        task=task_id,
+        unit=unit,
+        status=status,
+        date=as_of(date, "--date"),
+        note=note_text,
+        evidence=tuple(evidence or ()),
+        by=by,
+        new_deadline=as_of(new_deadline, "--new-deadline") if new_deadline else None,
+    )
+    entry = check_report(
+        registry,
+        open_ledger(registry),
+        report,
+        today=today(),
+        recorded_at=now(),
+        evidence_base=Path.cwd(),
+    )
+    record(registry, [entry])
+    extra = f"，完成时限调整为{chinese_date(entry.new_deadline)}" if entry.new_deadline else ""
+    note(
+        f"已记录：任务 {entry.task} {entry.unit} {entry.status.value}（{chinese_date(entry.date)}）{extra}"
+    )
+
+
+def close(
+    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    note_text: Annotated[str, typer.Option("--note", "-n", help="销号说明")] = "",
+    date: Annotated[
+        str | None, typer.Option("--date", help="销号日期（默认今天）", show_default=False)
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="经办人")] = "",
+    data: DataOpt = None,
+) -> None:
+    """创建办对整项任务销号：所有责任单位都已报告完成后才可销号。
+
+    示例：safecity close 27 --note "经核查已完成" --data ./台账
+    """
+    from safecity_cli.recording import check_close, ensure_writable, record
+
+    registry = open_registry(data, no_cache=True)
+    ensure_writable(registry)
+    entry = check_close(
+        registry,
+        open_ledger(registry),
+        task_id,
+        as_of(date),
+        today=today(),
+        recorded_at=now(),
+        note=note_text,
+        by=by,
+    )
+    record(registry, [entry])
+    note(f"已销号：任务 {task_id}（{chinese_date(entry.date)}）")
+
+
+def history(
+    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    unit: UnitOpt = None,
+    date: DateOpt = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    data: DataOpt = None,
+) -> None:
+    """列出一项任务的全部进展记录，按时间先后排列。
+
+    示例：safecity history 27 --unit 区住建局 --format json
+    """
+    from safecity_cli.errors import UsageError
+    from safecity_cli.ledger import check_evidence
+    from safecity_cli.listings import history_listing
+
+    registry = open_registry(data)
+    task = registry.task(task_id)
+    if task is None:
+        raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
+    who = find_unit(registry, unit)
+    entries = [
+        e
+        for e in open_ledger(registry).for_task(task_id)
+        if (date is None or e.date <= as_of(date))
+        and (who is None or e.unit == who.name or e.unit in (who.members or ()))
+    ]
+    title = f"任务 {task_id} 的进展记录" + (f"（{who.name}）" if who else "")
+    emit(history_listing(entries, title), fmt)
+    for entry in entries:
+        for item in entry.evidence:
+            if problem := check_evidence(item, Path.cwd()):
+                note(
+                    f"注意：{chinese_date(entry.date)} {entry.unit} 的佐证材料 {item.ref} {problem}"
+                )
+
+
+def undo(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="不询问，直接撤销")] = False,
+    data: DataOpt = None,
+) -> None:
+    """撤销本登记册最后记录的一条进展（先显示该条并请求确认）。
+
+    示例：safecity undo --data ./台账
+    """
+    from safecity_cli.errors import LedgerError
+    from safecity_cli.ledger import remove_entry
+    from safecity_cli.recording import ensure_writable
+
+    registry = open_registry(data, no_cache=True)
+    ensure_writable(registry)
+    last = open_ledger(registry).latest()
+    if last is None:
+        raise LedgerError("没有可撤销的进展记录")
+    who = last.unit or "创建办（整项销号）"
+    note(
+        f"最后一条记录：任务 {last.task} {who} {last.status.value}（{chinese_date(last.date)}）"
+        + (f"：{last.note}" if last.note else "")
+    )
+    if not yes and not typer.confirm("确认撤销这条记录吗？", default=False, err=True):
+        note("未撤销。")
+        raise typer.Exit(1)
+    remove_entry(registry.path, last)
+    note("已撤销。")
