@@ -15,6 +15,14 @@ from safecity_cli.registry import load_registry
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests never read or write the user's real cache."""
+    monkeypatch.setenv("SAFECITY_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture(scope="session")
 def embedded() -> Registry:
     return load_registry(embedded_data_dir())

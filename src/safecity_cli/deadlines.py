@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -64,17 +65,17 @@ _BEFORE = r"(?:前|以前|之前)?"
 _END_OF = r"(?:底|末)?"
 _NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
-_DAY = re.compile(rf"(\d{{4}})年(\d{{1,2}})月(\d{{1,2}})日{_BEFORE}")
-_MONTH = re.compile(rf"(\d{{4}})年(\d{{1,2}})月{_END_OF}{_BEFORE}")
-_MONTH_RANGE = re.compile(
+_DAY = rf"(\d{{4}})年(\d{{1,2}})月(\d{{1,2}})日{_BEFORE}"
+_MONTH = rf"(\d{{4}})年(\d{{1,2}})月{_END_OF}{_BEFORE}"
+_MONTH_RANGE = (
     rf"(\d{{4}})年(\d{{1,2}})月(?:份)?{_DASH}(?:(\d{{4}})年)?(\d{{1,2}})月{_END_OF}{_BEFORE}"
 )
-_YEAR = re.compile(rf"(\d{{4}})年(?:度)?{_END_OF}{_BEFORE}")
-_YEAR_RANGE = re.compile(rf"(\d{{4}})(?:年)?{_DASH}(\d{{4}})年{_END_OF}{_BEFORE}")
-_HALF = re.compile(rf"(\d{{4}})年(上|下)半年{_END_OF}{_BEFORE}")
-_QUARTER = re.compile(rf"(?:(\d{{4}})年)?第([一二三四1-4])季度{_END_OF}{_BEFORE}")
+_YEAR = rf"(\d{{4}})年(?:度)?{_END_OF}{_BEFORE}"
+_YEAR_RANGE = rf"(\d{{4}})(?:年)?{_DASH}(\d{{4}})年{_END_OF}{_BEFORE}"
+_HALF = rf"(\d{{4}})年(上|下)半年{_END_OF}{_BEFORE}"
+_QUARTER = rf"(?:(\d{{4}})年)?第([一二三四1-4])季度{_END_OF}{_BEFORE}"
 _RECURRING = {"每月": 1, "每季度": 3, "每半年": 6, "每年": 12}
-_OPEN = re.compile(
+_OPEN = (
     r"规划水平年|长期坚持|长期|持续推进|常态化|(?:具体)?(?:时间)?(?:行程)?待定|"
     r"按照?(?:国家|上级|省|市)?(?:确定|规定|要求)的?时间(?:实施|完成|执行)?"
 )
@@ -87,37 +88,46 @@ def parse_deadline(raw: str, *, reference: date | None = None) -> Deadline:
     such quarter that has not ended before the program starts.
     """
     text = re.sub(r"\s+", "", raw)
-    if m := _DAY.fullmatch(text):
+    if m := _match(_DAY, text):
         end = _date(raw, int(m[1]), int(m[2]), int(m[3]))
         return Deadline(raw, DeadlineKind.DAY, None, end)
-    if m := _MONTH.fullmatch(text):
+    if m := _match(_MONTH, text):
         year, month = int(m[1]), _month(raw, m[2])
         return Deadline(raw, DeadlineKind.MONTH, date(year, month, 1), _month_end(year, month))
-    if m := _MONTH_RANGE.fullmatch(text):
+    if m := _match(_MONTH_RANGE, text):
         start_year, start_month = int(m[1]), _month(raw, m[2])
         end_year, end_month = int(m[3] or m[1]), _month(raw, m[4])
         start, end = date(start_year, start_month, 1), _month_end(end_year, end_month)
         return Deadline(raw, DeadlineKind.MONTH_RANGE, *_ordered(raw, start, end))
-    if m := _YEAR.fullmatch(text):
+    if m := _match(_YEAR, text):
         year = int(m[1])
         return Deadline(raw, DeadlineKind.YEAR, date(year, 1, 1), date(year, 12, 31))
-    if m := _YEAR_RANGE.fullmatch(text):
+    if m := _match(_YEAR_RANGE, text):
         start, end = date(int(m[1]), 1, 1), date(int(m[2]), 12, 31)
         return Deadline(raw, DeadlineKind.YEAR_RANGE, *_ordered(raw, start, end))
-    if m := _HALF.fullmatch(text):
+    if m := _match(_HALF, text):
         year, first = int(m[1]), m[2] == "上"
         start = date(year, 1 if first else 7, 1)
         return Deadline(raw, DeadlineKind.HALF_YEAR, start, _month_end(year, 6 if first else 12))
-    if m := _QUARTER.fullmatch(text):
+    if m := _match(_QUARTER, text):
         quarter = _NUMERALS[m[2]]
         year = int(m[1]) if m[1] else _year_of_quarter(quarter, reference)
         start = date(year, quarter * 3 - 2, 1)
         return Deadline(raw, DeadlineKind.QUARTER, start, _month_end(year, quarter * 3))
     if text in _RECURRING:
         return Deadline(raw, DeadlineKind.RECURRING, every_months=_RECURRING[text])
-    if _OPEN.fullmatch(text):
+    if _match(_OPEN, text):
         return Deadline(raw, DeadlineKind.OPEN)
     raise DeadlineError(f"无法识别的完成时限「{raw}」")
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _match(pattern: str, text: str) -> re.Match[str] | None:
+    return _compiled(pattern).fullmatch(text)
 
 
 def _date(raw: str, year: int, month: int, day: int) -> date:

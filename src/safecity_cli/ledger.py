@@ -5,16 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.errors import LedgerError, Problem, RegistryError
-from safecity_cli.yamlio import YamlProblem, dump_yaml, load_yaml
 
 if TYPE_CHECKING:
     from safecity_cli.models import Registry
@@ -83,10 +82,15 @@ class Entry:
 @dataclass(frozen=True, slots=True)
 class Ledger:
     entries: tuple[Entry, ...] = ()
+    _by_task: dict[int, list[Entry]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for entry in sorted(self.entries, key=_order):
+            self._by_task.setdefault(entry.task, []).append(entry)
 
     def for_task(self, task_id: int) -> list[Entry]:
         """A task's entries, oldest first (by date, then by when they were recorded)."""
-        return sorted((e for e in self.entries if e.task == task_id), key=_order)
+        return list(self._by_task.get(task_id, ()))
 
     def as_of(self, day: date) -> Ledger:
         return Ledger(tuple(e for e in self.entries if e.date <= day))
@@ -126,8 +130,11 @@ def check_evidence(evidence: Evidence, base: Path) -> str | None:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def load_ledger(data_dir: Path) -> Ledger:
-    """Every entry under DATA/progress/; RegistryError with file and line for a broken file."""
+def load_ledger(data_dir: Path, read_file: Callable[[Path], list[Entry]] | None = None) -> Ledger:
+    """Every entry under DATA/progress/; RegistryError with file and line for a broken file.
+
+    `read_file` lets the cache answer for files it has already read."""
+    read = read_file or read_progress_file
     folder = data_dir / PROGRESS_DIR
     if not folder.is_dir():
         return Ledger()
@@ -135,7 +142,7 @@ def load_ledger(data_dir: Path) -> Ledger:
     problems: list[Problem] = []
     for path in sorted(folder.glob("*.yaml")):
         try:
-            entries.extend(_read_file(path))
+            entries.extend(read(path))
         except RegistryError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -143,11 +150,12 @@ def load_ledger(data_dir: Path) -> Ledger:
     return Ledger(tuple(entries))
 
 
-def _read_file(path: Path) -> list[Entry]:
+def read_progress_file(path: Path) -> list[Entry]:
     from pydantic import ValidationError
 
     from safecity_cli.registry import _validation_problems
     from safecity_cli.schema import ProgressFile
+    from safecity_cli.yamlio import YamlProblem, load_yaml
 
     try:
         raw = load_yaml(path)
@@ -225,14 +233,14 @@ def append_entries(data_dir: Path, new: list[Entry]) -> None:
             by_file.setdefault(file_name(entry.unit), []).append(entry)
         for name, entries in by_file.items():
             path = folder / name
-            existing = _read_file(path) if path.exists() else []
+            existing = read_progress_file(path) if path.exists() else []
             write_atomic(path, _render(existing + entries, entries[0].unit))
 
 
 def remove_entry(data_dir: Path, target: Entry) -> None:
     with locked(data_dir) as folder:
         path = folder / file_name(target.unit)
-        entries = _read_file(path)
+        entries = read_progress_file(path)
         if target not in entries:
             raise LedgerError("要撤销的记录已不存在（可能已被其他人撤销），未做任何改动")
         entries.remove(target)
@@ -240,6 +248,8 @@ def remove_entry(data_dir: Path, target: Entry) -> None:
 
 
 def _render(entries: list[Entry], unit: str | None) -> str:
+    from safecity_cli.yamlio import dump_yaml
+
     owner = f"{unit} 的进展记录" if unit else "创建办对整项任务的销号记录"
     header = f"# {owner}。由 safecity 追加写入；更正请追加新记录，不要修改已有条目。\n"
     return header + dump_yaml({"entries": [e.to_dict() for e in entries]})

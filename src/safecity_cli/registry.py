@@ -25,7 +25,6 @@ from safecity_cli.models import (
     Unit,
 )
 from safecity_cli.paths import is_embedded
-from safecity_cli.yamlio import YamlProblem, line_of, load_yaml
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -100,6 +99,8 @@ class _Checker:
     def _parse(self, name: str, model: type[BaseModel]) -> Any:
         from pydantic import ValidationError
 
+        from safecity_cli.yamlio import YamlProblem, load_yaml
+
         path = self.root / name
         if not path.is_file():
             self.problems.append(Problem(str(path), None, "", "缺少登记册文件"))
@@ -124,6 +125,8 @@ class _Checker:
         *,
         warning: bool = False,
     ) -> None:
+        from safecity_cli.yamlio import line_of
+
         path = self.root / file
         self.problems.append(Problem(str(path), line_of(path, loc), field_name, message, warning))
 
@@ -365,6 +368,8 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 def _validation_problems(path: Path, raw: Any, exc: ValidationError) -> list[Problem]:
+    from safecity_cli.yamlio import line_of
+
     problems = []
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])

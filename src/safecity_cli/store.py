@@ -1,12 +1,242 @@
-"""Load a registry for a command: from the cache when it is fresh, else from the YAML."""
+"""Load a registry and its ledger for a command, from a cache when the files have not changed.
+
+The cache lives in the user's cache directory, one file per source file content (sha256)
+and package version. It holds plain tuples written with `marshal`, which cannot run code
+when read, so a corrupt or foreign cache file is at worst ignored and rebuilt. A cache hit
+needs neither PyYAML nor Pydantic.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from safecity_cli.models import Registry
-from safecity_cli.registry import load_registry
+from safecity_cli import __version__
+from safecity_cli.deadlines import Deadline, DeadlineKind
+from safecity_cli.ledger import PROGRESS_DIR, Entry, Evidence, Ledger, Status
+from safecity_cli.models import (
+    AppliesToAll,
+    Category,
+    Escalation,
+    MainTask,
+    MainTaskGroup,
+    Phase,
+    Program,
+    Registry,
+    ScheduleItem,
+    Task,
+    Unit,
+)
+from safecity_cli.paths import is_embedded
+
+ENV_CACHE = "SAFECITY_CACHE_DIR"
+_FORMAT = 1  # bump when the layout of the cached tuples changes
+_REGISTRY_FILES = ("tasks.yaml", "units.yaml", "schedule.yaml")
+
+
+def cache_dir() -> Path:
+    if env := os.environ.get(ENV_CACHE):
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("safecity", appauthor=False))
 
 
 def load(path: Path, *, use_cache: bool = True) -> Registry:
-    return load_registry(path)
+    """The registry in `path`, validated; from the cache when its files are unchanged."""
+    if use_cache:
+        try:
+            contents = [(path / name).read_bytes() for name in _REGISTRY_FILES]
+        except OSError:
+            use_cache = False  # the full load below reports the missing file properly
+    if use_cache:
+        key = _key("registry", *contents)
+        cached = _read(key)
+        if cached is not None:
+            try:
+                return _registry_from(cached, path)
+            except Exception:  # a foreign or damaged cache is rebuilt, never trusted
+                pass
+    from safecity_cli.registry import load_registry
+
+    registry = load_registry(path)
+    if not use_cache:
+        return registry
+    _write(key, _registry_to(registry))
+    return registry
+
+
+def load_ledger(registry: Registry, *, use_cache: bool = True) -> Ledger:
+    from safecity_cli.ledger import load_ledger as load_uncached
+    from safecity_cli.ledger import read_progress_file
+
+    if not use_cache or not (registry.path / PROGRESS_DIR).is_dir():
+        return load_uncached(registry.path)
+
+    def read(file: Path) -> list[Entry]:
+        key = _key("progress", file.read_bytes())
+        cached = _read(key)
+        if cached is not None:
+            try:
+                return [_entry_from(row) for row in cached]
+            except Exception:
+                pass
+        entries = read_progress_file(file)
+        _write(key, [_entry_to(e) for e in entries])
+        return entries
+
+    return load_uncached(registry.path, read)
+
+
+def _key(kind: str, *contents: bytes) -> str:
+    digest = hashlib.sha256(f"{kind}:{__version__}:{_FORMAT}".encode())
+    for content in contents:
+        digest.update(len(content).to_bytes(8, "little"))
+        digest.update(content)
+    return f"{kind}-{digest.hexdigest()[:40]}"
+
+
+def _read(key: str) -> Any:
+    try:
+        payload = marshal.loads((cache_dir() / key).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not (isinstance(payload, tuple) and len(payload) == 2 and payload[0] == key):
+        return None
+    return payload[1]
+
+
+def _write(key: str, data: Any) -> None:
+    """Best effort: a cache that cannot be written only costs speed."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_bytes(marshal.dumps((key, data)))
+        os.replace(tmp, folder / key)
+    except (OSError, ValueError):
+        pass
+
+
+# -- the model as plain tuples -----------------------------------------------------------------
+
+
+def _day(value: date | None) -> int | None:
+    return value.toordinal() if value is not None else None
+
+
+def _from_day(value: int | None) -> date | None:
+    return date.fromordinal(value) if value is not None else None
+
+
+def _deadline_to(d: Deadline) -> tuple[Any, ...]:
+    return (d.raw, d.kind.value, _day(d.start), _day(d.end), d.every_months)
+
+
+def _deadline_from(row: tuple[Any, ...]) -> Deadline:
+    raw, kind, start, end, every = row
+    return Deadline(raw, DeadlineKind(kind), _from_day(start), _from_day(end), every)
+
+
+def _registry_to(r: Registry) -> tuple[Any, ...]:
+    deadlines: dict[Deadline, int] = {}
+    for item in (*r.tasks, *r.items):
+        deadlines.setdefault(item.deadline, len(deadlines))
+    p, e = r.program, r.program.escalation
+    return (
+        (
+            p.name,
+            p.short_name,
+            _day(p.start),
+            _day(p.final_deadline),
+            p.document,
+            p.issuer,
+            e.blue_within_days,
+            e.red_after_days,
+            e.idle_window_share,
+        ),
+        [(c.id, c.numeral, c.title) for c in r.categories],
+        [_deadline_to(d) for d in deadlines],
+        [
+            (
+                t.id,
+                t.category,
+                t.text,
+                t.units,
+                deadlines[t.deadline],
+                t.written_units,
+                t.open_ended,
+            )
+            for t in r.tasks
+        ],
+        [(u.name, u.kind, u.aliases, u.members, u.contact, u.phone) for u in r.units],
+        r.kinds,
+        [(ph.id, ph.name, ph.period, _day(ph.start), _day(ph.end), ph.summary) for ph in r.phases],
+        [(i.id, i.text, i.units, deadlines[i.deadline], i.written_units) for i in r.items],
+        [(g.numeral, g.heading, [(m.id, m.title, m.text) for m in g.tasks]) for g in r.main_tasks],
+        (r.applies_to_all.units, r.applies_to_all.note),
+    )
+
+
+def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
+    program, categories, deadlines, tasks, units, kinds, phases, items, groups, common = row
+    name, short, start, final, document, issuer, blue, red, idle = program
+    table = [_deadline_from(d) for d in deadlines]
+    return Registry(
+        path=path,
+        embedded=is_embedded(path),
+        program=Program(
+            name,
+            short,
+            date.fromordinal(start),
+            date.fromordinal(final),
+            document,
+            issuer,
+            Escalation(blue, red, idle),
+        ),
+        categories=tuple(Category(*c) for c in categories),
+        tasks=tuple(Task(i, c, text, u, table[d], w, o) for i, c, text, u, d, w, o in tasks),
+        units=tuple(Unit(*u) for u in units),
+        kinds=tuple(kinds),
+        phases=tuple(
+            Phase(i, n, per, _from_day(s), _from_day(e), summ) for i, n, per, s, e, summ in phases
+        ),
+        items=tuple(ScheduleItem(i, text, u, table[d], w) for i, text, u, d, w in items),
+        main_tasks=tuple(
+            MainTaskGroup(n, h, tuple(MainTask(*m) for m in ms)) for n, h, ms in groups
+        ),
+        applies_to_all=AppliesToAll(*common),
+    )
+
+
+def _entry_to(e: Entry) -> tuple[Any, ...]:
+    return (
+        e.task,
+        e.unit,
+        e.status.value,
+        _day(e.date),
+        e.recorded_at.isoformat(),
+        e.note,
+        [(v.ref, v.size, v.sha256) for v in e.evidence],
+        e.by,
+        _day(e.new_deadline),
+    )
+
+
+def _entry_from(row: tuple[Any, ...]) -> Entry:
+    task, unit, status, day, recorded, note, evidence, by, new_deadline = row
+    return Entry(
+        task,
+        unit,
+        Status(status),
+        date.fromordinal(day),
+        datetime.fromisoformat(recorded),
+        note,
+        tuple(Evidence(*v) for v in evidence),
+        by,
+        _from_day(new_deadline),
+    )

@@ -107,10 +107,10 @@ def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:
     return load(data_dir(data), use_cache=not no_cache)
 
 
-def open_ledger(registry: Registry) -> Ledger:
-    from safecity_cli.ledger import load_ledger
+def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:
+    from safecity_cli.store import load_ledger
 
-    return load_ledger(registry.path)
+    return load_ledger(registry, use_cache=not no_cache)
 
 
 def find_unit(registry: Registry, text: str | None) -> Unit | None:

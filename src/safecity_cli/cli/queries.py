@@ -107,7 +107,7 @@ def list_tasks(
         search=search,
         open_deadline=open_deadline,
     )
-    states = select_tasks(registry, open_ledger(registry), on, filters)
+    states = select_tasks(registry, open_ledger(registry, no_cache=no_cache), on, filters)
     title = f"{filters.unit.name} 的任务" if filters.unit else "任务清单"
     emit(task_listing(registry, states, title=title, unit=filters.unit), fmt)
 
@@ -133,7 +133,7 @@ def show(
     task = registry.task(task_id)
     if task is None:
         raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
-    detail = task_detail(registry, open_ledger(registry), task, as_of(date))
+    detail = task_detail(registry, open_ledger(registry, no_cache=no_cache), task, as_of(date))
     if fmt is OutputFormat.JSON:
         write(render_json(detail.data))
     elif fmt is OutputFormat.TABLE:
@@ -165,7 +165,7 @@ def overdue(
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
-    states = find_overdue(registry, open_ledger(registry), on, who, workdays=workdays)
+    states = find_overdue(registry, open_ledger(registry, no_cache=no_cache), on, who, workdays=workdays)
     title = f"截至{chinese_date(on)}逾期未完成的任务" + (f"（{who.name}）" if who else "")
     emit(task_listing(registry, states, title=title, extra="days_overdue", unit=who), fmt)
 
@@ -190,7 +190,7 @@ def due(
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
-    states = find_due(registry, open_ledger(registry), on, within, who, workdays=workdays)
+    states = find_due(registry, open_ledger(registry, no_cache=no_cache), on, within, who, workdays=workdays)
     title = f"{chinese_date(on)}起 {within} 天内到期的任务" + (f"（{who.name}）" if who else "")
     emit(task_listing(registry, states, title=title, extra="days_left", unit=who), fmt)
 
@@ -216,7 +216,7 @@ def units(
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
-    summaries = summarize_units(registry, open_ledger(registry), on, kind)
+    summaries = summarize_units(registry, open_ledger(registry, no_cache=no_cache), on, kind)
     emit(unit_listing(summaries, on), fmt)
 
 
@@ -253,4 +253,4 @@ def stats(
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
-    emit(stats_listing(compute_stats(registry, open_ledger(registry), on), on), fmt)
+    emit(stats_listing(compute_stats(registry, open_ledger(registry, no_cache=no_cache), on), on), fmt)
