@@ -8,26 +8,26 @@ import typer
 
 from safecity_cli import __version__
 from safecity_cli.cli import progress, queries
-from safecity_cli.cli.common import new_app
+from safecity_cli.cli.common import command, new_app
 
 app = new_app(
     "国家安全发展示范城市创建工作任务台账：查询任务、记录进展、生成周报和台账。\n\n"
     "示例：safecity list --unit 区住建局；safecity overdue --date 2021-01-01；"
     "safecity report weekly",
 )
-app.command("validate")(queries.validate)
-app.command("list")(queries.list_tasks)
-app.command("show")(queries.show)
-app.command("overdue")(queries.overdue)
-app.command("due")(queries.due)
-app.command("units")(queries.units)
-app.command("schedule")(queries.schedule)
-app.command("stats")(queries.stats)
-app.command("init")(progress.init)
-app.command("update")(progress.update)
-app.command("close")(progress.close)
-app.command("history")(progress.history)
-app.command("undo")(progress.undo)
+command(app, "validate")(queries.validate)
+command(app, "list")(queries.list_tasks)
+command(app, "show")(queries.show)
+command(app, "overdue")(queries.overdue)
+command(app, "due")(queries.due)
+command(app, "units")(queries.units)
+command(app, "schedule")(queries.schedule)
+command(app, "stats")(queries.stats)
+command(app, "init")(progress.init)
+command(app, "update")(progress.update)
+command(app, "close")(progress.close)
+command(app, "history")(progress.history)
+command(app, "undo")(progress.undo)
 
 
 def _version(value: bool) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from safecity_cli.errors import SafecityError
 from safecity_cli.output import Listing, OutputFormat, render
@@ -21,7 +21,30 @@ if TYPE_CHECKING:
     from safecity_cli.models import Registry, Unit
 
 
-class SafecityGroup(TyperGroup):
+_BUILTIN_HELP = {
+    "Show this message and exit.": "显示此帮助并退出",
+    "Install completion for the current shell.": "为当前 shell 安装命令补全",
+    "Show completion for the current shell, to copy it or customize the installation.":
+        "显示当前 shell 的补全脚本，以便复制或自定义安装",
+}
+
+
+class _ChineseHelpOption:
+    """Typer's own options (--help, completion) explain themselves in Chinese too."""
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "help", None) in _BUILTIN_HELP:
+                param.help = _BUILTIN_HELP[param.help]
+        return params
+
+
+class SafecityCommand(_ChineseHelpOption, TyperCommand):
+    """A command whose --help text is Chinese too."""
+
+
+class SafecityGroup(_ChineseHelpOption, TyperGroup):
     """Turns safecity's own errors into Chinese lines on stderr and an exit code, never a traceback."""
 
     def invoke(self, ctx: Any) -> Any:
@@ -41,16 +64,22 @@ def note(message: str) -> None:
 
 
 def new_app(help_text: str, **kwargs: Any) -> typer.Typer:
+    """A Typer app (or sub-app) with Chinese help and errors; register commands with
+    `command(app, name)` so their --help is Chinese as well."""
     return typer.Typer(
         help=help_text,
         cls=SafecityGroup,
         no_args_is_help=True,
-        add_completion=False,
         context_settings={"help_option_names": ["-h", "--help"]},
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
         **kwargs,
     )
+
+
+def command(app: typer.Typer, name: str) -> Any:
+    """Register a command on `app` with Chinese help and error handling."""
+    return app.command(name, cls=SafecityCommand)
 
 
 DataOpt = Annotated[
@@ -60,6 +89,7 @@ DataOpt = Annotated[
         help="登记册目录（默认：环境变量 SAFECITY_DATA，否则为内置登记册）",
         show_default=False,
         file_okay=False,
+        metavar="DIR",
     ),
 ]
 DateOpt = Annotated[
@@ -68,18 +98,27 @@ DateOpt = Annotated[
         "--date",
         help="按此日期计算状态：2021-01-01、2021/1/1、2021年1月1日 或 today（默认今天）",
         show_default=False,
+        metavar="DATE",
     ),
 ]
 UnitOpt = Annotated[
     str | None,
     typer.Option(
-        "--unit", "-u", help="责任单位：全称、别名或能唯一确定的简称（如 住建）", show_default=False
+        "--unit",
+        "-u",
+        help="责任单位：全称、别名或能唯一确定的简称（如 住建）",
+        show_default=False,
+        metavar="UNIT",
     ),
 ]
 FormatOpt = Annotated[
     OutputFormat,
     typer.Option(
-        "--format", "-f", help="输出格式：table（终端表格）、json、csv、md", case_sensitive=False
+        "--format",
+        "-f",
+        help="输出格式：table（默认，终端表格）、json、csv、md",
+        case_sensitive=False,
+        show_default=False,
     ),
 ]
 WorkdaysOpt = Annotated[
