@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from safecity_cli.errors import SafecityError
@@ -21,11 +23,36 @@ if TYPE_CHECKING:
     from safecity_cli.models import Registry, Unit
 
 
+_USAGE_MESSAGES = [
+    (r"No such option: (\S+) \(Possible options: (.+)\)", "没有选项 {0}，是否指 {1}？"),
+    (r"No such option: (\S+) Did you mean (\S+)\?", "没有选项 {0}，是否指 {1}？"),
+    (r"No such option: (\S+)", "没有选项 {0}"),
+    (r"No such command '(.+?)'\. Did you mean '(.+?)'\?", "没有命令「{0}」，是否指 {1}？"),
+    (r"No such command '(.+?)'\.", "没有命令「{0}」"),
+    (r"Missing option (.+?)\.?", "缺少必填选项 {0}"),
+    (r"Missing argument (.+?)\.?", "缺少参数 {0}"),
+    (r"Option (.+?) requires an argument\.", "选项 {0} 需要一个值"),
+    (r"Got unexpected extra arguments? ?(?:\(s\))? \((.+)\)", "多余的参数：{0}"),
+    (r"Invalid value for (.+?): '(.*?)' is not a valid int.*", "{0} 应为整数，「{1}」不是"),
+    (r"Invalid value for (.+?): (.+?) is not in the range (.+)\.", "{0} 的值 {1} 超出范围 {2}"),
+    (r"Invalid value for (.+?): '(.*?)' is not one of (.*)\.", "{0} 的值「{1}」无效，可选：{2}"),
+    (r"Invalid value for (.+?): (.*)", "{0} 的值无效：{1}"),
+]
+
+
+def _chinese_usage(message: str) -> str:
+    """Click's usage errors, said in Chinese (its wording is English and not translated)."""
+    text = " ".join(message.split())
+    for pattern, template in _USAGE_MESSAGES:
+        if m := re.fullmatch(pattern, text, re.S):
+            return template.format(*(g.replace("'", "") for g in m.groups()))
+    return text
+
+
 _BUILTIN_HELP = {
     "Show this message and exit.": "显示此帮助并退出",
     "Install completion for the current shell.": "为当前 shell 安装命令补全",
-    "Show completion for the current shell, to copy it or customize the installation.":
-        "显示当前 shell 的补全脚本，以便复制或自定义安装",
+    "Show completion for the current shell, to copy it or customize the installation.": "显示当前 shell 的补全脚本，以便复制或自定义安装",
 }
 
 
@@ -54,6 +81,11 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
             for line in exc.lines():
                 note(line)
             raise typer.Exit(int(exc.exit_code)) from None
+        except UsageError as exc:  # the command line itself: say it in Chinese
+            note(f"错误：{_chinese_usage(exc.format_message())}")
+            where = exc.ctx.command_path if exc.ctx is not None else "safecity"
+            note(f"用 {where} -h 查看用法和示例")
+            raise typer.Exit(2) from None
         except KeyboardInterrupt:
             note("已中断")
             raise typer.Exit(130) from None
