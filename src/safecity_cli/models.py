@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from safecity_cli.deadlines import Deadline
 
@@ -117,6 +119,7 @@ class Registry:
     applies_to_all: AppliesToAll
     _unit_index: dict[str, Unit] = field(default_factory=dict, repr=False, compare=False)
     _task_index: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._unit_index.update({u.name: u for u in self.units})
@@ -129,6 +132,12 @@ class Registry:
     def unit(self, name: str) -> Unit | None:
         """A unit by canonical name or alias."""
         return self._unit_index.get(name)
+
+    def remember(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Memoise something derived from this (immutable) registry, e.g. a group's members."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def category(self, category_id: int) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

@@ -50,8 +50,15 @@ class TaskState:
         return self.days_overdue is not None
 
 
-def expand(registry: Registry, unit: Unit) -> list[str]:
+def expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
     """The parties a unit stands for: itself, or its members (recursively) once it lists any."""
+    result: tuple[str, ...] = registry.remember(
+        ("expand", unit.name), lambda: _expand(registry, unit)
+    )
+    return result
+
+
+def _expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
     seen: list[str] = []
     stack = [unit]
     while stack:
@@ -62,25 +69,24 @@ def expand(registry: Registry, unit: Unit) -> list[str]:
                     stack.append(found)
         elif current.name not in seen:
             seen.append(current.name)
-    return seen
+    return tuple(seen)
 
 
-def parties_of(registry: Registry, task: Task) -> list[str]:
+def parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
     """Who must report 已完成 for the task to be complete (a group without members is one party)."""
     parties: list[str] = []
     for name in task.units:
         unit = registry.unit(name)
         if unit is not None:
             parties.extend(p for p in expand(registry, unit) if p not in parties)
-    return parties
+    return tuple(parties)
 
 
 def applies_to(registry: Registry, task: Task, unit: Unit) -> tuple[bool, str | None]:
     """Whether a task is the unit's, and through which group (None when named directly)."""
     if unit.name in task.units:
         return True, None
-    groups = [*task.units, *registry.applies_to_all.units]
-    for name in groups:
+    for name in (*task.units, *registry.applies_to_all.units):
         group = registry.unit(name)
         if group is None or not group.is_group:
             continue
@@ -122,7 +128,10 @@ def task_state(
         else:
             days_left = days_between(on, min(deadlines), workdays=workdays)
     noted = [e for e in entries if e.note]
-    state = TaskState(
+    level = None
+    if open_parties and not closed:
+        level = escalation_level(registry, task, on, status, governing, days_overdue, days_left)
+    return TaskState(
         task,
         on,
         status,
@@ -131,18 +140,10 @@ def task_state(
         governing,
         days_overdue,
         days_left,
-        None,
+        level,
         noted[-1] if noted else (entries[-1] if entries else None),
         via,
     )
-    level = escalation_level(registry, state) if open_parties and not closed else None
-    return _with_level(state, level)
-
-
-def _with_level(state: TaskState, level: Level | None) -> TaskState:
-    from dataclasses import replace
-
-    return replace(state, level=level)
 
 
 def _party(name: str, entries: list[Entry], task: Task) -> PartyState:
@@ -167,20 +168,27 @@ def _overall(parties: tuple[PartyState, ...]) -> Status:
     return Status.NOT_STARTED
 
 
-def escalation_level(registry: Registry, state: TaskState) -> Level | None:
+def escalation_level(
+    registry: Registry,
+    task: Task,
+    on: date,
+    status: Status,
+    deadline: date | None,
+    days_overdue: int | None,
+    days_left: int | None,
+) -> Level | None:
     """三色督办: 红 overdue beyond the red threshold, 黄 overdue or idle past half its window,
     蓝 due within the blue threshold. Thresholds come from the registry's program settings."""
     rules = registry.program.escalation
-    if state.days_overdue is not None:
-        return Level.RED if state.days_overdue > rules.red_after_days else Level.YELLOW
-    end = state.deadline
-    if end is None:
+    if days_overdue is not None:
+        return Level.RED if days_overdue > rules.red_after_days else Level.YELLOW
+    if deadline is None:
         return None
-    if state.status is Status.NOT_STARTED:
-        start = window_start(state.task.deadline, registry.program.start)
-        span = (end - start).days
-        if span > 0 and (state.on - start).days > span * rules.idle_window_share:
+    if status is Status.NOT_STARTED:
+        start = window_start(task.deadline, registry.program.start)
+        span = (deadline - start).days
+        if span > 0 and (on - start).days > span * rules.idle_window_share:
             return Level.YELLOW
-    if state.days_left is not None and (end - state.on).days <= rules.blue_within_days:
+    if days_left is not None and (deadline - on).days <= rules.blue_within_days:
         return Level.BLUE
     return None

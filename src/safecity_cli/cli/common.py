@@ -197,18 +197,35 @@ def stdout_console() -> Console:
     return Console(width=width, soft_wrap=False, highlight=False)
 
 
+LARGE_TABLE = 500  # rows; beyond this a Rich table costs seconds and no one reads it as a table
+
+
 def emit(listing: Listing, fmt: OutputFormat) -> None:
     """Data to stdout; an empty result says so on stderr and is still a success."""
     if not listing.rows:
         note(listing.empty)
         if fmt is OutputFormat.TABLE:
             return
-    if fmt is OutputFormat.TABLE:
+    if fmt is not OutputFormat.TABLE:
+        write(render(listing, fmt))
+    elif len(listing.rows) > LARGE_TABLE:
+        note(
+            f"{listing.caption}；超过 {LARGE_TABLE} 行，按行输出制表符分隔的文本"
+            "（需要表格文件请用 --format csv）"
+        )
+        _stream_rows(listing)
+    else:
         from safecity_cli.output import rich_table
 
         stdout_console().print(rich_table(listing))
-    else:
-        write(render(listing, fmt))
+
+
+def _stream_rows(listing: Listing) -> None:
+    out = sys.stdout
+    out.write("\t".join(listing.headers) + "\n")
+    for row in listing.rows:
+        out.write("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row) + "\n")
+    out.flush()
 
 
 def write(text: str) -> None:
