@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,8 +48,19 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("safecity", appauthor=False))
 
 
-def load(path: Path, *, use_cache: bool = True) -> Registry:
-    """The registry in `path`, validated; from the cache when its files are unchanged."""
+SLOW_BYTES = 2_000_000  # a registry this large takes more than a second or two to validate
+
+
+def load(
+    path: Path,
+    *,
+    use_cache: bool = True,
+    progress: Callable[[str], AbstractContextManager[object]] | None = None,
+) -> Registry:
+    """The registry in `path`, validated; from the cache when its files are unchanged.
+
+    `progress(description)` wraps a slow full load so the caller can show that it is working.
+    """
     if use_cache:
         try:
             contents = [(path / name).read_bytes() for name in _REGISTRY_FILES]
@@ -63,7 +76,12 @@ def load(path: Path, *, use_cache: bool = True) -> Registry:
                 pass
     from safecity_cli.registry import load_registry
 
-    registry = load_registry(path)
+    size = sum(f.stat().st_size for f in path.glob("*.yaml")) if path.is_dir() else 0
+    if progress is not None and size > SLOW_BYTES:
+        with progress(f"读取并校验登记册（{size / 1e6:.0f} MB）"):
+            registry = load_registry(path)
+    else:
+        registry = load_registry(path)
     if not use_cache:
         return registry
     _write(key, _registry_to(registry))

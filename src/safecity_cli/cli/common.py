@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -175,13 +176,32 @@ def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:
     from safecity_cli.paths import data_dir
     from safecity_cli.store import load
 
-    return load(data_dir(data), use_cache=not no_cache)
+    return load(data_dir(data), use_cache=not no_cache, progress=working)
 
 
 def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:
     from safecity_cli.store import load_ledger
 
     return load_ledger(registry, use_cache=not no_cache)
+
+
+def working(description: str) -> AbstractContextManager[object]:
+    """A progress display on stderr (only on a terminal) for work of unknown length."""
+    if not sys.stderr.isatty():
+        return nullcontext()
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    progress.add_task(description, total=None)
+    return progress
 
 
 def find_unit(registry: Registry, text: str | None) -> Unit | None:
