@@ -360,3 +360,36 @@ def test_undo_removes_the_last_entry_after_confirmation(
     assert _run(runner, "undo", "--yes", "--data", data)[0] == 0
     code, _, err = _run(runner, "undo", "--yes", "--data", data)
     assert code == 1 and "没有可撤销的进展记录" in err
+
+
+def test_ledger_files_are_readable_by_colleagues(work_registry: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        _record(work_registry, 27, "区住建局", "推进中", date(2020, 11, 1))
+    finally:
+        os.umask(old)
+    mode = (work_registry / "progress" / "区住建局.yaml").stat().st_mode & 0o777
+    assert mode == 0o644
+
+
+def test_evidence_is_found_again_from_any_folder(
+    work_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inside = work_registry / "佐证"
+    inside.mkdir()
+    (inside / "照片.jpg").write_bytes(b"jpeg")
+    outside = tmp_path / "外部.pdf"
+    outside.write_bytes(b"pdf")
+    registry = load_registry(work_registry)
+    monkeypatch.chdir(inside)
+    entry = check_report(
+        registry,
+        load_ledger(work_registry),
+        Report(27, "区住建局", "推进中", date(2020, 11, 1), evidence=("照片.jpg", str(outside))),
+        today=TODAY,
+        recorded_at=datetime.now(),
+        evidence_base=Path.cwd(),
+    )
+    assert [e.ref for e in entry.evidence] == ["佐证/照片.jpg", str(outside.resolve())]
+    monkeypatch.chdir(tmp_path)
+    assert [check_evidence(e, work_registry) for e in entry.evidence] == [None, None]

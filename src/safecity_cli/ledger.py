@@ -103,28 +103,39 @@ def _order(entry: Entry) -> tuple[date, datetime]:
     return entry.date, entry.recorded_at
 
 
-def evidence_for(ref: str, base: Path) -> Evidence:
-    """Record a URL as given; a local file with its size and sha256 so a change shows later."""
+def evidence_for(ref: str, base: Path, registry_dir: Path | None = None) -> Evidence:
+    """Record a URL as given; a local file with its size and sha256 so a change shows later.
+
+    A relative path is read from `base` (where the user typed it) and stored relative to
+    the registry when the file lies inside it, else as an absolute path, so that a later
+    check finds it from anywhere."""
     if "://" in ref:
         return Evidence(ref)
-    path = Path(ref) if Path(ref).is_absolute() else base / ref
+    path = (base / ref).resolve()
     if not path.is_file():
         raise LedgerError(f"佐证材料文件不存在：{ref}")
+    stored = str(path)
+    if registry_dir is not None and path.is_relative_to(registry_dir.resolve()):
+        stored = path.relative_to(registry_dir.resolve()).as_posix()
+    return Evidence(stored, path.stat().st_size, _sha256(path))
+
+
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return Evidence(ref, path.stat().st_size, digest.hexdigest())
+    return digest.hexdigest()
 
 
-def check_evidence(evidence: Evidence, base: Path) -> str | None:
+def check_evidence(evidence: Evidence, registry_dir: Path) -> str | None:
     """Why a recorded local file no longer matches (None when it does or it is a URL)."""
     if evidence.sha256 is None:
         return None
-    path = Path(evidence.ref) if Path(evidence.ref).is_absolute() else base / evidence.ref
+    path = registry_dir / evidence.ref
     if not path.is_file():
         return "文件已不存在"
-    return None if evidence_for(str(path), base).sha256 == evidence.sha256 else "文件内容已变化"
+    return None if _sha256(path) == evidence.sha256 else "文件内容已变化"
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -259,6 +270,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file, fsync, then rename: a crash leaves the old file whole."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; colleagues share ledgers
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
@@ -268,6 +280,12 @@ def write_atomic(path: Path, text: str) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(folder: Path) -> None:

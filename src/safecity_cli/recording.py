@@ -71,7 +71,7 @@ def check_report(
             raise LedgerError(
                 f"「{unit.name}」在{chinese_date(report.date)}前尚未报告任务 {task.id} 已完成，不能销号"
             )
-    evidence = tuple(evidence_for(ref, evidence_base) for ref in report.evidence)
+    evidence = tuple(evidence_for(ref, evidence_base, registry.path) for ref in report.evidence)
     return Entry(
         task.id,
         unit.name,

@@ -166,7 +166,7 @@ def history(
     emit(history_listing(entries, title), fmt)
     for entry in entries:
         for item in entry.evidence:
-            if problem := check_evidence(item, Path.cwd()):
+            if problem := check_evidence(item, registry.path):
                 note(
                     f"注意：{chinese_date(entry.date)} {entry.unit} 的佐证材料 {item.ref} {problem}"
                 )
