@@ -118,9 +118,13 @@ def rich_table(listing: Listing) -> Table:
     )
     for index, header in enumerate(listing.headers):
         if index in listing.wrap:
-            table.add_column(header, overflow="fold", ratio=listing.wrap[index], min_width=8)
-        else:  # short cells stay on one line so the long ones get the width
-            table.add_column(header, no_wrap=bool(listing.wrap))
+            # With a ratio, `width` is the least the column keeps when space runs short.
+            table.add_column(header, overflow="fold", ratio=listing.wrap[index], width=8)
+        else:
+            # Short cells keep their natural width (Rich sizes ratio-less columns first) and
+            # fold only when the table cannot fit otherwise: a no_wrap column there makes
+            # the console crop whole columns off the right edge.
+            table.add_column(header, overflow="fold")
     styles = listing.row_styles or [None] * len(listing.rows)
     for row, style in zip(listing.rows, styles, strict=True):
         table.add_row(*row, style=style)

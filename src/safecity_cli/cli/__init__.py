@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from safecity_cli import __version__
-from safecity_cli.cli import progress, queries
+from safecity_cli.cli import exports, progress, queries
 from safecity_cli.cli.common import command, new_app
 
 app = new_app(
@@ -28,6 +28,8 @@ command(app, "update")(progress.update)
 command(app, "close")(progress.close)
 command(app, "history")(progress.history)
 command(app, "undo")(progress.undo)
+app.add_typer(exports.export_app, name="export")
+app.add_typer(exports.import_app, name="import")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,373 @@
+"""Commands that carry the ledger out of and back into safecity: export xlsx/ics/json/csv, import xlsx."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from safecity_cli.cli.common import (
+    DataOpt,
+    DateOpt,
+    NoCacheOpt,
+    UnitOpt,
+    as_of,
+    command,
+    find_unit,
+    new_app,
+    note,
+    open_ledger,
+    open_registry,
+    today,
+    write,
+)
+
+if TYPE_CHECKING:
+    from datetime import date as Date
+
+    from rich.progress import Progress, TaskID
+
+    from safecity_cli.exports import ProgressFn
+    from safecity_cli.ledger import Ledger
+    from safecity_cli.models import Registry, Unit
+    from safecity_cli.output import Listing, OutputFormat
+
+export_app = new_app(
+    "导出任务台账：Excel 工作台账和单位填报表、日历文件（.ics）、JSON 和 CSV。\n\n"
+    "示例：safecity export xlsx --date 2021-03-01；"
+    "safecity export xlsx --fillable --unit 区住建局；safecity export ics -o 任务日历.ics",
+)
+import_app = new_app(
+    "导入各单位填回的 Excel 填报表，经与 update 相同的检查后记入进展台账。\n\n"
+    "示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run",
+)
+
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="输出文件（默认见命令说明）",
+        show_default=False,
+        metavar="FILE",
+    ),
+]
+DumpOutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="输出文件（默认输出到屏幕，- 也表示屏幕）",
+        show_default=False,
+        metavar="FILE",
+    ),
+]
+
+
+class _DelayedBar:
+    """Progress on stderr that shows itself only once a job has run longer than `delay` seconds."""
+
+    def __init__(self, label: str, delay: float) -> None:
+        from time import monotonic
+
+        self.label, self.delay, self.started = label, delay, monotonic()
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        from time import monotonic
+
+        if self.bar is None:
+            if monotonic() - self.started < self.delay:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn(self.label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        assert self.task is not None
+        self.bar.update(self.task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextmanager
+def progress_bar(label: str, delay: float = 0.5) -> Iterator[ProgressFn]:
+    """A progress bar for a long export, on a terminal only (scripts and tests see nothing)."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    bar = _DelayedBar(label, delay)
+    try:
+        yield bar
+    finally:
+        bar.stop()
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+def _target(output: Path | None, default: str, *, binary: bool = False) -> Path:
+    """Where a file goes: -o as given, the default name inside a folder -o names, or here."""
+    if output is None:
+        return Path(default)
+    if str(output) == "-" and binary:
+        from safecity_cli.errors import UsageError
+
+        raise UsageError("Excel 工作簿不能输出到屏幕，请用 -o 指定文件名")
+    return output / default if output.is_dir() else output
+
+
+def export_xlsx(
+    date: DateOpt = None,
+    unit: UnitOpt = None,
+    fillable: Annotated[
+        bool,
+        typer.Option(
+            "--fillable",
+            help="生成单位填报表（下拉选择状态、锁定不可修改的内容），供单位填写后用 import xlsx 导入",
+        ),
+    ] = False,
+    output: OutputOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """导出 Excel 工作台账（任务台账、单位汇总、日程安排三个工作表），状态按 --date 计算。
+
+    默认写入当前目录的「工作台账_日期.xlsx」（-o 为目录时写入该目录）；指定 --unit 时只含该单位的任务。
+
+    加 --fillable 生成单位填报表：--unit 指定单位时写入「进展填报_单位_日期.xlsx」；
+    不指定 --unit 时为每个有任务的单位各生成一份，写入目录「进展填报_日期」（或 -o 指定的目录）。
+
+    示例：safecity export xlsx --date 2021-03-01 -o 三月台账.xlsx；
+    safecity export xlsx --fillable --unit 区住建局
+    """
+    from safecity_cli.exports import default_name, write_file
+    from safecity_cli.xlsx import build_ledger_workbook, workbook_bytes
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    who = find_unit(registry, unit)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    created = datetime.now(timezone.utc).replace(tzinfo=None)
+    if fillable:
+        _export_fillable(registry, ledger, on, who, output, created)
+        return
+    path = _target(output, default_name("工作台账", on, who, ".xlsx"), binary=True)
+    with progress_bar("正在生成工作台账") as progress:
+        book = build_ledger_workbook(registry, ledger, on, who, created=created, progress=progress)
+        content = workbook_bytes(book.workbook)
+    write_file(path, content)
+    note(
+        f"已写入 {path}：任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
+        f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程"
+    )
+
+
+def _export_fillable(
+    registry: Registry,
+    ledger: Ledger,
+    on: Date,
+    who: Unit | None,
+    output: Path | None,
+    created: datetime,
+) -> None:
+    from safecity_cli.exports import default_name, write_file
+    from safecity_cli.fillable import build_fillable_workbook, reporting_units
+    from safecity_cli.xlsx import workbook_bytes
+
+    if who is not None:
+        book = build_fillable_workbook(registry, ledger, on, who, created=created)
+        path = _target(output, default_name("进展填报", on, who, ".xlsx"), binary=True)
+        write_file(path, workbook_bytes(book.workbook))
+        note(f"已写入 {path}：{who.name} 的填报表，共 {book.tasks} 项任务")
+        return
+    folder = output or Path(default_name("进展填报", on, None, ""))
+    if folder.exists() and not folder.is_dir():
+        from safecity_cli.errors import UsageError
+
+        raise UsageError(f"不指定 --unit 时 -o 应为目录（将为每个单位各写一份填报表）：{folder}")
+    folder.mkdir(exist_ok=True)
+    units = reporting_units(registry)
+    tasks = 0
+    with progress_bar("正在生成各单位填报表") as progress:
+        for done, member in enumerate(units):
+            progress(done, len(units))
+            book = build_fillable_workbook(registry, ledger, on, member, created=created)
+            write_file(
+                folder / default_name("进展填报", on, member, ".xlsx"),
+                workbook_bytes(book.workbook),
+            )
+            tasks += book.tasks
+        progress(len(units), len(units))
+    note(f"已写入 {len(units)} 份填报表到 {folder}（共 {tasks} 项任务）")
+
+
+def export_ics(
+    date: DateOpt = None,
+    unit: UnitOpt = None,
+    output: OutputOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """导出日历文件（.ics）：每项有明确时限的任务和日程安排为截止当天的全天事件。
+
+    事件写明任务内容、责任单位、原文完成时限和截至 --date 的状态；「每季度」等周期性任务为重复事件。
+    每个事件的标识固定，重新导入日历时更新原有事件而不会重复。
+    默认写入当前目录的「任务日历.ics」（指定 --unit 时为「任务日历_单位.ics」）；-o - 输出到屏幕。
+
+    示例：safecity export ics --unit 区住建局 -o 住建局任务.ics
+    """
+    from safecity_cli.calendar_feed import build_calendar
+    from safecity_cli.exports import default_name, write_file
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    who = find_unit(registry, unit)
+    feed = build_calendar(
+        registry,
+        open_ledger(registry, no_cache=no_cache),
+        on,
+        who,
+        stamp=datetime.now(timezone.utc),
+    )
+    if output is not None and str(output) == "-":
+        write(feed.data.decode("utf-8"))
+        return
+    path = _target(output, default_name("任务日历", None, who, ".ics"))
+    write_file(path, feed.data)
+    skipped = f"；{feed.undated} 项无具体日期，未列入" if feed.undated else ""
+    note(f"已写入 {path}：共 {feed.tasks} 项任务、{feed.items} 项日程{skipped}")
+
+
+def _dump(
+    fmt: OutputFormat,
+    date: str | None,
+    unit: str | None,
+    output: Path | None,
+    data: Path | None,
+    no_cache: bool,
+) -> None:
+    from safecity_cli.exports import default_name, dump_tasks, write_file
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    dump = dump_tasks(
+        registry, open_ledger(registry, no_cache=no_cache), on, fmt, find_unit(registry, unit)
+    )
+    if output is None or str(output) == "-":
+        write(dump.text)
+        return
+    path = _target(output, default_name("任务清单", on, None, f".{fmt.value}"))
+    write_file(path, dump.text.encode("utf-8"))
+    note(f"已写入 {path}：共 {dump.tasks} 项任务")
+
+
+def export_json(
+    date: DateOpt = None,
+    unit: UnitOpt = None,
+    output: DumpOutputOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """导出全部任务及截至 --date 的状态（JSON，与 list --format json 的字段相同），供其他程序使用。
+
+    示例：safecity export json --date 2021-03-01 -o tasks.json
+    """
+    from safecity_cli.output import OutputFormat
+
+    _dump(OutputFormat.JSON, date, unit, output, data, no_cache)
+
+
+def export_csv(
+    date: DateOpt = None,
+    unit: UnitOpt = None,
+    output: DumpOutputOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """导出全部任务及截至 --date 的状态（CSV，与 list --format csv 的列相同，Excel 可直接打开）。
+
+    示例：safecity export csv -o 任务清单.csv
+    """
+    from safecity_cli.output import OutputFormat
+
+    _dump(OutputFormat.CSV, date, unit, output, data, no_cache)
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+
+def import_xlsx(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE...", help="单位填回的填报表（.xlsx），可一次导入多份", show_default=False
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="只检查并列出将记录的进展，不写入")
+    ] = False,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """把单位填回的填报表记入进展台账，检查与 update 相同。
+
+    只导入选择了「填报状态」的行；报送日期留空时按下发日期记录；佐证材料的相对路径按填报表所在文件夹解析。
+    任何一行有问题（任务不存在、不是该单位的任务、状态或日期无效等），逐行列出「工作表 X 第 N 行」
+    并且整批不写入任何内容。与台账中已有记录相同的行自动跳过，同一份表重复导入不会重复记录。
+
+    示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run --data ./登记册
+    """
+    from safecity_cli.cli.progress import now
+    from safecity_cli.fillable import import_listing, plan_import, read_returned
+    from safecity_cli.recording import ensure_writable, record
+
+    registry = open_registry(data, no_cache=no_cache)
+    if not dry_run:
+        ensure_writable(registry)
+    day = today()
+    returned = [read_returned(path, registry, today=day) for path in files]
+    plan = plan_import(
+        registry, open_ledger(registry, no_cache=no_cache), returned, today=day, recorded_at=now()
+    )
+    skipped = f"，{plan.duplicates} 行与台账中已有记录相同，已跳过" if plan.duplicates else ""
+    units = "、".join(plan.units)
+    if not plan.entries:
+        note(f"没有需要记录的新进展（{units}：填报 {plan.filled} 行{skipped}）")
+        return
+    if dry_run:
+        _print_table(import_listing(plan.entries, "将记录的进展（试运行，未写入）"))
+        note(f"试运行：将为 {units} 记录 {len(plan.entries)} 条进展{skipped}；未写入任何内容")
+        return
+    record(registry, list(plan.entries))  # all rows of all files at once, or none
+    _print_table(import_listing(plan.entries, "已记录的进展"))
+    note(f"已为 {units} 记录 {len(plan.entries)} 条进展{skipped}")
+
+
+def _print_table(listing: Listing) -> None:
+    from safecity_cli.cli.common import stdout_console
+    from safecity_cli.output import rich_table
+
+    stdout_console().print(rich_table(listing))
+
+
+command(export_app, "xlsx")(export_xlsx)
+command(export_app, "ics")(export_ics)
+command(export_app, "json")(export_json)
+command(export_app, "csv")(export_csv)
+command(import_app, "xlsx")(import_xlsx)

@@ -1,0 +1,390 @@
+"""The 工作台账 workbook for meetings, and the sheet styling every safecity workbook shares.
+
+openpyxl is imported inside the functions, so commands that write no workbook never load it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from safecity_cli.dates import chinese_date
+from safecity_cli.exports import ProgressFn, item_applies, latest_progress
+from safecity_cli.ledger import Ledger
+from safecity_cli.listings import schedule_listing, units_cell
+from safecity_cli.models import Registry, Unit
+from safecity_cli.query import (
+    ItemState,
+    ScheduleItemState,
+    TaskFilter,
+    UnitSummary,
+    schedule_states,
+    select_tasks,
+    summarize_unit,
+)
+from safecity_cli.status import Level, TaskState, expand
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+PERCENT_FORMAT = "0.0%"
+FONT_NAME = "宋体"  # what Chinese Excel and WPS users expect; LibreOffice substitutes its own
+LINE_HEIGHT = 14.25  # points per wrapped line of 11-point 宋体
+MAX_ROW_HEIGHT = 409  # Excel's limit
+
+HEADER_FILL = "1F4E78"
+HEADER_FONT = "FFFFFF"
+EDITABLE_FILL = "FFF9DB"  # cells a unit fills in
+# 三色督办: (fill, font colour), the palette Excel uses for its own good/neutral/bad styles.
+LEVEL_COLORS = {
+    Level.RED: ("FFC7CE", "9C0006"),
+    Level.YELLOW: ("FFEB9C", "9C5700"),
+    Level.BLUE: ("DDEBF7", "1F4E78"),
+}
+
+TASK_SHEET, UNIT_SHEET, SCHEDULE_SHEET = "任务台账", "单位汇总", "日程安排"
+
+
+# -- sheet helpers shared with the fillable workbook -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float  # in Excel's units (about one Latin character; a Chinese one takes two)
+    wrap: bool = False
+    center: bool = False
+
+
+def display_width(text: str) -> float:
+    """Width in Excel units: Chinese characters count double."""
+    return sum(2.0 if unicodedata.east_asian_width(c) in "WF" else 1.1 for c in text)
+
+
+def lines_needed(value: Any, width: float) -> int:
+    if value is None or isinstance(value, (int, float, date)):
+        return 1
+    usable = max(width - 1.5, 1.0)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(value).split("\n"))
+
+
+def new_workbook(title: str, created: datetime | None) -> Workbook:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.properties.title = title
+    workbook.properties.creator = "safecity"
+    workbook.properties.language = "zh-CN"
+    if created is not None:
+        workbook.properties.created = created
+    return workbook
+
+
+def body_font(**kwargs: Any) -> Any:
+    from openpyxl.styles import Font
+
+    return Font(name=FONT_NAME, size=11, **kwargs)
+
+
+def fill(color: str) -> Any:
+    from openpyxl.styles import PatternFill
+
+    return PatternFill(fill_type="solid", start_color=color, end_color=color)
+
+
+def thin_border() -> Any:
+    from openpyxl.styles import Border, Side
+
+    side = Side(style="thin", color="BFBFBF")
+    return Border(left=side, right=side, top=side, bottom=side)
+
+
+def write_title(ws: Worksheet, row: int, text: str, ncols: int, *, size: int = 14) -> None:
+    """A merged line across the table: the sheet's title or a note under it."""
+    from openpyxl.styles import Alignment, Font
+
+    cell = ws.cell(row=row, column=1, value=text)
+    bold = size > 11
+    cell.font = Font(name=FONT_NAME, size=size, bold=bold)
+    cell.alignment = Alignment(
+        horizontal="center" if bold else "left", vertical="center", wrap_text=True
+    )
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+    total = sum(ws.column_dimensions[_letter(i)].width or 8.43 for i in range(1, ncols + 1))
+    lines = lines_needed(text, total * (11 / size))
+    ws.row_dimensions[row].height = min(lines * LINE_HEIGHT * size / 11 + 8, MAX_ROW_HEIGHT)
+
+
+def write_table(
+    ws: Worksheet,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    *,
+    header_row: int,
+    formats: dict[int, str] | None = None,
+) -> int:
+    """Header and rows from `header_row` on; returns the last row. Frozen header, autofilter."""
+    from openpyxl.styles import Alignment, Font
+
+    border = thin_border()
+    for index, column in enumerate(columns, start=1):
+        ws.column_dimensions[_letter(index)].width = column.width
+        cell = ws.cell(row=header_row, column=index, value=column.header)
+        cell.font = Font(name=FONT_NAME, size=11, bold=True, color=HEADER_FONT)
+        cell.fill = fill(HEADER_FILL)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+    ws.row_dimensions[header_row].height = 2 * LINE_HEIGHT + 4
+    formats = formats or {}
+    font = body_font()
+    for offset, values in enumerate(rows, start=1):
+        row = header_row + offset
+        lines = 1
+        for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
+            cell = ws.cell(row=row, column=index, value=value)
+            cell.font = font
+            cell.border = border
+            cell.alignment = Alignment(
+                horizontal="center" if column.center else "left",
+                vertical="center" if column.center else "top",
+                wrap_text=column.wrap,
+            )
+            if isinstance(value, date):
+                cell.number_format = DATE_FORMAT
+            elif index in formats:
+                cell.number_format = formats[index]
+            if column.wrap:
+                lines = max(lines, lines_needed(value, column.width))
+        # Excel does not re-measure wrapped rows when it opens a file: give them room now.
+        ws.row_dimensions[row].height = min(lines * LINE_HEIGHT + 4, MAX_ROW_HEIGHT)
+    last = header_row + len(rows)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+    ws.auto_filter.ref = f"A{header_row}:{_letter(len(columns))}{max(last, header_row)}"
+    _print_setup(ws, header_row)
+    return last
+
+
+def _print_setup(ws: Worksheet, header_row: int) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def paint_row(
+    ws: Worksheet, row: int, ncols: int, level: Level, *, only: int | None = None
+) -> None:
+    """Mark a row (or one cell of it) in its 督办 colour."""
+    background, color = LEVEL_COLORS[level]
+    targets = [only] if only is not None else range(1, ncols + 1)
+    for column in targets:
+        cell = ws.cell(row=row, column=column)
+        cell.fill = fill(background)
+        cell.font = body_font(color=color, bold=column == only)
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(index))
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# -- the 工作台账 workbook ------------------------------------------------------------------
+
+TASK_COLUMNS = (
+    Column("序号", 6, center=True),
+    Column("类别", 14, wrap=True),
+    Column("主要目标任务", 56, wrap=True),
+    Column("责任单位", 30, wrap=True),
+    Column("完成时限", 16, wrap=True),
+    Column("截止日期", 17, center=True),
+    Column("状态", 9, center=True),
+    Column("督办等级", 8, center=True),
+    Column("最新进展", 32, wrap=True),
+    Column("逾期天数", 8, center=True),
+)
+UNIT_COLUMNS = (
+    Column("责任单位", 30, wrap=True),
+    Column("类型", 12, center=True),
+    Column("任务数", 8, center=True),
+    Column("直接承担", 8, center=True),
+    Column("已完成", 8, center=True),
+    Column("未完成", 8, center=True),
+    Column("逾期", 8, center=True),
+    Column("完成率", 9, center=True),
+)
+SCHEDULE_COLUMNS = (
+    Column("类型", 6, center=True),
+    Column("序号", 6, center=True),
+    Column("内容", 60, wrap=True),
+    Column("责任单位", 28, wrap=True),
+    Column("时间安排", 18, wrap=True),
+    Column("截止日期", 17, center=True),
+    Column("状态", 22, wrap=True),
+)
+
+
+@dataclass(frozen=True)
+class LedgerBook:
+    """The workbook, and what it holds, for the message saying what was written."""
+
+    workbook: Workbook
+    tasks: int
+    overdue: int
+    units: int
+    phases: int
+    items: int
+
+
+def build_ledger_workbook(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    unit: Unit | None = None,
+    *,
+    created: datetime | None = None,
+    progress: ProgressFn | None = None,
+) -> LedgerBook:
+    """任务台账, 单位汇总 and 日程安排 as of `on`; with `unit`, that unit's share only."""
+    units = _summary_units(registry, unit)
+    total = len(units) + 2
+    tick = progress or (lambda done, total: None)
+    tick(0, total)
+    program = registry.program
+    who = f"（{unit.name}）" if unit else ""
+    workbook = new_workbook(f"{program.short_name}工作台账{who}", created)
+
+    states = select_tasks(registry, ledger, on, TaskFilter(unit=unit))
+    overdue = _task_sheet(workbook.create_sheet(TASK_SHEET), registry, states, on, who)
+    tick(1, total)
+
+    summaries = []
+    for done, member in enumerate(units, start=2):
+        summaries.append(summarize_unit(registry, ledger, on, member))
+        tick(done, total)
+    _unit_sheet(workbook.create_sheet(UNIT_SHEET), registry, summaries, on, who)
+
+    items = schedule_states(registry, on)
+    if unit is not None:
+        items = [s for s in items if item_applies(registry, s.item, unit)]
+    _schedule_sheet(workbook.create_sheet(SCHEDULE_SHEET), registry, items, on, who)
+    tick(total, total)
+    return LedgerBook(
+        workbook, len(states), overdue, len(summaries), len(registry.phases), len(items)
+    )
+
+
+def _task_sheet(
+    ws: Worksheet, registry: Registry, states: list[TaskState], on: date, who: str
+) -> int:
+    overdue = sum(s.overdue for s in states)
+    complete = sum(s.complete for s in states)
+    write_table(ws, TASK_COLUMNS, [_task_row(registry, s) for s in states], header_row=2)
+    write_title(
+        ws,
+        1,
+        f"{registry.program.short_name}工作台账{who}（截至{chinese_date(on)}，共 {len(states)} 项任务，"
+        f"已完成 {complete} 项，逾期 {overdue} 项）",
+        len(TASK_COLUMNS),
+    )
+    level_column = [c.header for c in TASK_COLUMNS].index("督办等级") + 1
+    for row, state in enumerate(states, start=3):
+        if state.level is None:
+            continue
+        if state.overdue:
+            paint_row(ws, row, len(TASK_COLUMNS), state.level)
+        else:  # due soon or idle: the level cell says so, the row stays plain
+            paint_row(ws, row, len(TASK_COLUMNS), state.level, only=level_column)
+    return overdue
+
+
+def _task_row(registry: Registry, state: TaskState) -> list[Any]:
+    task = state.task
+    category = registry.category(task.category)
+    return [
+        task.id,
+        f"{category.numeral}、{category.title}" if category else str(task.category),
+        task.text,
+        units_cell(registry, state),
+        task.deadline.raw,
+        state.deadline,
+        state.status.value,
+        state.level.value if state.level else None,
+        latest_progress(state.latest),
+        state.days_overdue,
+    ]
+
+
+def _summary_units(registry: Registry, unit: Unit | None) -> list[Unit]:
+    if unit is None:
+        return list(registry.units)
+    members = [registry.unit(name) for name in expand(registry, unit) if name != unit.name]
+    return [unit, *(m for m in members if m is not None)]
+
+
+def _unit_sheet(
+    ws: Worksheet, registry: Registry, summaries: list[UnitSummary], on: date, who: str
+) -> None:
+    rows = [
+        [
+            s.unit.name,
+            s.unit.kind,
+            s.tasks,
+            s.direct,
+            s.complete,
+            s.open,
+            s.overdue,
+            s.completion_rate if s.tasks else None,
+        ]
+        for s in summaries
+    ]
+    write_table(ws, UNIT_COLUMNS, rows, header_row=2, formats={8: PERCENT_FORMAT})
+    write_title(
+        ws, 1, f"责任单位任务完成情况汇总{who}（截至{chinese_date(on)}）", len(UNIT_COLUMNS)
+    )
+    for row, summary in enumerate(summaries, start=3):
+        if summary.overdue:
+            paint_row(ws, row, len(UNIT_COLUMNS), Level.YELLOW, only=7)
+
+
+def _schedule_sheet(
+    ws: Worksheet, registry: Registry, items: list[ScheduleItemState], on: date, who: str
+) -> None:
+    listing = schedule_listing(registry, items, on)
+    ends: list[date | None] = [p.end for p in registry.phases]
+    ends += [
+        s.item.deadline.next_due(on) if s.item.deadline.every_months else s.item.deadline.end
+        for s in items
+    ]
+    rows = [
+        [kind, int(number), text, units or None, period, end, state]
+        for (kind, number, text, units, period, state), end in zip(listing.rows, ends, strict=True)
+    ]
+    write_table(ws, SCHEDULE_COLUMNS, rows, header_row=2)
+    write_title(ws, 1, f"创建步骤与日程安排{who}（{listing.caption}）", len(SCHEDULE_COLUMNS))
+    phases = len(registry.phases)
+    for row, style in enumerate(listing.row_styles, start=3):
+        if style == "bold":  # the current phase
+            for column in range(1, len(SCHEDULE_COLUMNS) + 1):
+                ws.cell(row=row, column=column).font = body_font(bold=True)
+    for row, state in enumerate(items, start=3 + phases):
+        if state.state is ItemState.DUE_SOON:
+            paint_row(ws, row, len(SCHEDULE_COLUMNS), Level.BLUE, only=len(SCHEDULE_COLUMNS))
