@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
 
+from safecity_cli.errors import UsageError
+
 
 class DeadlineKind(str, Enum):
     DAY = "day"
@@ -87,6 +89,15 @@ def parse_deadline(raw: str, *, reference: date | None = None) -> Deadline:
     `reference` (the program start) places a quarter written without a year: the first
     such quarter that has not ended before the program starts.
     """
+    try:
+        return _parse(raw, reference)
+    except DeadlineError:
+        raise
+    except ValueError:  # a year `date` cannot hold: 0000年, or a quarter after 9999
+        raise DeadlineError(f"完成时限「{raw}」中的年份超出范围") from None
+
+
+def _parse(raw: str, reference: date | None) -> Deadline:
     text = re.sub(r"\s+", "", raw)
     if m := _match(_DAY, text):
         end = _date(raw, int(m[1]), int(m[2]), int(m[3]))
@@ -188,7 +199,7 @@ def days_between(start: date, end: date, *, workdays: bool = False) -> int:
     return sign * count_workdays(low + timedelta(days=1), high)
 
 
-class WorkdayRangeError(ValueError):
+class WorkdayRangeError(UsageError):
     """A date lies outside the years the official holiday calendar covers."""
 
 
@@ -201,8 +212,12 @@ def count_workdays(first: date, last: date) -> int:
     try:
         return len(chinese_calendar.get_workdays(first, last))
     except NotImplementedError:
+        span = (
+            f"{first.year}年{first.month}月{first.day}日至{last.year}年{last.month}月{last.day}日"
+        )
         raise WorkdayRangeError(
-            f"法定节假日数据只覆盖到 {_covered_years()}，无法按工作日计算 {first}–{last}"
+            f"法定节假日数据只覆盖 {_covered_years()}，无法按工作日计算{span}的天数；"
+            "请去掉 --workdays，按自然日计算"
         ) from None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -71,12 +72,25 @@ def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def escape_md_cell(value: Any) -> str:
-    """A Markdown table cell: pipes escaped, line breaks kept as <br>, never empty."""
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
+# At the start of a line: a list item (- a, 1. a), a rule or a setext underline (---, ===).
+_MD_BULLET = re.compile(r"^(\s*)([-+=])(?=\s|[-=\s]*$)")
+_MD_ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
+
+
+def escape_markdown(value: Any) -> str:
+    """Text that CommonMark shows literally, on one line (table cells included): markup
+    characters backslash-escaped, line breaks as <br>."""
     text = "" if value is None else str(value)
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
-    text = text.replace("\r\n", "\n").replace("\n", "<br>")
-    return text.strip() or " "
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_ORDERED.sub(r"\1\\\2", _MD_BULLET.sub(r"\1\\\2", text))
+    return text.replace("\n", "<br>")
+
+
+def escape_md_cell(value: Any) -> str:
+    """A Markdown table cell: shown literally, on one line, never empty."""
+    return escape_markdown(value).strip() or " "
 
 
 def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

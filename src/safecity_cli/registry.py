@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -185,6 +186,17 @@ class _Checker:
                 u.contact,
                 u.phone,
             )
+        in_cycle: set[str] = set()
+        for i, u in enumerate(units.units):
+            # A group that contains itself would make expanding it into parties endless.
+            if u.members and u.name not in in_cycle and (cycle := _cycle(u.name, built)):
+                in_cycle.update(cycle)
+                self._add(
+                    UNITS_FILE,
+                    ["units", i, "members"],
+                    f"units[{u.name}].members",
+                    f"成员关系形成循环：{' → '.join(cycle)}",
+                )
         for alias, owner in seen.items():
             built.setdefault(alias, built[owner])  # aliases resolve through the same lookup
         return built
@@ -253,18 +265,21 @@ class _Checker:
         try:
             return parse_deadline(text, reference=reference)
         except DeadlineError as exc:
-            self._add(file, loc, f"{where}.deadline", str(exc))
+            self._add(file, loc, f"{where}.{loc[-1]}", str(exc))  # .deadline, or a phase's .period
             return None
 
     def _check_ids(self, file: str, key: str, ids: list[int], label: str) -> None:
         for index, count in Counter(ids).items():
             if count > 1:
                 at = ids.index(index, ids.index(index) + 1)
-                self._add(file, [key, at, "id"], f"{key}[{at + 1}].id", f"{label} {index} 重复")
-        present = sorted(set(ids))
-        missing = sorted(set(range(1, present[-1] + 1)) - set(present)) if present else []
-        if missing:
-            listed = "、".join(map(str, missing[:10])) + ("…" if len(missing) > 10 else "")
+                self._add(file, [key, at, "id"], f"{key}[第{at + 1}项].id", f"{label} {index} 重复")
+        present = set(ids)
+        # Count the gaps rather than list them: one mistyped id (100000000) must not build
+        # a set of a hundred million numbers.
+        gaps = max(present, default=0) - len(present)
+        if gaps:
+            missing = itertools.islice((i for i in range(1, max(present)) if i not in present), 10)
+            listed = "、".join(map(str, missing)) + ("…" if gaps > 10 else "")
             self._add(file, [key], key, f"{label}不连续，缺少 {listed}", warning=True)
 
     # -- schedule --------------------------------------------------------------------------
@@ -326,6 +341,20 @@ class _Checker:
         return program, tuple(phases), tuple(items)
 
 
+def _cycle(start: str, units: dict[str, Unit]) -> list[str] | None:
+    """The chain of members through which group `start` contains itself, if it does."""
+    stack, visited = [[start]], {start}
+    while stack:
+        chain = stack.pop()
+        for member in units[chain[-1]].members or ():
+            if member == start:
+                return [*chain, start]
+            if member not in visited and member in units:
+                visited.add(member)
+                stack.append([*chain, member])
+    return None
+
+
 def _canonical(known: dict[str, Unit], name: str) -> str:
     return known[name].name
 
@@ -364,6 +393,7 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "greater_than_equal": lambda e: f"应不小于 {e['ctx']['ge']}",
     "greater_than": lambda e: f"应大于 {e['ctx']['gt']}",
     "less_than_equal": lambda e: f"应不大于 {e['ctx']['le']}",
+    "invalid_key": lambda e: "字段名应为文本",
 }
 
 
@@ -385,7 +415,7 @@ def _field_name(raw: Any, loc: Sequence[str | int]) -> str:
     """`tasks[序号4].deadline`: list positions shown by the entry's id where it has one."""
     text, node = "", raw
     for step in loc:
-        if isinstance(step, int):
+        if isinstance(step, int) and not isinstance(node, dict):  # a dict's int step is a key
             entry = node[step] if isinstance(node, list) and step < len(node) else None
             label = (
                 f"序号{entry['id']}"

@@ -60,10 +60,14 @@ def expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
 
 def _expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
     seen: list[str] = []
+    visited: set[str] = set()  # validation refuses membership loops; this keeps us finite anyway
     stack = [unit]
     while stack:
         current = stack.pop()
         if current.members:
+            if current.name in visited:
+                continue
+            visited.add(current.name)
             for member in reversed(current.members):
                 if (found := registry.unit(member)) and found.name not in seen:
                     stack.append(found)
@@ -113,7 +117,7 @@ def task_state(
     else:
         _, via = applies_to(registry, task, unit)
         names = expand(registry, unit)
-    parties = tuple(_party(name, entries, task) for name in names)
+    parties = tuple(_party(name, entries, task, on) for name in names)
     status = Status.CLOSED if closed else _overall(parties)
     open_parties = [
         p for p in parties if not p.status.complete and p.status is not Status.SUSPENDED
@@ -146,9 +150,10 @@ def task_state(
     )
 
 
-def _party(name: str, entries: list[Entry], task: Task) -> PartyState:
+def _party(name: str, entries: list[Entry], task: Task, on: date) -> PartyState:
     own = [e for e in entries if e.unit == name]
-    deadline = task.deadline.end
+    # A recurring deadline (每季度) falls due at the end of each period, so it is never overdue.
+    deadline = task.deadline.next_due(on) if task.deadline.every_months else task.deadline.end
     for entry in own:
         if entry.new_deadline is not None:
             deadline = entry.new_deadline
@@ -184,11 +189,11 @@ def escalation_level(
         return Level.RED if days_overdue > rules.red_after_days else Level.YELLOW
     if deadline is None:
         return None
-    if status is Status.NOT_STARTED:
+    if status is Status.NOT_STARTED and not task.deadline.every_months:
         start = window_start(task.deadline, registry.program.start)
         span = (deadline - start).days
         if span > 0 and (on - start).days > span * rules.idle_window_share:
             return Level.YELLOW
-    if days_left is not None and (deadline - on).days <= rules.blue_within_days:
+    if days_left is not None and days_left <= rules.blue_within_days:
         return Level.BLUE
     return None

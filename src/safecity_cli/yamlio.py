@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
+from yaml.reader import ReaderError
 
 from safecity_cli.errors import Problem
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Refused(ConstructorError):
+    """A value the loader refuses, with a message already written for the user."""
+
+
+_TAG_NAMES = {
+    "tag:yaml.org,2002:timestamp": "日期",
+    "tag:yaml.org,2002:int": "整数",
+    "tag:yaml.org,2002:float": "数字",
+    "tag:yaml.org,2002:bool": "布尔值（true 或 false）",
+}
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
@@ -25,21 +39,33 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         if node in self.constructed_objects:  # only reachable again through an alias
-            raise ConstructorError(
-                None, None, "不允许使用 YAML 锚点和别名（& 与 *）", node.start_mark
-            )
-        return super().construct_object(node, deep)
+            raise _Refused(None, None, "不允许使用 YAML 锚点和别名（& 与 *）", node.start_mark)
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            # PyYAML's own scalar constructors fail with plain exceptions on values that
+            # only look like their type: 2021-13-01 (a timestamp), `!!int 十`.
+            what = _TAG_NAMES.get(node.tag, "值")
+            value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+            raise _Refused(None, None, f"「{value}」不是有效的{what}", node.start_mark) from None
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         for key, _ in node.value:
             if key.tag == "tag:yaml.org,2002:merge":
-                raise ConstructorError(None, None, "不允许使用 YAML 合并键（<<）", key.start_mark)
+                raise _Refused(None, None, "不允许使用 YAML 合并键（<<）", key.start_mark)
         super().flatten_mapping(node)
 
 
 def read_text(path: Path) -> str:
     """Read a file as UTF-8 (a BOM is accepted); any other encoding is a Problem."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # unreadable: permissions, a directory, a vanished network share
+        raise YamlProblem(
+            Problem(str(path), None, "", f"无法读取文件（{exc.strerror or exc}）")
+        ) from None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
@@ -60,6 +86,10 @@ def _decodes_as_gbk(data: bytes) -> bool:
     return True
 
 
+# What YAML accepts in a stream (YAML 1.1 "printable"); anything else is a ReaderError.
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 class YamlProblem(Exception):
     """A file that cannot be parsed at all; carries the one Problem to report."""
 
@@ -74,20 +104,30 @@ def load_yaml(path: Path) -> Any:
     if not text.strip():
         raise YamlProblem(Problem(str(path), None, "", "文件为空"))
     try:
-        return yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except ReaderError:
+        bad = _UNPRINTABLE.search(text)
+        line = text.count("\n", 0, bad.start()) + 1 if bad else None
+        code = f" U+{ord(bad.group()):04X}" if bad else ""
+        raise YamlProblem(
+            Problem(str(path), line, "", f"文件含有不允许的控制字符{code}，请删除")
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise YamlProblem(Problem(str(path), line, "", _describe(exc))) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Problem(str(path), None, "", f"YAML 无法解析：{exc}")) from None
+    if data is None:  # only comments: as empty as a file of zero bytes
+        raise YamlProblem(Problem(str(path), None, "", "文件为空"))
+    return data
 
 
 def _describe(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or ""
     if "could not determine a constructor" in problem:
         return "不允许的 YAML 标签（只接受普通数据，拒绝 !!python 等标签）"
-    if problem.startswith("不允许"):
+    if isinstance(exc, _Refused):
         return problem
     return f"YAML 语法错误：{exc.context + '，' if exc.context else ''}{problem}"
 
@@ -122,11 +162,16 @@ def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
     return None
 
 
+class _Dumper(_BaseDumper):  # type: ignore[misc]
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # equal objects (one parsed date) must not become anchors the loader refuses
+
+
 def dump_yaml(data: Any) -> str:
     """Readable, diff-friendly YAML: block style, Chinese unescaped, key order kept."""
     text: str = yaml.dump(
         data,
-        Dumper=_BaseDumper,
+        Dumper=_Dumper,
         allow_unicode=True,
         sort_keys=False,
         default_flow_style=False,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from safecity_cli import __version__
-from safecity_cli.cli import exports, progress, queries
+from safecity_cli.cli import exports, progress, queries, reports
 from safecity_cli.cli.common import command, new_app
 
 app = new_app(
@@ -30,6 +30,7 @@ command(app, "history")(progress.history)
 command(app, "undo")(progress.undo)
 app.add_typer(exports.export_app, name="export")
 app.add_typer(exports.import_app, name="import")
+app.add_typer(reports.app, name="report")
 
 
 def _version(value: bool) -> None:

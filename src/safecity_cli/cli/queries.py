@@ -129,6 +129,8 @@ def show(
     from safecity_cli.errors import UsageError
     from safecity_cli.output import render_json
 
+    if fmt is OutputFormat.CSV:  # the Enum offers csv, but one task is no table
+        raise UsageError("show 不支持 csv 格式，请用 table、json 或 md")
     registry = open_registry(data, no_cache=no_cache)
     task = registry.task(task_id)
     if task is None:
@@ -165,13 +167,18 @@ def overdue(
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
-    states = find_overdue(registry, open_ledger(registry, no_cache=no_cache), on, who, workdays=workdays)
+    states = find_overdue(
+        registry, open_ledger(registry, no_cache=no_cache), on, who, workdays=workdays
+    )
     title = f"截至{chinese_date(on)}逾期未完成的任务" + (f"（{who.name}）" if who else "")
     emit(task_listing(registry, states, title=title, extra="days_overdue", unit=who), fmt)
 
 
 def due(
-    within: Annotated[int, typer.Option("--within", "-w", help="未来多少天内到期", min=0)] = 14,
+    # No `min=0`: Click would refuse a negative number in English; find_due says it in Chinese.
+    within: Annotated[
+        int, typer.Option("--within", "-w", help="未来多少天内到期（天数，不小于 0）")
+    ] = 14,
     date: DateOpt = None,
     unit: UnitOpt = None,
     workdays: WorkdaysOpt = False,
@@ -190,7 +197,9 @@ def due(
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
-    states = find_due(registry, open_ledger(registry, no_cache=no_cache), on, within, who, workdays=workdays)
+    states = find_due(
+        registry, open_ledger(registry, no_cache=no_cache), on, within, who, workdays=workdays
+    )
     title = f"{chinese_date(on)}起 {within} 天内到期的任务" + (f"（{who.name}）" if who else "")
     emit(task_listing(registry, states, title=title, extra="days_left", unit=who), fmt)
 
@@ -253,4 +262,7 @@ def stats(
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
-    emit(stats_listing(compute_stats(registry, open_ledger(registry, no_cache=no_cache), on), on), fmt)
+    emit(
+        stats_listing(compute_stats(registry, open_ledger(registry, no_cache=no_cache), on), on),
+        fmt,
+    )

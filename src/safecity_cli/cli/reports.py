@@ -1,0 +1,302 @@
+"""`safecity report`: the weekly briefing, a unit's 任务书 and a 督办通知单, from templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from safecity_cli.cli.common import (
+    DataOpt,
+    DateOpt,
+    NoCacheOpt,
+    UnitOpt,
+    WorkdaysOpt,
+    as_of,
+    command,
+    find_unit,
+    new_app,
+    note,
+    open_ledger,
+    open_registry,
+    write,
+)
+
+if TYPE_CHECKING:
+    from datetime import date as Date
+
+    from safecity_cli.models import Registry
+    from safecity_cli.reports import ReportFormat
+
+app = new_app(
+    "生成报告：创建工作周报、单位任务书、督办通知单（Markdown 或可打印的 HTML）。\n\n"
+    "报告按 --date 日期计算，同一登记册、进展记录和日期总是生成完全相同的报告。\n\n"
+    "示例：safecity report weekly --date 2021-03-15 --output 周报.md",
+)
+
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="写入此文件（默认输出到屏幕）；扩展名为 .html 时默认生成 HTML",
+        show_default=False,
+        dir_okay=False,
+        metavar="FILE",
+    ),
+]
+TemplateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--template",
+        "-t",
+        help="使用此模板文件代替内置模板（也可把同名文件放在 登记册/templates/ 下）",
+        show_default=False,
+        dir_okay=False,
+        metavar="FILE",
+    ),
+]
+ReportFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="报告格式：md（Markdown）或 html（可打印，A4）；默认按 --output 的扩展名，否则 md",
+        show_default=False,
+        metavar="FORMAT",
+    ),
+]
+
+
+def weekly(
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    workdays: WorkdaysOpt = False,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成创建工作周报：该日期所在的一周（周一至周日），数据截至该日期。
+
+    内容：期数与本周日期，当前阶段及剩余天数，本周和下周到期的日程，总体及分类完成情况（含进度图），本周报送的进展、新完成和新增逾期的任务，按单位分列的督办事项（三色督办），14 天内到期的任务，各单位完成率排名。
+
+    示例：safecity report weekly --date 2021-03-15 --output 周报.md
+    """
+    from safecity_cli.report_weekly import build_weekly
+    from safecity_cli.reports import Renderer, issue_number
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    report = build_weekly(registry, open_ledger(registry, no_cache=no_cache), on, workdays=workdays)
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    text = renderer.render("weekly", report)
+    _deliver(text, output, f"{issue_number(report.issue)}周报")
+
+
+def unit(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[单位]", help="责任单位：全称、别名或能唯一确定的简称", show_default=False
+        ),
+    ] = None,
+    all_units: Annotated[
+        bool, typer.Option("--all-units", help="为每个责任单位各生成一份任务书（需 --output-dir）")
+    ] = False,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir",
+            help="与 --all-units 一起使用：任务书写入此目录，每个单位一个文件",
+            show_default=False,
+            file_okay=False,
+            metavar="DIR",
+        ),
+    ] = None,
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    workdays: WorkdaysOpt = False,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成单位任务书：该单位承担的全部任务及日程安排。
+
+    包括直接承担的和经集合单位（如各街办）承担的任务，每项的完成时限、状态、督办等级和最新进展，以及日程安排表中该单位的事项。
+
+    示例：safecity report unit 区住建局 --output 区住建局任务书.md
+
+    示例：safecity report unit --all-units --output-dir 任务书
+    """
+    from safecity_cli.errors import UsageError
+    from safecity_cli.report_context import build_task_book
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    if all_units:
+        if name is not None:
+            raise UsageError("--all-units 与单位名称不能同时给出")
+        if output is not None:
+            raise UsageError("--all-units 时请用 --output-dir 指定目录，而不是 --output")
+        if output_dir is None:
+            raise UsageError("--all-units 需要用 --output-dir 指定写入的目录")
+        _all_task_books(registry, on, output_dir, template, fmt, workdays, no_cache)
+        return
+    if output_dir is not None:
+        raise UsageError("--output-dir 只能与 --all-units 一起使用；单个单位请用 --output")
+    who = find_unit(registry, name)
+    if who is None:
+        raise UsageError("请给出责任单位名称，或用 --all-units 为每个单位生成任务书")
+    book = build_task_book(
+        registry, open_ledger(registry, no_cache=no_cache), who, on, workdays=workdays
+    )
+    from safecity_cli.reports import Renderer
+
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    _deliver(renderer.render("unit", book), output, f"{who.name}任务书")
+
+
+def notice(
+    unit: UnitOpt = None,
+    reply_by: Annotated[
+        str | None,
+        typer.Option(
+            "--reply-by",
+            help="要求报送落实情况的日期（默认为 --date 之后 7 天）",
+            show_default=False,
+            metavar="DATE",
+        ),
+    ] = None,
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    workdays: WorkdaysOpt = False,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成督办通知单：该单位逾期及黄色、红色督办的任务，写明回复期限，附回执。
+
+    该单位没有需要督办的任务时，只在屏幕上说明，不生成通知单。
+
+    示例：safecity report notice --unit 区住建局 --date 2021-03-15 --reply-by 2021-03-22
+    """
+    from safecity_cli.dates import chinese_date
+    from safecity_cli.errors import UsageError
+    from safecity_cli.report_context import build_notice
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    who = find_unit(registry, unit)
+    if who is None:
+        raise UsageError("请用 --unit 指定要督办的责任单位")
+    reply = as_of(reply_by, "--reply-by") if reply_by is not None else None
+    report = build_notice(
+        registry,
+        open_ledger(registry, no_cache=no_cache),
+        who,
+        on,
+        reply_by=reply,
+        workdays=workdays,
+    )
+    if not report.rows:
+        note(f"{who.name}截至{chinese_date(on)}没有逾期或黄色、红色督办的任务，不需要发督办通知单")
+        return
+    from safecity_cli.reports import Renderer
+
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    _deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
+
+
+command(app, "weekly")(weekly)
+command(app, "unit")(unit)
+command(app, "notice")(notice)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _format(fmt: str | None, output: Path | None, template: Path | None) -> ReportFormat:
+    from safecity_cli.errors import UsageError
+    from safecity_cli.reports import ReportFormat, guess_format
+
+    if fmt is None:
+        return guess_format(None, output, template)
+    try:
+        return ReportFormat(fmt.strip().lower())
+    except ValueError:
+        raise UsageError(f"未知的报告格式「{fmt}」，可选：md、html") from None
+
+
+def _deliver(text: str, output: Path | None, what: str) -> None:
+    """Stdout without --output; with it, the file (written atomically) and a line on stderr."""
+    if output is None:
+        write(text)
+        return
+    _save(output, text)
+    note(f"已写入 {output}：{what}")
+
+
+def _save(path: Path, text: str) -> None:
+    from safecity_cli.errors import SafecityError
+    from safecity_cli.ledger import write_atomic
+
+    if path.is_dir():
+        raise SafecityError(f"输出位置是一个目录：{path}")
+    if not path.parent.is_dir():
+        raise SafecityError(f"输出文件所在的目录不存在：{path.parent}")
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise SafecityError(f"无法写入 {path}：{exc.strerror or exc}") from None
+
+
+def _all_task_books(
+    registry: Registry,
+    on: Date,
+    folder: Path,
+    template: Path | None,
+    fmt: str | None,
+    workdays: bool,
+    no_cache: bool,
+) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from safecity_cli.errors import SafecityError
+    from safecity_cli.ledger import file_name
+    from safecity_cli.report_context import build_task_book, task_book_units
+    from safecity_cli.reports import Renderer
+
+    chosen = _format(fmt, None, template)
+    renderer = Renderer(chosen, template=template, data_dir=registry.path)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SafecityError(f"无法创建目录 {folder}：{exc.strerror or exc}") from None
+    units = task_book_units(registry)
+    console = Console(stderr=True)
+    written = 0
+    with Progress(
+        TextColumn("生成任务书"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        job = progress.add_task("", total=len(units))
+        for who in units:
+            progress.update(job, description=who.name)
+            book = build_task_book(registry, ledger, who, on, workdays=workdays)
+            if book.total or book.items:
+                stem = file_name(who.name).removesuffix(".yaml")
+                _save(folder / f"{stem}.{chosen.value}", renderer.render("unit", book))
+                written += 1
+            progress.advance(job)
+    note(f"已写入 {folder}：{written} 个单位的任务书")

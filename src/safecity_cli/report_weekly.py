@@ -1,0 +1,443 @@
+"""The 创建工作周报: the week (Monday–Sunday) containing a date, everything as of that date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from datetime import date as Day
+from fractions import Fraction
+
+from safecity_cli.deadlines import days_between
+from safecity_cli.ledger import Ledger, Status
+from safecity_cli.models import Escalation, Program, Registry
+from safecity_cli.query import (
+    TaskFilter,
+    compute_stats,
+    current_phase,
+    find_due,
+    schedule_states,
+    select_tasks,
+    summarize_units,
+)
+from safecity_cli.report_context import (
+    ItemRow,
+    LevelCounts,
+    TaskRow,
+    count_levels,
+    day_unit,
+    item_row,
+    office_name,
+    task_row,
+)
+from safecity_cli.status import Level, TaskState, task_state
+
+
+@dataclass(frozen=True)
+class PhaseNow:
+    name: str
+    period: str
+    start: date | None
+    end: date | None
+    days_left: int | None  # None: the phase has no end date (时间待定)
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    count: int
+    share: float
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    title: str
+    tasks: int
+    complete: int
+    in_progress: int
+    not_started: int
+    overdue: int
+
+    @property
+    def rate(self) -> float:
+        return self.complete / self.tasks if self.tasks else 0.0
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One progress entry recorded during the week."""
+
+    date: date
+    unit: str
+    task: int
+    task_text: str
+    status: str
+    note: str
+    new_deadline: Day | None  # (`date` is a field name in this class)
+
+
+@dataclass(frozen=True)
+class UnitOverdue:
+    """A unit's overdue part of tasks, for the 督办 list."""
+
+    unit: str
+    rows: list[TaskRow]
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def red(self) -> int:
+        return sum(r.level == Level.RED.value for r in self.rows)
+
+    @property
+    def max_days(self) -> int:
+        return max((r.days_overdue or 0 for r in self.rows), default=0)
+
+
+@dataclass(frozen=True)
+class RankRow:
+    rank: int
+    unit: str
+    kind: str
+    tasks: int  # the unit's own view: direct tasks and those through groups (as `units` counts)
+    complete: int
+
+    @property
+    def rate(self) -> float:
+        return self.complete / self.tasks if self.tasks else 0.0
+
+
+@dataclass(frozen=True)
+class GanttBar:
+    section: str  # 创建阶段 or 日程安排
+    label: str
+    start: date
+    end: date
+    milestone: bool
+    state: str  # done (over), active (under way or due soon) or ""
+    left: float  # percent of the chart's width, for HTML
+    width: float
+
+    @property
+    def end_exclusive(self) -> date:
+        """Mermaid draws a bar up to its end date; the day after covers the last day."""
+        return self.end + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class GanttTick:
+    label: str
+    left: float
+
+
+@dataclass(frozen=True)
+class GanttSection:
+    name: str
+    bars: list[GanttBar]
+
+
+@dataclass(frozen=True)
+class Gantt:
+    start: date
+    end: date
+    sections: list[GanttSection]
+    ticks: list[GanttTick]
+    today: float  # where `on` falls, percent
+    undated: list[str]  # phases without dates (时间待定), not drawn
+
+
+@dataclass(frozen=True)
+class Weekly:
+    program: Program
+    office: str
+    on: date
+    week_start: date
+    week_end: date
+    issue: int | None  # 第N期 counted from the program's first week; None before it
+    day_unit: str
+    workdays: bool
+    started: bool
+    days_to_start: int | None
+    phase: PhaseNow | None
+    days_to_final: int  # negative once the final deadline has passed
+    schedule_this_week: list[ItemRow]
+    schedule_next_week: list[ItemRow]
+    total: int
+    complete: int
+    overdue: int
+    by_status: list[StatusCount]
+    by_category: list[CategoryRow]
+    levels: LevelCounts
+    recorded: int  # entries on or before `on`: 0 means nothing has been reported yet
+    entries: list[EntryRow]
+    reporting_units: int
+    newly_complete: list[TaskRow]
+    newly_overdue: list[TaskRow]
+    escalation: list[UnitOverdue]
+    due_soon: list[TaskRow]
+    due_within: int
+    ranking: list[RankRow]
+    gantt: Gantt
+    thresholds: Escalation
+
+    @property
+    def completion_rate(self) -> float:
+        return self.complete / self.total if self.total else 0.0
+
+    @property
+    def escalated_tasks(self) -> int:
+        return len({r.id for u in self.escalation for r in u.rows})
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def issue_of(program: Program, week_start: date) -> int | None:
+    first = monday_of(program.start)
+    return (week_start - first).days // 7 + 1 if week_start >= first else None
+
+
+def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool = False) -> Weekly:
+    """The briefing for the week containing `on`, from the registry and the entries up to `on`
+    (so a past week's briefing comes out the same however much has been recorded since)."""
+    ledger = ledger.as_of(on)
+    program = registry.program
+    week_start = monday_of(on)
+    week_end = week_start + timedelta(days=6)
+    states = select_tasks(registry, ledger, on, TaskFilter(), workdays=workdays)
+    phase = _phase_now(registry, on, workdays)
+    days_to_final = days_between(on, program.final_deadline, workdays=workdays)
+    days_to_start = (
+        days_between(on, program.start, workdays=workdays) if on < program.start else None
+    )
+    escalation = _escalation(registry, ledger, states, on, workdays)
+    due_soon = find_due(
+        registry, ledger, on, program.escalation.blue_within_days, workdays=workdays
+    )
+    before = {
+        s.task.id: s
+        for s in select_tasks(registry, ledger, week_start - timedelta(days=1), TaskFilter())
+    }
+    stats = compute_stats(registry, ledger, on)
+    entries = _entries(registry, ledger, week_start, on)
+    this_week, next_week = _schedule(registry, on, week_start, week_end)
+    return Weekly(
+        program=program,
+        office=office_name(program),
+        on=on,
+        week_start=week_start,
+        week_end=week_end,
+        issue=issue_of(program, week_start),
+        day_unit=day_unit(workdays),
+        workdays=workdays,
+        started=on >= program.start,
+        days_to_start=days_to_start,
+        phase=phase,
+        days_to_final=days_to_final,
+        schedule_this_week=this_week,
+        schedule_next_week=next_week,
+        total=stats.total,
+        complete=sum(s.complete for s in states),
+        overdue=stats.overdue,
+        by_status=[
+            StatusCount(label, count, count / stats.total if stats.total else 0.0)
+            for label, count in stats.by_status
+        ],
+        by_category=_categories(registry, stats.by_category, states),
+        levels=count_levels(states),
+        recorded=len(ledger.entries),
+        entries=entries,
+        reporting_units=len({e.unit for e in entries}),
+        newly_complete=[
+            task_row(registry, ledger, s)
+            for s in states
+            if s.complete and not before[s.task.id].complete
+        ],
+        newly_overdue=[
+            task_row(registry, ledger, s)
+            for s in states
+            if s.overdue and not before[s.task.id].overdue
+        ],
+        escalation=escalation,
+        due_soon=[task_row(registry, ledger, s) for s in due_soon],
+        due_within=program.escalation.blue_within_days,
+        ranking=_ranking(registry, ledger, on),
+        gantt=build_gantt(registry, on),
+        thresholds=program.escalation,
+    )
+
+
+def _phase_now(registry: Registry, on: date, workdays: bool) -> PhaseNow | None:
+    phase = current_phase(registry, on)
+    if phase is None:
+        return None
+    left = days_between(on, phase.end, workdays=workdays) if phase.end is not None else None
+    return PhaseNow(phase.name, phase.period, phase.start, phase.end, left)
+
+
+def _categories(
+    registry: Registry, totals: list[tuple[str, int, int]], states: list[TaskState]
+) -> list[CategoryRow]:
+    rows = []
+    for category, (title, tasks, complete) in zip(registry.categories, totals, strict=True):
+        mine = [s for s in states if s.task.category == category.id and not s.complete]
+        rows.append(
+            CategoryRow(
+                title,
+                tasks,
+                complete,
+                sum(s.status in (Status.IN_PROGRESS, Status.DEFERRED) for s in mine),
+                sum(s.status is Status.NOT_STARTED for s in mine),
+                sum(s.overdue for s in mine),
+            )
+        )
+    return rows
+
+
+def _entries(registry: Registry, ledger: Ledger, first: date, last: date) -> list[EntryRow]:
+    week = sorted(
+        (e for e in ledger.entries if first <= e.date <= last),
+        key=lambda e: (e.date, e.recorded_at, e.unit or "", e.task),
+    )
+    rows = []
+    for e in week:
+        task = registry.task(e.task)
+        rows.append(
+            EntryRow(
+                e.date,
+                e.unit or "（创建办销号）",
+                e.task,
+                task.text if task else "",
+                e.status.value,
+                e.note,
+                e.new_deadline,
+            )
+        )
+    return rows
+
+
+def _schedule(
+    registry: Registry, on: date, week_start: date, week_end: date
+) -> tuple[list[ItemRow], list[ItemRow]]:
+    """Items due this week and next week (a recurring item: the period end after Monday)."""
+    this_week, next_week = [], []
+    for state in schedule_states(registry, week_start):
+        if state.days_left is None:
+            continue
+        due = week_start + timedelta(days=state.days_left)
+        if week_start <= due <= week_end:
+            this_week.append(item_row(registry, state.item, due, on))
+        elif week_end < due <= week_end + timedelta(days=7):
+            next_week.append(item_row(registry, state.item, due, on))
+    return this_week, next_week
+
+
+def _escalation(
+    registry: Registry, ledger: Ledger, states: list[TaskState], on: date, workdays: bool
+) -> list[UnitOverdue]:
+    """Overdue tasks under each responsible unit still short of them, the units with the most
+    overdue (then the longest overdue) first."""
+    by_unit: dict[str, list[TaskRow]] = {}
+    for state in states:
+        if not state.overdue:
+            continue
+        for party in state.parties:
+            late = party.deadline is not None and party.deadline < on
+            if party.status.complete or party.status is Status.SUSPENDED or not late:
+                continue
+            unit = registry.unit(party.unit)
+            part = task_state(registry, ledger, state.task, on, unit=unit, workdays=workdays)
+            row = task_row(registry, ledger, part, units=[party.unit])
+            by_unit.setdefault(party.unit, []).append(row)
+    order = {u.name: i for i, u in enumerate(registry.units)}
+    groups = [
+        UnitOverdue(name, sorted(rows, key=lambda r: (-(r.days_overdue or 0), r.id)))
+        for name, rows in by_unit.items()
+    ]
+    return sorted(
+        groups,
+        key=lambda g: (-g.count, -sum(r.days_overdue or 0 for r in g.rows), order.get(g.unit, 0)),
+    )
+
+
+def _ranking(registry: Registry, ledger: Ledger, on: date) -> list[RankRow]:
+    """Reporting units by completion rate; ties share a rank and list the larger load first.
+
+    Overdue is left to the 督办 list: it counts a task only when the task as a whole is late,
+    while a unit's own view also holds the tasks it has through groups every task applies to.
+    """
+    summaries = [s for s in summarize_units(registry, ledger, on) if not s.unit.members and s.tasks]
+    summaries.sort(key=lambda s: (-Fraction(s.complete, s.tasks), -s.tasks))
+    rows: list[RankRow] = []
+    for index, s in enumerate(summaries):
+        rate = Fraction(s.complete, s.tasks)
+        tied = rows and Fraction(rows[-1].complete, rows[-1].tasks) == rate
+        rank = rows[-1].rank if tied else index + 1
+        rows.append(RankRow(rank, s.unit.name, s.unit.kind, s.tasks, s.complete))
+    return rows
+
+
+# -- the chart ----------------------------------------------------------------------------------
+
+
+def build_gantt(registry: Registry, on: date, soon_days: int | None = None) -> Gantt:
+    """Phases and dated schedule items on one time axis, with `on` marked."""
+    soon = registry.program.escalation.blue_within_days if soon_days is None else soon_days
+    spans: list[tuple[str, str, date, date, bool]] = []
+    undated = []
+    for phase in registry.phases:
+        if phase.start is None or phase.end is None:
+            undated.append(phase.name)
+        else:
+            spans.append(("创建阶段", phase.name, phase.start, phase.end, False))
+    for item in registry.items:
+        end = item.deadline.end
+        if end is None:  # recurring or without a date: nothing to place
+            continue
+        start = item.deadline.start or end
+        spans.append(("日程安排", f"日程{item.id} {item.text}", start, end, start == end))
+    first = min([registry.program.start, on, *(s[2] for s in spans)])
+    last = max([registry.program.final_deadline, on, *(s[3] for s in spans)])
+    length = (last - first).days + 1
+
+    def position(day: date) -> float:
+        return round((day - first).days / length * 100, 2)
+
+    sections: dict[str, list[GanttBar]] = {}
+    for section, label, start, end, milestone in spans:
+        if end < on:
+            state = "done"
+        elif start <= on or (end - on).days <= soon:
+            state = "active"
+        else:
+            state = ""
+        width = max(round(((end - start).days + 1) / length * 100, 2), 0.5)
+        bar = GanttBar(section, label, start, end, milestone, state, position(start), width)
+        sections.setdefault(section, []).append(bar)
+    return Gantt(
+        first,
+        last,
+        [GanttSection(name, bars) for name, bars in sections.items()],
+        _ticks(first, last, position),
+        position(on),
+        undated,
+    )
+
+
+def _ticks(first: date, last: date, position: Callable[[date], float]) -> list[GanttTick]:
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = 1 if months <= 12 else 2 if months <= 24 else 3 if months <= 36 else 12
+    ticks = []
+    year, month = first.year, first.month
+    shown_year = None
+    while date(year, month, 1) <= last:
+        day = date(year, month, 1)
+        if day >= first and (month - 1) % step == 0:
+            label = f"{month}月" if shown_year == year else f"{year}年{month}月"
+            shown_year = year
+            ticks.append(GanttTick(label, position(day)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return ticks

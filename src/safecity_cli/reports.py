@@ -1,0 +1,281 @@
+"""Render report contexts through Jinja templates: sandboxed, strict, Markdown- or HTML-escaped.
+
+jinja2 is imported only inside the functions here, so commands that print no report do not
+pay for it at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from safecity_cli.dates import chinese_date
+from safecity_cli.errors import TemplateError, UsageError
+from safecity_cli.output import escape_markdown
+from safecity_cli.paths import embedded_templates_dir
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+TEMPLATES_DIR = "templates"  # DATA/templates/ overrides a default template of the same name
+
+
+class ReportFormat(str, Enum):
+    MD = "md"
+    HTML = "html"
+
+
+def template_name(kind: str, fmt: ReportFormat) -> str:
+    """weekly + md -> weekly.md.j2."""
+    return f"{kind}.{fmt.value}.j2"
+
+
+def guess_format(fmt: ReportFormat | None, *paths: Path | None) -> ReportFormat:
+    """--format when given, else HTML when the output file or the template is HTML, else md."""
+    if fmt is not None:
+        return fmt
+    for path in paths:
+        if path is not None and re.search(r"\.html?(\.j2)?$", path.name, re.IGNORECASE):
+            return ReportFormat.HTML
+    return ReportFormat.MD
+
+
+# -- filters -----------------------------------------------------------------------------------
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_numeral(number: int) -> str:
+    """1 -> 一, 12 -> 十二, 40 -> 四十 (Arabic digits from 100 on)."""
+    if not 0 <= number < 100:
+        return str(number)
+    if number < 10:
+        return _DIGITS[number]
+    tens, ones = divmod(number, 10)
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
+def section_number(number: int) -> str:
+    """一、 as official documents number first-level headings."""
+    return f"{chinese_numeral(number)}、"
+
+
+def subsection_number(number: int) -> str:
+    """（一） for second-level headings."""
+    return f"（{chinese_numeral(number)}）"
+
+
+def issue_number(number: int | None) -> str:
+    """第3期; before the program's first week there is no issue yet."""
+    return f"第{number}期" if number is not None and number > 0 else "启动前"
+
+
+def percent(rate: float) -> str:
+    return f"{rate * 100:.1f}%"
+
+
+def progress_bar(rate: float, width: int = 10) -> str:
+    """A text bar that reads in any Markdown viewer: ███░░░░░░░ (never full before 100%)."""
+    filled = int(rate * width + 0.5)
+    if 0 < rate < 1:
+        filled = min(max(filled, 1), width - 1)
+    return "█" * filled + "░" * (width - filled)
+
+
+def brief(text: str, length: int = 24) -> str:
+    """The start of a long text, with an ellipsis when cut."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"
+
+
+def _mermaid(value: Any) -> Any:
+    """A label inside a Mermaid block: no characters its grammar would read."""
+    from markupsafe import Markup
+
+    text = " ".join(str(value).split())
+    for plain, wide in ((":", "："), (";", "；"), ("#", "＃"), ("`", "'"), ("%", "％")):
+        text = text.replace(plain, wide)
+    return Markup(text)
+
+
+def _nl2br(value: Any) -> Any:
+    """HTML text with line breaks kept."""
+    from markupsafe import Markup, escape
+
+    lines = str(value).replace("\r\n", "\n").strip("\n").split("\n")
+    return Markup("<br>").join(escape(line) for line in lines)
+
+
+def _iso(day: date) -> str:
+    return day.isoformat()
+
+
+FILTERS = {
+    "chinese_date": chinese_date,
+    "chinese_numeral": chinese_numeral,
+    "section_number": section_number,
+    "subsection_number": subsection_number,
+    "issue_number": issue_number,
+    "percent": percent,
+    "progress_bar": progress_bar,
+    "brief": brief,
+    "iso": _iso,
+}
+
+
+# -- the environment ---------------------------------------------------------------------------
+
+
+class Renderer:
+    """Templates for one format: `--template`, then DATA/templates/, then the packaged ones."""
+
+    def __init__(
+        self, fmt: ReportFormat, *, template: Path | None = None, data_dir: Path | None = None
+    ) -> None:
+        if template is not None and not template.is_file():
+            raise UsageError(f"模板文件不存在：{template}")
+        self.fmt = fmt
+        self.template = template
+        self.search = [
+            *([template.parent] if template is not None else []),
+            *(
+                [data_dir / TEMPLATES_DIR]
+                if data_dir and (data_dir / TEMPLATES_DIR).is_dir()
+                else []
+            ),
+            embedded_templates_dir(),
+        ]
+        self._env: Environment | None = None
+
+    @property
+    def env(self) -> Environment:
+        if self._env is None:
+            self._env = _environment(self.fmt, self.search)
+        return self._env
+
+    def render(self, kind: str, context: object) -> str:
+        """The report text; TemplateError with the template's name and line when it breaks."""
+        from jinja2 import TemplateNotFound, TemplateSyntaxError
+
+        name = self.template.name if self.template is not None else template_name(kind, self.fmt)
+        variables = _variables(context)
+        try:
+            text = self.env.get_template(name).render(variables)
+        except TemplateSyntaxError as exc:
+            where = self._where(exc.filename or exc.name or name, exc.lineno)
+            raise TemplateError(f"{where}：语法错误：{exc.message}") from None
+        except TemplateNotFound as exc:
+            located = _template_frame(exc.__traceback__)
+            if located is None:
+                folders = "、".join(str(p) for p in self.search)
+                raise TemplateError(f"找不到模板「{exc.name}」（查找位置：{folders}）") from None
+            raise TemplateError(
+                f"{self._where(*located)}：找不到被引用的模板「{exc.name}」"
+            ) from None
+        except Exception as exc:  # a user's template may fail in any way; never a traceback
+            located = _template_frame(exc.__traceback__)
+            where = self._where(*located) if located else f"模板 {name}"
+            raise TemplateError(f"{where}：{_describe(exc)}") from None
+        return _tidy(text, self.fmt)
+
+    def _where(self, filename: str, line: int | None) -> str:
+        shown = filename
+        packaged = embedded_templates_dir().resolve()
+        path = Path(filename)
+        if path.is_absolute() and path.resolve().parent == packaged:
+            shown = path.name  # a packaged template: its name says enough
+        return f"模板 {shown}" + (f" 第 {line} 行" if line else "")
+
+
+def _environment(fmt: ReportFormat, search: list[Path]) -> Environment:
+    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from markupsafe import Markup
+
+    def finalize(value: Any) -> Any:
+        if value is None:
+            return "—"
+        if fmt is ReportFormat.MD and not isinstance(value, Markup):
+            return escape_markdown(value)  # Markdown's autoescape
+        return value
+
+    env = ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in search]),
+        undefined=StrictUndefined,
+        autoescape=fmt is ReportFormat.HTML,
+        finalize=finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(FILTERS)
+    env.filters["mermaid"] = _mermaid
+    env.filters["nl2br"] = _nl2br
+    env.filters["md"] = lambda v: Markup(escape_markdown(v))
+    return env
+
+
+def _variables(context: object) -> dict[str, Any]:
+    """A report dataclass's fields (and properties) become the template's top-level names."""
+    if isinstance(context, Mapping):
+        return dict(context)
+    if is_dataclass(context) and not isinstance(context, type):
+        names = [f.name for f in fields(context)]
+        names += [
+            name
+            for name, value in vars(type(context)).items()
+            if isinstance(value, property) and not name.startswith("_")
+        ]
+        return {name: getattr(context, name) for name in names}
+    raise TypeError(f"report context must be a dataclass or a mapping, not {type(context)}")
+
+
+def _template_frame(tb: TracebackType | None) -> tuple[str, int] | None:
+    """The innermost template frame (file, line) of a traceback Jinja has rewritten."""
+    found = None
+    while tb is not None:
+        scope = tb.tb_frame.f_globals
+        if "__jinja_exception__" in scope:
+            found = (str(scope.get("__file__", "")), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+_UNDEFINED = re.compile(r"^'([^']+)' is undefined$")
+_NO_ATTRIBUTE = re.compile(r"^'(.+)' has no attribute '([^']+)'$")
+
+
+def _describe(exc: Exception) -> str:
+    from jinja2 import UndefinedError
+    from jinja2.exceptions import SecurityError
+
+    message = str(exc)
+    if isinstance(exc, SecurityError):
+        return f"模板不能访问此属性或方法（{message}）"
+    if isinstance(exc, UndefinedError):
+        if m := _UNDEFINED.match(message):
+            return f"变量「{m[1]}」未定义"
+        if m := _NO_ATTRIBUTE.match(message):
+            owner = m[1].removesuffix(" object").rsplit(".", 1)[-1]
+            return f"「{owner}」没有属性「{m[2]}」"
+        return f"取值未定义（{message}）"
+    return f"渲染出错（{type(exc).__name__}: {message}）"
+
+
+def _tidy(text: str, fmt: ReportFormat) -> str:
+    """One trailing newline; in Markdown no trailing spaces and no runs of blank lines."""
+    if fmt is ReportFormat.MD:
+        lines = [line.rstrip() for line in text.split("\n")]
+        kept: list[str] = []
+        for line in lines:
+            if line or (kept and kept[-1]):
+                kept.append(line)
+        text = "\n".join(kept)
+    return text.strip("\n") + "\n"
