@@ -131,7 +131,7 @@ def task_detail(
     data["parties"] = [
         {
             "unit": p.unit,
-            "kind": registry.unit(p.unit).kind if registry.unit(p.unit) else None,
+            "kind": unit.kind if (unit := registry.unit(p.unit)) else None,
             "status": p.status.value,
             "deadline": p.deadline,
             "latest": entry_json(p.latest) if p.latest else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -54,12 +55,12 @@ class Entry:
     task: int
     unit: str | None  # None: the office closed the whole task
     status: Status
-    date: date
+    date: dt.date
     recorded_at: datetime
     note: str = ""
     evidence: tuple[Evidence, ...] = ()
     by: str = ""
-    new_deadline: date | None = None
+    new_deadline: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -222,7 +222,7 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
         )
     data_items = []
     for s in items:
-        left = (
+        remaining = (
             ""
             if s.days_left is None
             else (
@@ -236,7 +236,7 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
                 s.item.text,
                 "、".join(s.item.units),
                 s.item.deadline.raw,
-                s.state.value + left,
+                s.state.value + remaining,
             ]
         )
         csv_rows.append([*rows[-1][:5], s.state.value])

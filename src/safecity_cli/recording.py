@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,11 +23,11 @@ class Report:
     task: int
     unit: str
     status: str
-    date: date
+    date: dt.date
     note: str = ""
     evidence: tuple[str, ...] = ()
     by: str = ""
-    new_deadline: date | None = None
+    new_deadline: dt.date | None = None
 
 
 def ensure_writable(registry: Registry) -> None:

@@ -404,7 +404,7 @@ def _validation_problems(path: Path, raw: Any, exc: ValidationError) -> list[Pro
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])
         describe = _MESSAGES.get(error["type"])
-        message = describe(error) if describe else f"取值无效（{error['msg']}）"
+        message = describe(dict(error)) if describe else f"取值无效（{error['msg']}）"
         if error["type"] == "model_type" and not loc:
             message = "文件顶层" + message
         problems.append(Problem(str(path), line_of(path, loc), _field_name(raw, loc), message))

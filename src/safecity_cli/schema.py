@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -115,8 +116,8 @@ class ProgressEntry(_Strict):
     task: PositiveId
     unit: Text | None
     status: Literal["未启动", "推进中", "已完成", "已销号", "延期", "暂缓"]
-    date: date
-    new_deadline: date | None = None
+    date: dt.date
+    new_deadline: dt.date | None = None
     note: str = ""
     evidence: list[EvidenceEntry] = []
     by: str = ""

@@ -162,8 +162,8 @@ def _deadline_from(row: tuple[Any, ...]) -> Deadline:
 
 def _registry_to(r: Registry) -> tuple[Any, ...]:
     deadlines: dict[Deadline, int] = {}
-    for item in (*r.tasks, *r.items):
-        deadlines.setdefault(item.deadline, len(deadlines))
+    for deadline in (*(t.deadline for t in r.tasks), *(i.deadline for i in r.items)):
+        deadlines.setdefault(deadline, len(deadlines))
     p, e = r.program, r.program.escalation
     return (
         (
