@@ -6,9 +6,9 @@ import datetime as dt
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -80,21 +80,66 @@ class Entry:
         return data
 
 
-@dataclass(frozen=True, slots=True)
 class Ledger:
-    entries: tuple[Entry, ...] = ()
-    _by_task: dict[int, list[Entry]] = field(default_factory=dict, repr=False, compare=False)
+    """Every progress entry, grouped by task and in order.
 
-    def __post_init__(self) -> None:
-        for entry in sorted(self.entries, key=_order):
+    A ledger read from the cache keeps each task's entries as plain rows and decodes them
+    on first use, so a query that touches a few tasks never builds the other entries.
+    """
+
+    __slots__ = ("_by_task", "_decode", "_earliest_adjustment", "_pending")
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._by_task: dict[int, list[Entry]] = {}
+        for entry in sorted(entries, key=_order):
             self._by_task.setdefault(entry.task, []).append(entry)
+        self._pending: dict[int, list[Any]] = {}
+        self._decode: Callable[[Any], Entry] | None = None
+        self._earliest_adjustment: dict[int, dt.date] = {}
+        for task_id, task_entries in self._by_task.items():
+            adjusted = [e.new_deadline for e in task_entries if e.new_deadline is not None]
+            if adjusted:
+                self._earliest_adjustment[task_id] = min(adjusted)
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: dict[int, list[Any]],
+        decode: Callable[[Any], Entry],
+        earliest_adjustment: dict[int, dt.date],
+    ) -> Ledger:
+        """A ledger over encoded rows, each task's already in order."""
+        ledger = cls()
+        ledger._pending = rows
+        ledger._decode = decode
+        ledger._earliest_adjustment = earliest_adjustment
+        return ledger
 
     def for_task(self, task_id: int) -> list[Entry]:
         """A task's entries, oldest first (by date, then by when they were recorded)."""
+        rows = self._pending.pop(task_id, None)
+        if rows is not None and self._decode is not None:
+            self._by_task[task_id] = [self._decode(row) for row in rows]
         return list(self._by_task.get(task_id, ()))
 
+    def earliest_adjustment(self, task_id: int) -> dt.date | None:
+        """The earliest adjusted deadline (延期) any entry gives the task, if any."""
+        return self._earliest_adjustment.get(task_id)
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        for task_id in list(self._pending):
+            self.for_task(task_id)
+        return tuple(e for task_entries in self._by_task.values() for e in task_entries)
+
+    def grouped_rows(self, encode: Callable[[Entry], Any]) -> dict[int, list[Any]]:
+        return {task: [encode(e) for e in self.for_task(task)] for task in self.task_ids()}
+
+    def task_ids(self) -> list[int]:
+        return sorted({*self._by_task, *self._pending})
+
     def as_of(self, day: date) -> Ledger:
-        return Ledger(tuple(e for e in self.entries if e.date <= day))
+        return Ledger(e for e in self.entries if e.date <= day)
 
     def latest(self) -> Entry | None:
         return max(self.entries, key=lambda e: e.recorded_at, default=None)

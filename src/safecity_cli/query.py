@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -45,12 +46,22 @@ def parse_status(text: str) -> Status:
 
 
 def select_tasks(
-    registry: Registry, ledger: Ledger, on: date, filters: TaskFilter, *, workdays: bool = False
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    filters: TaskFilter,
+    *,
+    workdays: bool = False,
+    candidate: Callable[[Task], bool] | None = None,
 ) -> list[TaskState]:
-    """Tasks matching every filter given, in registry order, with their state as of `on`."""
+    """Tasks matching every filter given, in registry order, with their state as of `on`.
+
+    `candidate` is a cheap test that rules tasks out before their state is computed."""
     states = []
     needle = filters.search.strip() if filters.search else None
     for task in registry.tasks:
+        if candidate is not None and not candidate(task):
+            continue
         if filters.category is not None and task.category != filters.category:
             continue
         if needle and not _mentions(task, needle):
@@ -84,7 +95,14 @@ def find_overdue(
     workdays: bool = False,
 ) -> list[TaskState]:
     """Tasks not complete whose deadline ended before `on`, most overdue first."""
-    states = select_tasks(registry, ledger, on, TaskFilter(unit=unit), workdays=workdays)
+
+    def may_be_overdue(task: Task) -> bool:  # a cheap test first: most tasks are not late
+        end, adjusted = task.deadline.end, ledger.earliest_adjustment(task.id)
+        return (end is not None and end < on) or (adjusted is not None and adjusted < on)
+
+    states = select_tasks(
+        registry, ledger, on, TaskFilter(unit=unit), workdays=workdays, candidate=may_be_overdue
+    )
     overdue = [s for s in states if s.days_overdue is not None]
     return sorted(overdue, key=lambda s: (-(s.days_overdue or 0), s.task.id))
 
@@ -101,7 +119,18 @@ def find_due(
     """Open tasks whose deadline ends within the next `within` days (counting `on`), soonest first."""
     if within < 0:
         raise UsageError("--within 应为不小于 0 的天数")
-    states = select_tasks(registry, ledger, on, TaskFilter(unit=unit), workdays=workdays)
+
+    def may_fall_due(task: Task) -> bool:
+        end = task.deadline.end
+        return (
+            end is None
+            or 0 <= (end - on).days <= within
+            or ledger.earliest_adjustment(task.id) is not None
+        )
+
+    states = select_tasks(
+        registry, ledger, on, TaskFilter(unit=unit), workdays=workdays, candidate=may_fall_due
+    )
     due = [
         s
         for s in states

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -10,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safecity_cli.deadlines import DeadlineError, parse_deadline
+from safecity_cli.bulk import gc_paused
+from safecity_cli.deadlines import Deadline, DeadlineError, parse_deadline
 from safecity_cli.errors import Problem, RegistryError, UsageError
 from safecity_cli.models import (
     AppliesToAll,
@@ -33,40 +35,51 @@ if TYPE_CHECKING:
     from safecity_cli import schema
 
 TASKS_FILE, UNITS_FILE, SCHEDULE_FILE = "tasks.yaml", "units.yaml", "schedule.yaml"
+TASKS_DIR = "tasks"  # optional: tasks/*.yaml hold more tasks, so a large registry can be split
 REGISTRY_FILES = (TASKS_FILE, UNITS_FILE, SCHEDULE_FILE)
 
 
-def load_registry(path: Path) -> Registry:
-    """Load and validate the registry in `path`; RegistryError lists every problem found."""
-    registry, problems = check_registry(path)
+def load_registry(path: Path, *, use_cache: bool = False) -> Registry:
+    """Load and validate the registry in `path`; RegistryError lists every problem found.
+
+    With `use_cache`, a tasks/*.yaml file already validated in the same content is not
+    parsed again (see store.py)."""
+    registry, problems = check_registry(path, use_cache=use_cache)
     if registry is None:
         raise RegistryError(problems)
     return registry
 
 
-def check_registry(path: Path) -> tuple[Registry | None, list[Problem]]:
+def check_registry(path: Path, *, use_cache: bool = False) -> tuple[Registry | None, list[Problem]]:
     """Validate everything; return the model (None when there are errors) and all problems."""
     if not path.is_dir():
         raise UsageError(f"登记册目录不存在：{path}")
-    checker = _Checker(path)
-    registry = checker.run()
+    checker = _Checker(path, use_cache=use_cache)
+    with gc_paused():
+        registry = checker.run()
     return registry, checker.problems
+
+
+# A task as written, wherever it came from: id, category, text, units, open_ended, deadline.
+_TaskRow = tuple[int, int, str, tuple[str, ...], "str | None", str]
 
 
 @dataclass
 class _Checker:
     root: Path
+    use_cache: bool = False
     problems: list[Problem] = field(default_factory=list)
 
     def run(self) -> Registry | None:
         from safecity_cli import schema
 
         tasks = self._parse(TASKS_FILE, schema.TasksFile)
+        parts = self._task_parts()
         units = self._parse(UNITS_FILE, schema.UnitsFile)
         schedule = self._parse(SCHEDULE_FILE, schema.ScheduleFile)
         known = self._check_units(units) if units else None
         registry_start = schedule.program.start if schedule else None
-        built_tasks = self._check_tasks(tasks, known, registry_start) if tasks else None
+        built_tasks = self._check_tasks(tasks, parts, known, registry_start) if tasks else None
         built_schedule = self._check_schedule(schedule, known) if schedule else None
         if any(not p.warning for p in self.problems):
             return None
@@ -116,6 +129,32 @@ class _Checker:
         except ValidationError as exc:
             self.problems.extend(_validation_problems(path, raw, exc))
             return None
+
+    def _task_parts(self) -> list[tuple[str, list[_TaskRow]]]:
+        """tasks/*.yaml in name order; with the cache, only files not seen before are parsed."""
+        from safecity_cli import schema
+
+        folder = self.root / TASKS_DIR
+        parts: list[tuple[str, list[_TaskRow]]] = []
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+            name = f"{TASKS_DIR}/{path.name}"
+            key = None
+            if self.use_cache:
+                from safecity_cli import store
+
+                key = store.content_key("tasks-part", path.read_bytes())
+                cached = store.read_cached(key)
+                if isinstance(cached, list):
+                    parts.append((name, [_row(*r) for r in cached]))
+                    continue
+            parsed = self._parse(name, schema.TaskPartFile)
+            if parsed is None:
+                continue
+            rows = [_row_of(t) for t in parsed.tasks]
+            parts.append((name, rows))
+            if key is not None:
+                store.write_cached(key, rows)
+        return parts
 
     def _add(
         self,
@@ -204,13 +243,16 @@ class _Checker:
     # -- tasks -----------------------------------------------------------------------------
 
     def _check_tasks(
-        self, tasks: schema.TasksFile, known: dict[str, Unit] | None, reference: Any
+        self,
+        tasks: schema.TasksFile,
+        parts: list[tuple[str, list[_TaskRow]]],
+        known: dict[str, Unit] | None,
+        reference: Any,
     ) -> tuple[Task, ...]:
         category_ids = [c.id for c in tasks.categories]
         for cid, count in Counter(category_ids).items():
             if count > 1:
                 self._add(TASKS_FILE, ["categories"], "categories", f"类别编号 {cid} 重复")
-        self._check_ids(TASKS_FILE, "tasks", [t.id for t in tasks.tasks], "任务序号")
         if known is not None:
             for j, name in enumerate(tasks.applies_to_all.units):
                 if name not in known:
@@ -220,25 +262,43 @@ class _Checker:
                         "applies_to_all.units",
                         _unknown_unit(name, known),
                     )
+        sources = [(TASKS_FILE, [_row_of(t) for t in tasks.tasks]), *parts]
+        self._check_task_ids(sources)
+        categories = set(category_ids)
         built = []
-        for i, t in enumerate(tasks.tasks):
-            where = f"tasks[序号{t.id}]"
-            if t.category not in category_ids:
-                self._add(
-                    TASKS_FILE,
-                    ["tasks", i, "category"],
-                    f"{where}.category",
-                    f"未知的类别 {t.category}，已定义：{'、'.join(map(str, category_ids))}",
-                )
-            units = self._resolve_units(TASKS_FILE, ["tasks", i, "units"], where, t.units, known)
-            deadline = self._deadline(
-                TASKS_FILE, ["tasks", i, "deadline"], where, t.deadline, reference
-            )
-            if deadline is not None and units is not None:
-                built.append(
-                    Task(t.id, t.category, t.text, units, deadline, tuple(t.units), t.open_ended)
-                )
+        for file, rows in sources:
+            for i, (task_id, category, text, written, open_ended, raw) in enumerate(rows):
+                where = f"tasks[序号{task_id}]"
+                if category not in categories:
+                    self._add(
+                        file,
+                        ["tasks", i, "category"],
+                        f"{where}.category",
+                        f"未知的类别 {category}，已定义：{'、'.join(map(str, category_ids))}",
+                    )
+                units = self._resolve_units(file, ["tasks", i, "units"], where, written, known)
+                deadline = self._deadline(file, ["tasks", i, "deadline"], where, raw, reference)
+                if deadline is not None and units is not None:
+                    built.append(
+                        Task(task_id, category, text, units, deadline, written, open_ended)
+                    )
         return tuple(built)
+
+    def _check_task_ids(self, sources: list[tuple[str, list[_TaskRow]]]) -> None:
+        if len(sources) == 1:
+            self._check_ids(TASKS_FILE, "tasks", [row[0] for row in sources[0][1]], "任务序号")
+            return
+        first: dict[int, str] = {}
+        for file, rows in sources:
+            for i, row in enumerate(rows):
+                if row[0] in first:
+                    self._add(
+                        file,
+                        ["tasks", i, "id"],
+                        f"tasks[第{i + 1}项].id",
+                        f"任务序号 {row[0]} 重复（{first[row[0]]} 中已有）",
+                    )
+                first.setdefault(row[0], file)
 
     def _resolve_units(
         self,
@@ -263,7 +323,7 @@ class _Checker:
         self, file: str, loc: list[str | int], where: str, text: str, reference: Any
     ) -> Any:
         try:
-            return parse_deadline(text, reference=reference)
+            return _parse_deadline(text, reference)
         except DeadlineError as exc:
             self._add(file, loc, f"{where}.{loc[-1]}", str(exc))  # .deadline, or a phase's .period
             return None
@@ -353,6 +413,21 @@ def _cycle(start: str, units: dict[str, Unit]) -> list[str] | None:
                 visited.add(member)
                 stack.append([*chain, member])
     return None
+
+
+@functools.lru_cache(maxsize=4096)  # a large registry repeats a few hundred deadline texts
+def _parse_deadline(text: str, reference: Any) -> Deadline:
+    return parse_deadline(text, reference=reference)
+
+
+def _row_of(t: schema.TaskEntry) -> _TaskRow:
+    return (t.id, t.category, t.text, tuple(t.units), t.open_ended, t.deadline)
+
+
+def _row(
+    task_id: int, category: int, text: str, units: list[str], open_ended: str | None, raw: str
+) -> _TaskRow:
+    return (task_id, category, text, tuple(units), open_ended, raw)
 
 
 def _canonical(known: dict[str, Unit], name: str) -> str:

@@ -43,6 +43,12 @@ class TasksFile(_Strict):
     tasks: list[TaskEntry]
 
 
+class TaskPartFile(_Strict):
+    """tasks/*.yaml: more tasks, for registries large enough to split."""
+
+    tasks: list[TaskEntry]
+
+
 class UnitEntry(_Strict):
     name: Text
     kind: Text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -78,6 +79,13 @@ def _expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
 
 def parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
     """Who must report 已完成 for the task to be complete (a group without members is one party)."""
+    found: tuple[str, ...] = registry.remember(
+        ("parties", task.id), lambda: _parties_of(registry, task)
+    )
+    return found
+
+
+def _parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
     parties: list[str] = []
     for name in task.units:
         unit = registry.unit(name)
@@ -117,7 +125,7 @@ def task_state(
     else:
         _, via = applies_to(registry, task, unit)
         names = expand(registry, unit)
-    parties = tuple(_party(name, entries, task, on) for name in names)
+    parties = _parties(registry, names, entries, task, on)
     status = Status.CLOSED if closed else _overall(parties)
     open_parties = [
         p for p in parties if not p.status.complete and p.status is not Status.SUSPENDED
@@ -150,10 +158,25 @@ def task_state(
     )
 
 
-def _party(name: str, entries: list[Entry], task: Task, on: date) -> PartyState:
-    own = [e for e in entries if e.unit == name]
+def _parties(
+    registry: Registry, names: tuple[str, ...], entries: list[Entry], task: Task, on: date
+) -> tuple[PartyState, ...]:
     # A recurring deadline (每季度) falls due at the end of each period, so it is never overdue.
-    deadline = task.deadline.next_due(on) if task.deadline.every_months else task.deadline.end
+    recurring = task.deadline.every_months is not None
+    deadline = task.deadline.next_due(on) if recurring else task.deadline.end
+    if not entries and not recurring:  # most tasks on most days: the same untouched parties
+        untouched: tuple[PartyState, ...] = registry.remember(
+            ("untouched", task.id, names),
+            lambda: tuple(PartyState(n, Status.NOT_STARTED, deadline, None) for n in names),
+        )
+        return untouched
+    own: dict[str | None, list[Entry]] = {}
+    for entry in entries:
+        own.setdefault(entry.unit, []).append(entry)
+    return tuple(_party(name, own.get(name, ()), deadline) for name in names)
+
+
+def _party(name: str, own: Sequence[Entry], deadline: date | None) -> PartyState:
     for entry in own:
         if entry.new_deadline is not None:
             deadline = entry.new_deadline

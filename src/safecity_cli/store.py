@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from safecity_cli import __version__
+from safecity_cli.bulk import gc_paused
 from safecity_cli.deadlines import Deadline, DeadlineKind
 from safecity_cli.ledger import PROGRESS_DIR, Entry, Evidence, Ledger, Status
 from safecity_cli.models import (
@@ -38,6 +39,7 @@ from safecity_cli.paths import is_embedded
 ENV_CACHE = "SAFECITY_CACHE_DIR"
 _FORMAT = 1  # bump when the layout of the cached tuples changes
 _REGISTRY_FILES = ("tasks.yaml", "units.yaml", "schedule.yaml")
+TASKS_DIR = "tasks"
 
 
 def cache_dir() -> Path:
@@ -61,14 +63,26 @@ def load(
 
     `progress(description)` wraps a slow full load so the caller can show that it is working.
     """
+    with gc_paused():
+        return _load(path, use_cache=use_cache, progress=progress)
+
+
+def _load(
+    path: Path,
+    *,
+    use_cache: bool = True,
+    progress: Callable[[str], AbstractContextManager[object]] | None = None,
+) -> Registry:
     if use_cache:
         try:
-            contents = [(path / name).read_bytes() for name in _REGISTRY_FILES]
+            files = [path / name for name in _REGISTRY_FILES]
+            files += sorted((path / TASKS_DIR).glob("*.yaml"))
+            contents = [part for f in files for part in (f.name.encode(), f.read_bytes())]
         except OSError:
             use_cache = False  # the full load below reports the missing file properly
     if use_cache:
-        key = _key("registry", *contents)
-        cached = _read(key)
+        key = content_key("registry", *contents)
+        cached = read_cached(key)
         if cached is not None:
             try:
                 return _registry_from(cached, path)
@@ -76,41 +90,68 @@ def load(
                 pass
     from safecity_cli.registry import load_registry
 
-    size = sum(f.stat().st_size for f in path.glob("*.yaml")) if path.is_dir() else 0
+    files = [*path.glob("*.yaml"), *(path / TASKS_DIR).glob("*.yaml")] if path.is_dir() else []
+    size = sum(f.stat().st_size for f in files)
     if progress is not None and size > SLOW_BYTES:
         with progress(f"读取并校验登记册（{size / 1e6:.0f} MB）"):
-            registry = load_registry(path)
+            registry = load_registry(path, use_cache=use_cache)
     else:
-        registry = load_registry(path)
+        registry = load_registry(path, use_cache=use_cache)
     if not use_cache:
         return registry
-    _write(key, _registry_to(registry))
+    write_cached(key, _registry_to(registry))
     return registry
 
 
 def load_ledger(registry: Registry, *, use_cache: bool = True) -> Ledger:
+    """The registry's progress ledger; from the cache when no progress file has changed."""
+    with gc_paused():
+        return _load_ledger(registry, use_cache=use_cache)
+
+
+def _load_ledger(registry: Registry, *, use_cache: bool = True) -> Ledger:
+    """The whole ledger is cached as one file (a hit reads one file, and entries are decoded
+    only for the tasks a command looks at); each progress file is also cached on its own,
+    so after one unit's file changes only that file is parsed again.
+    """
     from safecity_cli.ledger import load_ledger as load_uncached
     from safecity_cli.ledger import read_progress_file
 
-    if not use_cache or not (registry.path / PROGRESS_DIR).is_dir():
+    folder = registry.path / PROGRESS_DIR
+    if not use_cache or not folder.is_dir():
         return load_uncached(registry.path)
+    files = sorted(folder.glob("*.yaml"))
+    contents = {file: file.read_bytes() for file in files}
+    key = content_key("ledger", *(part for f in files for part in (f.name.encode(), contents[f])))
+    cached = read_cached(key)
+    if cached is not None:
+        try:
+            rows, adjusted = cached
+            return Ledger.from_rows(
+                rows, _entry_from, {task: date.fromordinal(day) for task, day in adjusted.items()}
+            )
+        except Exception:
+            pass
 
     def read(file: Path) -> list[Entry]:
-        key = _key("progress", file.read_bytes())
-        cached = _read(key)
-        if cached is not None:
+        file_key = content_key("progress", contents.get(file) or file.read_bytes())
+        rows = read_cached(file_key)
+        if rows is not None:
             try:
-                return [_entry_from(row) for row in cached]
+                return [_entry_from(row) for row in rows]
             except Exception:
                 pass
         entries = read_progress_file(file)
-        _write(key, [_entry_to(e) for e in entries])
+        write_cached(file_key, [_entry_to(e) for e in entries])
         return entries
 
-    return load_uncached(registry.path, read)
+    ledger = load_uncached(registry.path, read)
+    adjusted = {t: d.toordinal() for t in ledger.task_ids() if (d := ledger.earliest_adjustment(t))}
+    write_cached(key, (ledger.grouped_rows(_entry_to), adjusted))
+    return ledger
 
 
-def _key(kind: str, *contents: bytes) -> str:
+def content_key(kind: str, *contents: bytes) -> str:
     digest = hashlib.sha256(f"{kind}:{__version__}:{_FORMAT}".encode())
     for content in contents:
         digest.update(len(content).to_bytes(8, "little"))
@@ -118,7 +159,7 @@ def _key(kind: str, *contents: bytes) -> str:
     return f"{kind}-{digest.hexdigest()[:40]}"
 
 
-def _read(key: str) -> Any:
+def read_cached(key: str) -> Any:
     try:
         payload = marshal.loads((cache_dir() / key).read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
@@ -128,7 +169,7 @@ def _read(key: str) -> Any:
     return payload[1]
 
 
-def _write(key: str, data: Any) -> None:
+def write_cached(key: str, data: Any) -> None:
     """Best effort: a cache that cannot be written only costs speed."""
     folder = cache_dir()
     try:
