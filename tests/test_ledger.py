@@ -393,3 +393,32 @@ def test_evidence_is_found_again_from_any_folder(
     assert [e.ref for e in entry.evidence] == ["佐证/照片.jpg", str(outside.resolve())]
     monkeypatch.chdir(tmp_path)
     assert [check_evidence(e, work_registry) for e in entry.evidence] == [None, None]
+
+
+def test_a_disk_error_is_a_message_not_a_traceback(
+    runner: CliRunner, work_registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _record(work_registry, 27, "区住建局", "推进中", date(2020, 11, 1))
+    before = _snapshot(work_registry / "progress")
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    code, out, err = _run(
+        runner,
+        "update",
+        "27",
+        "-u",
+        "住建",
+        "-s",
+        "已完成",
+        "--date",
+        "2020-12-01",
+        "--data",
+        str(work_registry),
+    )
+    monkeypatch.undo()
+    assert code == 1 and out == ""
+    assert err == "错误：文件读写失败（No space left on device）；已有数据未被改动\n"
+    assert _snapshot(work_registry / "progress") == before

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
+from typer.exceptions import TyperException
 
 from safecity_cli.errors import SafecityError
 from safecity_cli.output import Listing, OutputFormat, render
@@ -90,6 +91,20 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
         except KeyboardInterrupt:
             note("已中断")
             raise typer.Exit(130) from None
+        except OSError as exc:  # a full disk, a file open in another program, no permission
+            where = f"：{exc.filename}" if exc.filename else ""
+            note(f"错误：文件读写失败（{exc.strerror or exc}）{where}；已有数据未被改动")
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # Typer's own flow: exits, aborts and the usage errors it reports itself
+        except Exception as exc:
+            if os.environ.get("SAFECITY_DEBUG"):
+                raise
+            note(
+                f"错误：safecity 内部错误（{type(exc).__name__}：{exc}）。请把所用命令和这条信息"
+                "告知维护人员；设置环境变量 SAFECITY_DEBUG=1 可看到详细信息"
+            )
+            raise typer.Exit(1) from None
 
 
 def note(message: str) -> None:
