@@ -99,7 +99,7 @@ def task_listing(
     extra_header = {"days_overdue": "逾期天数", "days_left": "剩余天数"}.get(extra or "")
     if extra_header:
         headers.append(extra_header)
-    rows, csv_rows, data, styles = [], [], [], []
+    rows, csv_rows, styles = [], [], []
     for state in states:
         category = registry.category(state.task.category)
         row = [
@@ -113,19 +113,25 @@ def task_listing(
         ]
         if unit is not None:
             row.append(f"经{state.via}" if state.via else "直接")
-        item = task_json(registry, state)
         if extra == "days_overdue":
             row.append(f"{state.days_overdue} 天")
-            item["days_overdue"] = state.days_overdue
         elif extra == "days_left":
             row.append(f"{state.days_left} 天")
-            item["days_left"] = state.days_left
         rows.append(row)
         csv_rows.append([*row[:4], state.task.deadline.raw, *row[5:]])
-        data.append(item)
         styles.append(LEVEL_STYLES.get(state.level) if state.level else None)
     through = sum(1 for s in states if s.via)
     caption = f"共 {len(states)} 项任务" + (f"，其中 {through} 项经集合单位适用" if through else "")
+
+    def data() -> list[dict[str, Any]]:
+        items = []
+        for state in states:
+            item = task_json(registry, state)
+            if extra in ("days_overdue", "days_left"):
+                item[extra] = getattr(state, extra)
+            items.append(item)
+        return items
+
     return Listing(
         title,
         headers,

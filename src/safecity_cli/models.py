@@ -120,11 +120,13 @@ class Registry:
     _unit_index: dict[str, Unit] = field(default_factory=dict, repr=False, compare=False)
     _task_index: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    _category_index: dict[int, Category] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._unit_index.update({u.name: u for u in self.units})
         self._unit_index.update({a: u for u in self.units for a in u.aliases})
         self._task_index.update({t.id: t for t in self.tasks})
+        self._category_index.update({c.id: c for c in self.categories})
 
     def task(self, task_id: int) -> Task | None:
         return self._task_index.get(task_id)
@@ -140,4 +142,4 @@ class Registry:
         return self._memo[key]
 
     def category(self, category_id: int) -> Category | None:
-        return next((c for c in self.categories if c.id == category_id), None)
+        return self._category_index.get(category_id)

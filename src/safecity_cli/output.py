@@ -30,7 +30,7 @@ class Listing:
     title: str
     headers: list[str]
     rows: list[list[str]]
-    data: Any
+    data: Any  # the JSON payload, or a function that builds it (only JSON output needs it)
     empty: str = "没有符合条件的记录"
     caption: str = ""
     wrap: dict[int, int] = field(default_factory=dict)  # long-text column -> its share of width
@@ -105,7 +105,7 @@ def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> st
 def render(listing: Listing, fmt: OutputFormat) -> str:
     """Text for json, csv and md (tables go through `rich_table`)."""
     if fmt is OutputFormat.JSON:
-        return render_json(listing.data)
+        return render_json(listing.data() if callable(listing.data) else listing.data)
     if fmt is OutputFormat.CSV:
         return render_csv(
             listing.headers, listing.csv_rows if listing.csv_rows is not None else listing.rows

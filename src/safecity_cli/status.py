@@ -53,6 +53,8 @@ class TaskState:
 
 def expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
     """The parties a unit stands for: itself, or its members (recursively) once it lists any."""
+    if not unit.members:
+        return (unit.name,)
     result: tuple[str, ...] = registry.remember(
         ("expand", unit.name), lambda: _expand(registry, unit)
     )

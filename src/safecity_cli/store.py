@@ -286,16 +286,19 @@ def _entry_to(e: Entry) -> tuple[Any, ...]:
     )
 
 
+_STATUS = {status.value: status for status in Status}  # a dict lookup: Status(...) is slower
+
+
 def _entry_from(row: tuple[Any, ...]) -> Entry:
     task, unit, status, day, recorded, note, evidence, by, new_deadline = row
     return Entry(
         task,
         unit,
-        Status(status),
+        _STATUS[status],
         date.fromordinal(day),
         datetime.fromisoformat(recorded),
         note,
-        tuple(Evidence(*v) for v in evidence),
+        tuple(Evidence(*v) for v in evidence) if evidence else (),
         by,
-        _from_day(new_deadline),
+        date.fromordinal(new_deadline) if new_deadline is not None else None,
     )
