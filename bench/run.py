@@ -1,0 +1,892 @@
+"""Time safecity at 104, 10k and 100k tasks, cold and warm, beside argparse and Taskwarrior.
+
+    python bench/run.py [--sizes 104,10000,100000] [--repeat 5] [--quick]
+
+Prints a table of medians, peak memory and the issue's targets as ratios measured in the
+same run, and writes it as Markdown to bench/out/results.md. See bench/README.md.
+
+The synthetic registries are split by district (tasks/dNNN.yaml, as each district keeps its own
+file); a cold run follows a change to one of those files, with the cache otherwise filled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+import generate
+
+HERE = Path(__file__).resolve().parent
+EMBEDDED = 104  # the size that means the embedded registry, used without --data
+EMBEDDED_UNIT = "区住建局"
+OVERDUE_DATE = generate.REFERENCE.isoformat()  # 2021-01-01
+LARGE = 100_000  # from this size on, --repeat is capped (each cold run re-checks 100k tasks)
+LARGE_REPEAT = 3
+
+HELLO = (
+    "import argparse\n"
+    "parser = argparse.ArgumentParser(prog='hello', description='hello world')\n"
+    "parser.add_argument('--name', default='world')\n"
+    "print(f'hello {parser.parse_args().name}')\n"
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    key: str
+    label: str
+    args: tuple[str, ...]
+    cold: bool = True  # also timed right after a registry file changed
+
+
+def safecity_commands(unit: str) -> tuple[Command, ...]:
+    return (
+        Command("list", f"list --unit {unit}（表格）", ("list", "--unit", unit)),
+        Command(
+            "overdue", f"overdue --date {OVERDUE_DATE}（表格）", ("overdue", "--date", OVERDUE_DATE)
+        ),
+        Command(
+            "overdue_json",
+            f"overdue --date {OVERDUE_DATE} --format json",
+            ("overdue", "--date", OVERDUE_DATE, "--format", "json"),
+        ),
+        Command(
+            "list_csv",
+            f"list --date {OVERDUE_DATE} --format csv（全部任务）",
+            ("list", "--date", OVERDUE_DATE, "--format", "csv"),
+            cold=False,
+        ),
+    )
+
+
+# -- one timed run ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_mb: float | None
+    failure: str | None = None  # why the run did not succeed
+
+
+# Runs inside a small `python -I -S` process that starts the command and waits for it: the
+# command's peak RSS is then its own. (Forked straight from this script, a child would report
+# this script's RSS at the fork as its peak.) The time excludes the wrapper's own start-up.
+WRAPPER = """
+import os, sys, time
+result, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.posix_spawn(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+with open(result, "w") as handle:
+    handle.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+MEASURED = hasattr(os, "posix_spawn") and hasattr(os, "wait4")
+
+
+def run_once(argv: Sequence[str], env: dict[str, str], timeout: float) -> Sample:
+    """Wall-clock time and peak RSS of one process; stdout is discarded, stderr kept for errors."""
+    with tempfile.TemporaryDirectory() as scratch:
+        result = Path(scratch) / "result"
+        errors_path = Path(scratch) / "stderr"
+        command = list(argv)
+        if MEASURED:
+            command = [sys.executable, "-I", "-S", "-c", WRAPPER, str(result), *command]
+        with errors_path.open("wb") as errors:
+            started = time.perf_counter()
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                env=env,
+                start_new_session=True,  # its own process group, so a timeout kills all of it
+            )
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return Sample(timeout, None, f"超时（>{timeout:.0f} 秒）")
+            seconds, peak, code = time.perf_counter() - started, None, proc.returncode
+        if MEASURED and code == 0:
+            text = result.read_text().split()
+            # ru_maxrss: kilobytes on Linux, bytes on macOS.
+            seconds, code = float(text[0]), int(text[2])
+            peak = int(text[1]) / (1 << 20 if sys.platform == "darwin" else 1 << 10)
+        if code != 0:
+            lines = errors_path.read_text("utf-8", "replace").strip().splitlines() or [""]
+            return Sample(seconds, peak, f"出错（退出码 {code}）：{lines[-1][:120]}")
+        return Sample(seconds, peak)
+
+
+@dataclass
+class Cell:
+    """Every run of one command at one size in one state (cold or warm)."""
+
+    samples: list[Sample] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def failure(self) -> str | None:
+        return self.skipped or next((s.failure for s in self.samples if s.failure), None)
+
+    @property
+    def median(self) -> float | None:
+        times = [s.seconds for s in self.samples if not s.failure]
+        return statistics.median(times) if times and not self.failure else None
+
+    @property
+    def peak_mb(self) -> float | None:
+        peaks = [s.peak_mb for s in self.samples if s.peak_mb is not None]
+        return max(peaks) if peaks else None
+
+
+# -- registries and Taskwarrior data -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    size: int
+    data: Path | None  # None: the embedded registry
+    unit: str  # the bureau `list --unit` asks about
+    tasks: list[generate.TaskSummary]
+
+    @property
+    def changed(self) -> Path | None:
+        """The file a cold run changes: the first task file (the first district's when split)."""
+        if self.data is None:
+            return None
+        parts = sorted((self.data / generate.TASKS_DIR).glob("*.yaml"))
+        return parts[0] if parts else self.data / "tasks.yaml"
+
+
+def generator_digest() -> str:
+    return hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()[:16]
+
+
+def prepare_registry(
+    size: int, out: Path, args: argparse.Namespace, progress: Progress
+) -> Prepared:
+    """The synthetic registry of `size` tasks under out/, generated unless a matching one exists."""
+    if size == EMBEDDED:
+        return Prepared(size, None, EMBEDDED_UNIT, embedded_summaries())
+    folder = out / "registries" / str(size)
+    meta_path = folder.with_name(f"{size}.json")
+    split = min(args.split_files, size)  # no more files than tasks
+    wanted = {
+        "tasks": size,
+        "seed": args.seed,
+        "entries_per_task": args.entries_per_task,
+        "split_files": split,
+        "generator": generator_digest(),
+    }
+    if meta_path.is_file() and folder.is_dir() and not args.regenerate:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if all(meta.get(k) == v for k, v in wanted.items()):
+            tasks = [
+                generate.TaskSummary(t[0], t[1], t[2], _day(t[3]), _day(t[4]))
+                for t in meta["task_summaries"]
+            ]
+            return Prepared(size, folder, meta["sample_bureau"], tasks)
+    job = progress.add_task(f"生成 {size} 项任务的登记册", total=size)
+    summary = generate.generate(
+        folder,
+        size,
+        seed=args.seed,
+        entries_per_task=args.entries_per_task,
+        split_files=split,
+        progress=lambda done, total: progress.update(job, completed=done),
+        keep_summaries=True,
+    )
+    progress.update(job, completed=size, visible=False)
+    meta_path.write_text(
+        json.dumps(
+            {
+                **wanted,
+                "sample_bureau": summary.sample_bureau,
+                "seconds": round(summary.seconds, 2),
+                "task_summaries": [
+                    [t.id, t.text, t.project, _iso(t.due), _iso(t.done)]
+                    for t in summary.task_summaries
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    progress.console.log(
+        f"已生成 {folder}：{summary.tasks} 项任务、{summary.units} 个单位、"
+        f"{summary.entries} 条进展记录、{len(summary.task_files)} 个任务文件，"
+        f"用时 {summary.seconds:.1f} 秒"
+    )
+    return Prepared(size, folder, summary.sample_bureau, summary.task_summaries)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def embedded_summaries() -> list[generate.TaskSummary]:
+    """The embedded 104 tasks for Taskwarrior: no ledger, so each is due at its deadline's end."""
+    from safecity_cli.paths import embedded_data_dir
+    from safecity_cli.registry import load_registry
+
+    registry = load_registry(embedded_data_dir())
+    return [
+        generate.TaskSummary(
+            t.id,
+            t.text,
+            EMBEDDED_UNIT if EMBEDDED_UNIT in t.units else t.units[0],
+            t.deadline.end,
+            None,
+        )
+        for t in registry.tasks
+    ]
+
+
+COLD_MARK = b"# bench: cold run "
+
+
+def touch(path: Path) -> None:
+    """Change one registry file (a comment line at its end) so every cache of it is stale."""
+    data = path.read_bytes()
+    at = data.rfind(b"\n" + COLD_MARK)
+    if at != -1:
+        data = data[: at + 1]
+    path.write_bytes(data + COLD_MARK + str(time.time_ns()).encode() + b"\n")
+
+
+def untouch(path: Path) -> None:
+    data = path.read_bytes()
+    at = data.rfind(b"\n" + COLD_MARK)
+    if at != -1:
+        path.write_bytes(data[: at + 1])
+
+
+@dataclass(frozen=True)
+class Taskwarrior:
+    env: dict[str, str]
+    project: str
+
+
+def prepare_taskwarrior(
+    prepared: Prepared, out: Path, executable: str, timeout: float
+) -> Taskwarrior | str:
+    """A throwaway TASKDATA with the same tasks (project = the unit `list --unit` asks about
+    when the task is one of its, else the lead unit; due = the governing end on 2021-01-01).
+
+    Taskwarrior only knows the real clock, so every date is shifted by (today - 2021-01-01):
+    `task overdue` then lists the tasks `safecity overdue --date 2021-01-01` lists.
+    """
+    folder = out / "taskwarrior" / str(prepared.size)
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "data").mkdir(parents=True)
+    shift = date.today() - generate.REFERENCE
+
+    def stamp(day: date, end_of_day: bool = False) -> str:
+        moment = datetime.combine(day + shift, datetime.min.time())
+        if end_of_day:  # safecity: overdue once the end date has passed, not on it
+            moment += timedelta(hours=23, minutes=59, seconds=59)
+        return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+    items = []
+    for t in prepared.tasks:
+        item = {
+            "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"safecity-bench/{prepared.size}/{t.id}")),
+            "description": t.text,
+            "project": t.project,
+            "entry": stamp(generate.PROGRAM_START),
+            "status": "completed" if t.done else "pending",
+        }
+        if t.due:
+            item["due"] = stamp(t.due, end_of_day=True)
+        if t.done:
+            item["end"] = stamp(t.done)
+        items.append(item)
+    import_file = folder / "import.json"
+    import_file.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    rc = folder / "taskrc"
+    rc.write_text(
+        f"data.location={folder / 'data'}\n"
+        "confirmation=off\nhooks=off\nnews.version=2.6.0\n"
+        "color=off\ndetection=off\ndefaultwidth=100\nverbose=nothing\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "TASKRC": str(rc), "TASKDATA": str(folder / "data")}
+    done = subprocess.run(
+        [executable, "import", str(import_file)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=max(timeout, 600),
+        check=False,
+    )
+    if done.returncode != 0:
+        return f"导入失败（退出码 {done.returncode}）：{done.stderr.strip()[-120:]}"
+    return Taskwarrior(env, prepared.unit)
+
+
+# -- the benchmark ---------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    sizes: list[int]
+    repeat: int
+    timeout: float
+    cells: dict[tuple[int, str, str], Cell] = field(default_factory=dict)  # size, key, state
+    labels: dict[tuple[int, str], str] = field(default_factory=dict)
+    counts: dict[tuple[int, str], str] = field(default_factory=dict)  # size, query -> rows
+    changed: dict[int, str] = field(default_factory=dict)  # size -> the file cold runs change
+    first: dict[int, Sample] = field(default_factory=dict)  # size -> the run on an empty cache
+    taskwarrior: str | None = None  # version, or None when not installed
+    safecity: str = ""
+    seconds: float = 0.0
+
+    def cell(self, size: int, key: str, state: str) -> Cell:
+        return self.cells.setdefault((size, key, state), Cell())
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, progress: Progress) -> None:
+        self.args = args
+        self.progress = progress
+        self.out: Path = args.out
+        self.cache = self.out / "cache"
+        self.safecity = safecity_executable()
+        self.task = None if args.no_taskwarrior else shutil.which("task")
+        self.no_task = "未测（--no-taskwarrior）" if args.no_taskwarrior else "未安装"
+        self.results = Results(args.sizes, args.repeat, args.timeout)
+        self.env = {
+            **os.environ,
+            "COLUMNS": "100",
+            "NO_COLOR": "1",
+            "SAFECITY_CACHE_DIR": str(self.cache),  # our own cache: cold means cold
+            "XDG_CACHE_HOME": str(self.out / "xdg-cache"),
+        }
+        self.env.pop("SAFECITY_DATA", None)
+        self.job: TaskID = progress.add_task("计时", total=self.planned_runs())
+
+    def repeats(self, size: int) -> int:
+        repeat = int(self.args.repeat)
+        return min(repeat, LARGE_REPEAT) if size >= LARGE else repeat
+
+    def planned_runs(self) -> int:
+        runs = self.baseline_repeats() + 1
+        for size in self.args.sizes:
+            per = self.repeats(size)
+            runs += sum((2 if c.cold else 1) * per for c in safecity_commands(""))
+            runs += size != EMBEDDED  # the run that fills the cache before the cold runs
+            if self.task:
+                runs += 2 * (per + 1)
+        return runs
+
+    def baseline_repeats(self) -> int:
+        return max(10, 2 * int(self.args.repeat))
+
+    def step(self, description: str) -> None:
+        self.progress.update(self.job, description=description)
+
+    def timed(self, cell: Cell, argv: Sequence[str], env: dict[str, str]) -> Sample:
+        sample = run_once(argv, env, self.args.timeout)
+        cell.samples.append(sample)
+        self.progress.advance(self.job)
+        return sample
+
+    def run(self) -> Results:
+        started = time.perf_counter()
+        self.results.safecity = version([str(self.safecity), "--version"], self.env)
+        if self.task:
+            self.results.taskwarrior = version([self.task, "--version"], self.env)
+        self.baseline()
+        for size in self.args.sizes:
+            self.measure(size)
+        self.results.seconds = time.perf_counter() - started
+        return self.results
+
+    def baseline(self) -> None:
+        self.step("基准：argparse hello-world")
+        argv = [sys.executable, "-c", HELLO]
+        run_once(argv, self.env, self.args.timeout)  # warm the page cache
+        self.progress.advance(self.job)
+        cell = self.results.cell(0, "argparse", "warm")
+        for _ in range(self.baseline_repeats()):
+            self.timed(cell, argv, self.env)
+
+    def measure(self, size: int) -> None:
+        prepared = prepare_registry(size, self.out, self.args, self.progress)
+        name = "内置登记册" if prepared.data is None else f"{size} 项"
+        if self.cache.exists():
+            shutil.rmtree(self.cache)
+        data_args = () if prepared.data is None else ("--data", str(prepared.data))
+        if prepared.data is not None and prepared.changed is not None:
+            # Cold means one file just changed, not an empty cache: fill the cache first, so
+            # the other task files (and the ledger) are found there.
+            untouch(prepared.changed)
+            self.results.changed[size] = prepared.changed.relative_to(prepared.data).as_posix()
+            first = safecity_commands(prepared.unit)[0]
+            self.step(f"{name}：safecity {first.label}（缓存为空，填充缓存）")
+            argv = [str(self.safecity), *first.args, *data_args]
+            self.results.first[size] = run_once(argv, self.env, self.args.timeout)
+            self.progress.advance(self.job)
+        for command in safecity_commands(prepared.unit):
+            self.results.labels[(size, command.key)] = command.label
+            argv = [str(self.safecity), *command.args, *data_args]
+            cold = self.results.cell(size, command.key, "cold")
+            warm = self.results.cell(size, command.key, "warm")
+            if command.cold:
+                for i in range(self.repeats(size)):
+                    self.step(f"{name}：safecity {command.label}（冷，第 {i + 1} 次）")
+                    self.make_cold(prepared)
+                    if self.timed(cold, argv, self.env).failure:
+                        break
+                if cold.failure:
+                    warm.skipped = f"未测：冷启动未完成，缓存未建立（{cold.failure}）"
+                    self.progress.advance(self.job, self.repeats(size) * 2 - len(cold.samples))
+                    continue
+            else:
+                cold.skipped = "—"
+                self.step(f"{name}：safecity {command.label}（预热）")
+                run_once(argv, self.env, self.args.timeout)  # fills the cache; errors show below
+            for i in range(self.repeats(size)):
+                self.step(f"{name}：safecity {command.label}（热，第 {i + 1} 次）")
+                if self.timed(warm, argv, self.env).failure:
+                    self.progress.advance(self.job, self.repeats(size) - i - 1)
+                    break
+        if prepared.changed is not None:
+            untouch(prepared.changed)
+        self.count_rows(prepared, data_args)
+        self.measure_taskwarrior(prepared, name)
+        if self.cache.exists():  # stale entries of the cold runs: tens of MB at 100k
+            shutil.rmtree(self.cache)
+
+    def make_cold(self, prepared: Prepared) -> None:
+        if prepared.data is None:  # the embedded registry is read-only: empty our cache instead
+            if self.cache.exists():
+                shutil.rmtree(self.cache)
+        elif prepared.changed is not None:
+            touch(prepared.changed)
+
+    def count_rows(self, prepared: Prepared, data_args: tuple[str, ...]) -> None:
+        """How many tasks safecity lists, so a reader can check both tools answer alike."""
+        queries = (
+            ("overdue", ("overdue", "--date", OVERDUE_DATE)),
+            ("list", ("list", "--unit", prepared.unit)),
+        )
+        for key, query in queries:
+            argv = [str(self.safecity), *query, "--format", "json", *data_args]
+            try:
+                done = subprocess.run(
+                    argv,
+                    env=self.env,
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=self.args.timeout,
+                    check=False,
+                )
+                rows = json.loads(done.stdout) if done.returncode == 0 else None
+            except (subprocess.TimeoutExpired, ValueError):
+                rows = None
+            if isinstance(rows, list):
+                self.results.counts[(prepared.size, key)] = str(len(rows))
+
+    def measure_taskwarrior(self, prepared: Prepared, name: str) -> None:
+        size = prepared.size
+        commands = (
+            ("tw_overdue", "task overdue", ("overdue",)),
+            (
+                "tw_project",
+                f"task project:{prepared.unit} list",
+                (f"project:{prepared.unit}", "list"),
+            ),
+        )
+        for key, label, _ in commands:
+            self.results.labels[(size, key)] = label
+        if not self.task:
+            for key, _, _ in commands:
+                self.results.cell(size, key, "warm").skipped = self.no_task
+            return
+        self.step(f"{name}：导入 Taskwarrior")
+        tw = prepare_taskwarrior(prepared, self.out, self.task, self.args.timeout)
+        if isinstance(tw, str):
+            for key, _, _ in commands:
+                self.results.cell(size, key, "warm").skipped = tw
+            self.progress.advance(self.job, 2 * (self.repeats(size) + 1))
+            return
+        for key, label, task_args in commands:
+            argv = [self.task, *task_args]
+            self.step(f"{name}：{label}（预热）")
+            run_once(argv, tw.env, self.args.timeout)  # first run: gc rewrites the data files
+            self.progress.advance(self.job)
+            cell = self.results.cell(size, key, "warm")
+            for i in range(self.repeats(size)):
+                self.step(f"{name}：{label}（第 {i + 1} 次）")
+                if self.timed(cell, argv, tw.env).failure:
+                    self.progress.advance(self.job, self.repeats(size) - i - 1)
+                    break
+        counts: tuple[tuple[str, tuple[str, ...]], ...] = (
+            ("tw_overdue", ("+OVERDUE", "count")),
+            ("tw_project", (f"project:{prepared.unit}", "status:pending", "count")),
+        )
+        for key, query in counts:
+            done = subprocess.run(
+                [self.task, *query],
+                env=tw.env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=self.args.timeout,
+                check=False,
+            )
+            if done.returncode == 0 and done.stdout.strip().isdigit():
+                self.results.counts[(size, key)] = done.stdout.strip()
+
+
+def safecity_executable() -> Path:
+    folder = Path(sys.executable).parent
+    for name in ("safecity", "safecity.exe"):
+        if (folder / name).is_file():
+            return folder / name
+    raise SystemExit(f"错误：{folder} 中没有 safecity 命令；请在装有 safecity 的虚拟环境中运行")
+
+
+def version(argv: list[str], env: dict[str, str]) -> str:
+    try:
+        done = subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+    except OSError:
+        return "?"
+    return done.stdout.strip().splitlines()[0] if done.stdout.strip() else "?"
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    number: str
+    what: str
+    size: int
+    key: str  # a command key, or "memory"
+    state: str
+    baseline: str  # "argparse", "tw_overdue", "tw_project", or "" (an absolute limit)
+    limit: float  # a ratio, seconds (absolute) or MB (memory)
+
+
+TARGETS = (
+    Target("1", "内置登记册 list --unit 区住建局（表格）", EMBEDDED, "list", "warm", "argparse", 4),
+    Target("1", "内置登记册 overdue --date（表格）", EMBEDDED, "overdue", "warm", "argparse", 4),
+    Target(
+        "1", "内置登记册 overdue --format json", EMBEDDED, "overdue_json", "warm", "argparse", 3
+    ),
+    Target("2", "1 万项，热：overdue --date", 10_000, "overdue", "warm", "tw_overdue", 0.5),
+    Target("3", "10 万项，热：overdue --date", 100_000, "overdue", "warm", "tw_overdue", 0.1),
+    Target("3", "10 万项，热：list --unit", 100_000, "list", "warm", "tw_project", 0.1),
+    Target("4", "10 万项，冷：overdue --date", 100_000, "overdue", "cold", "tw_overdue", 1.0),
+    Target("5", "10 万项，热：峰值内存", 100_000, "memory", "warm", "", 400),
+    Target("5", "10 万项，冷：峰值内存", 100_000, "memory", "cold", "", 1024),
+    Target("5", "10 万行纯文本列表（list --format csv，热）", 100_000, "list_csv", "warm", "", 1.0),
+)
+
+
+def size_name(size: int) -> str:
+    if size == EMBEDDED:
+        return "内置登记册（104 项）"
+    return f"{size // 10_000} 万项" if size % 10_000 == 0 else f"{size} 项"
+
+
+def fmt_seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} s" if value >= 10 else f"{value * 1000:.0f} ms"
+
+
+def fmt_mb(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} MB"
+
+
+def cell_text(cell: Cell | None) -> str:
+    if cell is None:
+        return "—"
+    if cell.failure:
+        return cell.failure
+    return fmt_seconds(cell.median)
+
+
+def target_rows(results: Results) -> list[list[str]]:
+    rows = []
+    for t in TARGETS:
+        if t.size not in results.sizes:
+            rows.append([t.number, t.what, "未测", "", "", "", "—"])
+            continue
+        if t.key == "memory":
+            peaks = [
+                c.peak_mb
+                for (size, _, state), c in results.cells.items()
+                if size == t.size and state == t.state and c.peak_mb is not None
+            ]
+            peak = max(peaks) if peaks else None
+            verdict = "—" if peak is None else ("通过" if peak <= t.limit else "未通过")
+            rows.append([t.number, t.what, fmt_mb(peak), "", "", f"≤ {t.limit:.0f} MB", verdict])
+            continue
+        mine = results.cells.get((t.size, t.key, t.state))
+        mine_median = mine.median if mine else None
+        if not t.baseline:
+            verdict = (
+                "—" if mine_median is None else ("通过" if mine_median <= t.limit else "未通过")
+            )
+            rows.append([t.number, t.what, cell_text(mine), "", "", f"≤ {t.limit:g} s", verdict])
+            continue
+        base_size = 0 if t.baseline == "argparse" else t.size
+        base = results.cells.get((base_size, t.baseline, "warm"))
+        base_label = (
+            "argparse"
+            if t.baseline == "argparse"
+            else results.labels.get((t.size, t.baseline), t.baseline)
+        )
+        base_median = base.median if base else None
+        ratio = mine_median / base_median if mine_median is not None and base_median else None
+        verdict = "—" if ratio is None else ("通过" if ratio <= t.limit else "未通过")
+        rows.append(
+            [
+                t.number,
+                t.what,
+                cell_text(mine),
+                f"{base_label}：{cell_text(base)}",
+                "—" if ratio is None else f"{ratio:.2f}×",
+                f"≤ {t.limit:g}×",
+                verdict,
+            ]
+        )
+    return rows
+
+
+TARGET_HEADERS = ["目标", "测量", "safecity 中位数", "对照（中位数）", "比值", "上限", "结果"]
+TIME_HEADERS = ["规模", "命令", "冷（中位数）", "热（中位数）", "峰值内存 冷/热"]
+
+
+def time_rows(results: Results) -> list[list[str]]:
+    base = results.cells.get((0, "argparse", "warm"))
+    rows = [
+        [
+            "—",
+            "python -c 'argparse hello-world'",
+            "",
+            cell_text(base),
+            fmt_mb(base.peak_mb if base else None),
+        ]
+    ]
+    for size in results.sizes:
+        for (s, key), label in results.labels.items():
+            if s != size:
+                continue
+            cold = results.cells.get((size, key, "cold"))
+            warm = results.cells.get((size, key, "warm"))
+            tool = "" if key.startswith("tw_") else "safecity "
+            memory = f"{fmt_mb(cold.peak_mb if cold else None)} / {fmt_mb(warm.peak_mb if warm else None)}"
+            rows.append(
+                [
+                    size_name(size),
+                    tool + label,
+                    "" if cold is None or cold.skipped == "—" else cell_text(cold),
+                    cell_text(warm),
+                    memory if not key.startswith("tw_") else fmt_mb(warm.peak_mb if warm else None),
+                ]
+            )
+    return rows
+
+
+def notes(results: Results) -> list[str]:
+    """What a cold run changed, and the rows each tool listed (the two agree when they answer
+    the same question)."""
+    lines = []
+    for size, file in results.changed.items():
+        first = results.first.get(size)
+        empty = (
+            "—"
+            if first is None
+            else first.failure or f"{fmt_seconds(first.seconds)}（峰值 {fmt_mb(first.peak_mb)}）"
+        )
+        lines.append(
+            f"{size_name(size)}：冷启动 = 刚改过 {file}（缓存里其余文件仍有效）；"
+            f"缓存为空时的首次 list --unit：{empty}"
+        )
+    for size in results.sizes:
+        count = {
+            key: results.counts.get((size, key), "?")
+            for key in ("overdue", "tw_overdue", "list", "tw_project")
+        }
+        unit = (
+            results.labels.get((size, "tw_project"), "").removeprefix("task ").removesuffix(" list")
+        )
+        lines.append(
+            f"{size_name(size)}：逾期任务 safecity {count['overdue']} 项、Taskwarrior "
+            f"{count['tw_overdue']} 项；list --unit 列出 {count['list']} 项，"
+            f"task {unit} list 列出 {count['tw_project']} 项（未完成的）"
+        )
+    return lines
+
+
+def environment_line(results: Results) -> str:
+    tw = results.taskwarrior or "未安装"
+    return (
+        f"{datetime.now():%Y-%m-%d %H:%M}；{platform.system()} {platform.machine()}，"
+        f"{os.cpu_count()} 核；Python {platform.python_version()}；{results.safecity}；"
+        f"Taskwarrior {tw}；每项重复 {results.repeat} 次（10 万项 {min(results.repeat, LARGE_REPEAT)} 次），"
+        f"单次超时 {results.timeout:.0f} 秒；全程 {results.seconds / 60:.1f} 分钟"
+    )
+
+
+def markdown(results: Results) -> str:
+    def table(headers: list[str], rows: list[list[str]]) -> list[str]:
+        def line(cells: list[str]) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") or " " for c in cells) + " |"
+
+        return [line(headers), "| " + " | ".join("---" for _ in headers) + " |"] + [
+            line(r) for r in rows
+        ]
+
+    lines = [
+        "### 性能目标",
+        "",
+        f"测于 {environment_line(results)}。比值 = safecity ÷ 对照，两者在同一次运行中测得。",
+        "",
+        *table(TARGET_HEADERS, target_rows(results)),
+        "",
+        "### 各命令中位耗时与峰值内存",
+        "",
+        *table(TIME_HEADERS, time_rows(results)),
+        "",
+    ]
+    lines += [f"- {note}" for note in notes(results)]
+    lines.append("")
+    lines.append("重跑：`python bench/run.py`（`--quick` 只测内置登记册和 1 万项）。")
+    return "\n".join(lines) + "\n"
+
+
+def print_tables(console: Console, results: Results) -> None:
+    targets = Table(title="性能目标（比值 = safecity ÷ 对照）", title_justify="left")
+    for header in TARGET_HEADERS:
+        targets.add_column(header, overflow="fold")
+    for row in target_rows(results):
+        style = {"通过": "green", "未通过": "red"}.get(row[-1])
+        targets.add_row(*row, style=style)
+    times = Table(title="各命令中位耗时与峰值内存", title_justify="left")
+    for header in TIME_HEADERS:
+        times.add_column(header, overflow="fold")
+    for row in time_rows(results):
+        times.add_row(*row)
+    console.print(times)
+    console.print(targets)
+    for note in notes(results):
+        console.print(f"• {note}")
+    console.print(environment_line(results))
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="safecity 性能测试：内置登记册、1 万项和 10 万项任务，冷/热启动，对照 argparse 与 Taskwarrior。"
+    )
+    parser.add_argument(
+        "--sizes", default="104,10000,100000", help="任务数，逗号分隔；104 表示内置登记册"
+    )
+    parser.add_argument("--quick", action="store_true", help="只测 104 和 10000")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help=f"每项重复次数（默认 5；10 万项最多 {LARGE_REPEAT}）"
+    )
+    parser.add_argument("--timeout", type=float, default=120, help="单次运行超时秒数（默认 120）")
+    parser.add_argument("--seed", type=int, default=7, help="生成登记册的随机种子")
+    parser.add_argument("--entries-per-task", type=int, default=2, help="每项任务的进展记录条数")
+    parser.add_argument(
+        "--split-files",
+        type=int,
+        default=generate.BY_DISTRICT,
+        help="合成登记册的任务文件数：0（默认）每个区县一个 tasks/dNNN.yaml，1 全部在 tasks.yaml",
+    )
+    parser.add_argument("--regenerate", action="store_true", help="重新生成登记册，不复用已有的")
+    parser.add_argument("--no-taskwarrior", action="store_true", help="不测 Taskwarrior")
+    parser.add_argument("--out", type=Path, default=HERE / "out", help="输出目录（默认 bench/out）")
+    args = parser.parse_args(argv)
+    text = "104,10000" if args.quick else args.sizes
+    try:
+        args.sizes = sorted({int(s) for s in text.split(",") if s.strip()})
+    except ValueError:
+        parser.error(f"--sizes 应为逗号分隔的整数：{text}")
+    if not args.sizes or min(args.sizes) < 1 or args.repeat < 1:
+        parser.error("--sizes 和 --repeat 应为正整数")
+    if args.split_files < 0:
+        parser.error("--split-files 应不小于 0")
+    return args
+
+
+@contextmanager
+def progress_bar(console: Console) -> Iterator[Progress]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        yield progress
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    console = Console(stderr=True)
+    with progress_bar(console) as progress:
+        results = Bench(args, progress).run()
+    report = markdown(results)
+    (args.out / "results.md").write_text(report, encoding="utf-8")
+    out = Console()
+    print_tables(out if out.is_terminal else Console(width=160), results)
+    console.print(f"已写入 {args.out / 'results.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
