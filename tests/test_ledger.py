@@ -422,3 +422,21 @@ def test_a_disk_error_is_a_message_not_a_traceback(
     assert code == 1 and out == ""
     assert err == "错误：文件读写失败（No space left on device）；已有数据未被改动\n"
     assert _snapshot(work_registry / "progress") == before
+
+
+def test_repeats_are_skipped_under_the_lock_when_asked(work_registry: Path) -> None:
+    from safecity_cli.ledger import Entry
+
+    first = Entry(
+        27, "区住建局", Status.DONE, date(2020, 12, 1), datetime(2021, 1, 1, 9), note="完成"
+    )
+    again = Entry(
+        27, "区住建局", Status.DONE, date(2020, 12, 1), datetime(2021, 1, 2, 9), note="完成"
+    )
+    other = Entry(
+        28, "区住建局", Status.DONE, date(2020, 12, 1), datetime(2021, 1, 2, 9), note="完成"
+    )
+    assert append_entries(work_registry, [first]) == 1
+    assert append_entries(work_registry, [again, other], skip_repeats=True) == 1
+    assert [e.task for e in load_ledger(work_registry).entries] == [27, 28]
+    assert append_entries(work_registry, [again]) == 1  # update records what it is told

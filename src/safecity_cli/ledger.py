@@ -282,8 +282,12 @@ def locked(data_dir: Path) -> Iterator[Path]:
         ) from None
 
 
-def append_entries(data_dir: Path, new: list[Entry]) -> None:
-    """Append entries (each to its unit's file) under the lock; all or nothing per file."""
+def append_entries(data_dir: Path, new: list[Entry], *, skip_repeats: bool = False) -> int:
+    """Append entries (each to its unit's file) under the lock; all or nothing per file.
+
+    With `skip_repeats`, an entry that says the same as one already in the file is left
+    out. Returns how many entries were written."""
+    written = 0
     with locked(data_dir) as folder:
         by_file: dict[str, list[Entry]] = {}
         for entry in new:
@@ -291,7 +295,22 @@ def append_entries(data_dir: Path, new: list[Entry]) -> None:
         for name, entries in by_file.items():
             path = folder / name
             existing = read_progress_file(path) if path.exists() else []
-            write_atomic(path, _render(existing + entries, entries[0].unit))
+            if skip_repeats:
+                entries = [e for e in entries if not any(same_report(e, o) for o in existing)]
+            if entries:
+                write_atomic(path, _render(existing + entries, entries[0].unit))
+                written += len(entries)
+    return written
+
+
+def same_report(a: Entry, b: Entry) -> bool:
+    """Two entries that say the same thing (recorded at different moments)."""
+    return _says(a) == _says(b)
+
+
+def _says(e: Entry) -> tuple[Any, ...]:
+    refs = tuple(v.ref for v in e.evidence)
+    return (e.task, e.unit, e.status, e.date, e.note, e.by, e.new_deadline, refs)
 
 
 def remove_entry(data_dir: Path, target: Entry) -> None:

@@ -9,7 +9,14 @@ from pathlib import Path
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import LedgerError, UsageError
-from safecity_cli.ledger import Entry, Ledger, Status, append_entries, evidence_for
+from safecity_cli.ledger import (
+    Entry,
+    Ledger,
+    Status,
+    append_entries,
+    evidence_for,
+    same_report,
+)
 from safecity_cli.models import Registry
 from safecity_cli.query import parse_status
 from safecity_cli.registry import resolve_unit
@@ -124,30 +131,14 @@ def _check_date(registry: Registry, day: date, today: date, label: str) -> None:
         )
 
 
-def same_report(a: Entry, b: Entry) -> bool:
-    """Two entries that say the same thing (recorded at different moments)."""
-    return (
-        a.task,
-        a.unit,
-        a.status,
-        a.date,
-        a.note,
-        a.by,
-        a.new_deadline,
-        tuple(e.ref for e in a.evidence),
-    ) == (
-        b.task,
-        b.unit,
-        b.status,
-        b.date,
-        b.note,
-        b.by,
-        b.new_deadline,
-        tuple(e.ref for e in b.evidence),
-    )
-
-
-def record(registry: Registry, entries: list[Entry]) -> None:
+def record(registry: Registry, entries: list[Entry], *, skip_repeats: bool = False) -> int:
+    """Append the entries; with `skip_repeats`, not those the ledger already holds (checked
+    again under the lock, so two imports of one file at the same moment record it once).
+    Returns how many were written."""
     ensure_writable(registry)
-    if entries:
-        append_entries(registry.path, entries)
+    if not entries:
+        return 0
+    return append_entries(registry.path, entries, skip_repeats=skip_repeats)
+
+
+__all__ = ["Report", "check_close", "check_report", "ensure_writable", "record", "same_report"]

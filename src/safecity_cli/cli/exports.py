@@ -354,9 +354,11 @@ def import_xlsx(
         _print_table(import_listing(plan.entries, "将记录的进展（试运行，未写入）"))
         note(f"试运行：将为 {units} 记录 {len(plan.entries)} 条进展{skipped}；未写入任何内容")
         return
-    record(registry, list(plan.entries))  # all rows of all files at once, or none
+    written = record(registry, list(plan.entries), skip_repeats=True)  # all rows, or none
     _print_table(import_listing(plan.entries, "已记录的进展"))
-    note(f"已为 {units} 记录 {len(plan.entries)} 条进展{skipped}")
+    late = len(plan.entries) - written
+    raced = f"；其中 {late} 条刚由他人同时导入，未重复记录" if late else ""
+    note(f"已为 {units} 记录 {written} 条进展{skipped}{raced}")
 
 
 def _print_table(listing: Listing) -> None:
