@@ -131,7 +131,7 @@ def test_every_task_applies_to_the_jiedao_and_parks(runner: CliRunner, group: st
 
 def test_group_rows_say_where_they_come_from(runner: CliRunner) -> None:
     result = ok(runner, "list", "--unit", "各街办", "--search", "市财政保障")
-    assert result.stdout.splitlines()[0].strip() == "各街办 的任务"
+    assert result.stdout.splitlines()[0].strip() == "各街办的任务"
     assert "来源" in result.stdout
     row = next(line for line in result.stdout.splitlines() if line.strip().startswith("76"))
     assert "经各街办" in row
@@ -478,11 +478,11 @@ DATED = ["list", "overdue", "due", "units", "schedule", "stats"]
         ("2021年2月30日", "错误：--date 日期「2021年2月30日」不存在（月份或日期超出范围）\n"),
         (
             "明天",
-            "错误：无法识别的--date 日期「明天」，请写成 2021-01-01、2021/1/1、2021年1月1日 或 today\n",
+            "错误：--date 日期「明天」无法识别，请写成 2021-01-01、2021/1/1、2021.1.1、2021年1月1日 或 today\n",
         ),
         (
             "01/01/2021",
-            "错误：无法识别的--date 日期「01/01/2021」，请写成 2021-01-01、2021/1/1、2021年1月1日 或 today\n",
+            "错误：--date 日期「01/01/2021」无法识别，请写成 2021-01-01、2021/1/1、2021.1.1、2021年1月1日 或 today\n",
         ),
     ],
 )
@@ -618,7 +618,7 @@ def test_markdown_of_list_matches_json(runner: CliRunner) -> None:
     (table,) = _md_tables(md)
     rows = as_json(runner, "list", "--unit", "区住建局", "--date", "2021-01-01")
     assert [r[2] for r in table[1:]] == [row["text"] for row in rows]
-    assert md.startswith("## 区住建局 的任务\n\n")
+    assert md.startswith("## 区住建局的任务\n\n")
     assert md.endswith("\n共 47 项任务\n")
 
 
@@ -787,11 +787,12 @@ def test_the_query_commands_are_all_there() -> None:
 def test_help_is_chinese_with_an_example(runner: CliRunner, path: list[str], command: Any) -> None:
     for flag in ("--help", "-h"):
         result = ok(runner, *path, flag)
-        assert result.stdout.startswith(f"Usage: {' '.join(['safecity', *path])} ")
+        assert result.stdout.startswith(f"用法：{' '.join(['safecity', *path])} ")
         text = result.stdout.split("\n\n", 1)[1]  # after the usage line
         assert CJK.search(text.splitlines()[0].strip()), f"{path}: the description is not Chinese"
         assert "示例：safecity" in result.stdout, f"{path}: no example"
-        for section in ("Options", "Arguments"):
+        assert not re.search(r"\b(Usage|Options|Arguments|Commands|required|default)\b", result.stdout)
+        for section in ("选项", "参数"):
             for entry in _help_entries(result.stdout, section):
                 assert CJK.search(entry), f"{path}: no Chinese help for {entry.split()[0]}"
 

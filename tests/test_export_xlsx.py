@@ -263,7 +263,7 @@ def test_fillable_sheet_for_a_unit(runner: CliRunner, mini: Path, tmp_path: Path
     _, err = export(
         runner, "--fillable", "--unit", "应急", "--date", ON, "--data", str(mini), "-o", str(out)
     )
-    assert err == f"已写入 {out}：县应急局 的填报表，共 5 项任务\n"
+    assert err == f"已写入 {out}：县应急局的填报表，共 5 项任务\n"
     book = load_workbook(out)
     assert book.sheetnames == ["进展填报", "_safecity"]
     ws = book["进展填报"]

@@ -263,7 +263,7 @@ def test_nothing_is_lost_anywhere(embedded: Registry, all_tasks: Listing) -> Non
     by_unit = task_listing(
         embedded,
         select_tasks(embedded, Ledger(), ON, TaskFilter(unit=unit)),
-        title="各街办 的任务",
+        title="各街办的任务",
         unit=unit,
         extra="days_left",
     )

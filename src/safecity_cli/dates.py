@@ -28,7 +28,7 @@ def parse_date(text: str, today: date, *, option: str = "日期") -> date:
             except ValueError:
                 raise UsageError(f"{option}「{text}」不存在（月份或日期超出范围）") from None
     raise UsageError(
-        f"无法识别的{option}「{text}」，请写成 2021-01-01、2021/1/1、2021年1月1日 或 today"
+        f"{option}「{text}」无法识别，请写成 2021-01-01、2021/1/1、2021.1.1、2021年1月1日 或 today"
     )
 
 

@@ -126,6 +126,6 @@ def dump_tasks(
     if fmt not in (OutputFormat.JSON, OutputFormat.CSV):
         raise ValueError(fmt)
     states = select_tasks(registry, ledger, on, TaskFilter(unit=unit))
-    title = f"{unit.name} 的任务" if unit else "任务清单"
+    title = f"{unit.name}的任务" if unit else "任务清单"
     listing = task_listing(registry, states, title=title, unit=unit)
     return Dump(render(listing, fmt), len(states))

@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -545,7 +545,8 @@ def plan_import(
                     Ledger(tuple(accepted)),
                     filled.report,
                     today=today,
-                    recorded_at=recorded_at,
+                    # one moment per row, in order: undo then takes back the last row
+                    recorded_at=recorded_at + timedelta(microseconds=len(accepted)),
                     evidence_base=workbook.path.parent,
                 )
             except SafecityError as exc:

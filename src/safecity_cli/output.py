@@ -120,6 +120,7 @@ def render(listing: Listing, fmt: OutputFormat) -> str:
 def rich_table(listing: Listing) -> Table:
     """A Rich table laid out for a person: wrapped text, aligned Chinese, marked rows."""
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
 
     table = Table(
@@ -138,7 +139,8 @@ def rich_table(listing: Listing) -> Table:
             # Short cells keep their natural width (Rich sizes ratio-less columns first) and
             # fold only when the table cannot fit otherwise: a no_wrap column there makes
             # the console crop whole columns off the right edge.
-            table.add_column(header, overflow="fold")
+            # A header keeps its whole width, so it never breaks mid-word.
+            table.add_column(header, overflow="fold", min_width=cell_len(header))
     styles = listing.row_styles or [None] * len(listing.rows)
     for row, style in zip(listing.rows, styles, strict=True):
         table.add_row(*row, style=style)

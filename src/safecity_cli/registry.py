@@ -53,7 +53,8 @@ def load_registry(path: Path, *, use_cache: bool = False) -> Registry:
 def check_registry(path: Path, *, use_cache: bool = False) -> tuple[Registry | None, list[Problem]]:
     """Validate everything; return the model (None when there are errors) and all problems."""
     if not path.is_dir():
-        raise UsageError(f"登记册目录不存在：{path}")
+        what = "是文件，不是登记册目录" if path.exists() else "不存在"
+        raise UsageError(f"登记册目录{what}：{path}")
     checker = _Checker(path, use_cache=use_cache)
     with gc_paused():
         registry = checker.run()

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer._click.exceptions import UsageError
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
+from safecity_cli.cli.l10n import USAGE, install
 from safecity_cli.errors import SafecityError
 from safecity_cli.output import Listing, OutputFormat, render
 
@@ -47,7 +48,7 @@ def _chinese_usage(message: str) -> str:
     text = " ".join(message.split())
     for pattern, template in _USAGE_MESSAGES:
         if m := re.fullmatch(pattern, text, re.S):
-            return template.format(*(g.replace("'", "") for g in m.groups()))
+            return template.format(*(g.replace("'", "").replace(", ", "、") for g in m.groups()))
     return text
 
 
@@ -59,7 +60,11 @@ _BUILTIN_HELP = {
 
 
 class _ChineseHelpOption:
-    """Typer's own options (--help, completion) explain themselves in Chinese too."""
+    """Typer's own options (--help, completion) and headings explain themselves in Chinese too."""
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE)
 
     def get_params(self, ctx: Any) -> Any:
         params = super().get_params(ctx)  # type: ignore[misc]
@@ -83,6 +88,9 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
             for line in exc.lines():
                 note(line)
             raise typer.Exit(int(exc.exit_code)) from None
+        except NoArgsIsHelpError as exc:  # a command group given no command: show its help
+            sys.stderr.write(exc.ctx.get_help() + "\n")
+            raise typer.Exit(2) from None
         except UsageError as exc:  # the command line itself: say it in Chinese
             note(f"错误：{_chinese_usage(exc.format_message())}")
             where = exc.ctx.command_path if exc.ctx is not None else "safecity"
@@ -95,7 +103,10 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
             where = f"：{exc.filename}" if exc.filename else ""
             note(f"错误：文件读写失败（{exc.strerror or exc}）{where}；已有数据未被改动")
             raise typer.Exit(1) from None
-        except (typer.Exit, typer.Abort, TyperException):
+        except typer.Abort:  # a prompt that got no answer (end of input, Ctrl-D)
+            note("已取消，未做任何改动")
+            raise typer.Exit(1) from None
+        except (typer.Exit, TyperException):
             raise  # Typer's own flow: exits, aborts and the usage errors it reports itself
         except Exception as exc:
             if os.environ.get("SAFECITY_DEBUG"):
@@ -109,6 +120,9 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
 
 def note(message: str) -> None:
     sys.stderr.write(f"{message}\n")
+
+
+install()
 
 
 def new_app(help_text: str, **kwargs: Any) -> typer.Typer:
@@ -136,7 +150,6 @@ DataOpt = Annotated[
         "--data",
         help="登记册目录（默认：环境变量 SAFECITY_DATA，否则为内置登记册）",
         show_default=False,
-        file_okay=False,
         metavar="DIR",
     ),
 ]

@@ -194,7 +194,7 @@ def _export_fillable(
         book = build_fillable_workbook(registry, ledger, on, who, created=created)
         path = _target(output, default_name("进展填报", on, who, ".xlsx"), binary=True)
         write_file(path, workbook_bytes(book.workbook))
-        note(f"已写入 {path}：{who.name} 的填报表，共 {book.tasks} 项任务")
+        note(f"已写入 {path}：{who.name}的填报表，共 {book.tasks} 项任务")
         return
     folder = output or Path(default_name("进展填报", on, None, ""))
     if folder.exists() and not folder.is_dir():

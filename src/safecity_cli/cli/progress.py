@@ -189,7 +189,7 @@ def undo(
     last = open_ledger(registry).latest()
     if last is None:
         raise LedgerError("没有可撤销的进展记录")
-    who = last.unit or "创建办（整项销号）"
+    who = last.unit or "（创建办销号）"
     note(
         f"最后一条记录：任务 {last.task} {who} {last.status.value}（{chinese_date(last.date)}）"
         + (f"：{last.note}" if last.note else "")

@@ -108,7 +108,7 @@ def list_tasks(
         open_deadline=open_deadline,
     )
     states = select_tasks(registry, open_ledger(registry, no_cache=no_cache), on, filters)
-    title = f"{filters.unit.name} 的任务" if filters.unit else "任务清单"
+    title = f"{filters.unit.name}的任务" if filters.unit else "任务清单"
     emit(task_listing(registry, states, title=title, unit=filters.unit), fmt)
 
 
