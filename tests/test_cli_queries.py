@@ -791,7 +791,9 @@ def test_help_is_chinese_with_an_example(runner: CliRunner, path: list[str], com
         text = result.stdout.split("\n\n", 1)[1]  # after the usage line
         assert CJK.search(text.splitlines()[0].strip()), f"{path}: the description is not Chinese"
         assert "示例：safecity" in result.stdout, f"{path}: no example"
-        assert not re.search(r"\b(Usage|Options|Arguments|Commands|required|default)\b", result.stdout)
+        assert not re.search(
+            r"\b(Usage|Options|Arguments|Commands|required|default)\b", result.stdout
+        )
         for section in ("选项", "参数"):
             for entry in _help_entries(result.stdout, section):
                 assert CJK.search(entry), f"{path}: no Chinese help for {entry.split()[0]}"

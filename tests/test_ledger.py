@@ -258,7 +258,7 @@ def test_a_broken_ledger_file_is_reported_with_file_and_line(work_registry: Path
         load_ledger(work_registry)
     assert [str(p) for p in caught.value.problems] == [
         f"{folder / '区住建局.yaml'}:4: entries[第1项].status: "
-        "应为以下之一：'未启动', '推进中', '已完成', '已销号', '延期' or '暂缓'"
+        "应为以下之一：未启动、推进中、已完成、已销号、延期、暂缓"
     ]
 
 
@@ -440,3 +440,28 @@ def test_repeats_are_skipped_under_the_lock_when_asked(work_registry: Path) -> N
     assert append_entries(work_registry, [again, other], skip_repeats=True) == 1
     assert [e.task for e in load_ledger(work_registry).entries] == [27, 28]
     assert append_entries(work_registry, [again]) == 1  # update records what it is told
+
+
+def test_validate_reports_every_progress_file_with_lines(
+    runner: CliRunner, work_registry: Path
+) -> None:
+    folder = work_registry / "progress"
+    folder.mkdir()
+    (folder / "区交运局.yaml").write_text(
+        "entries:\n- task: 999\n  unit: 区交运局\n  status: 推进中\n  date: 2021-01-01\n"
+        "  recorded_at: 2021-01-01T08:00:00\n",
+        encoding="utf-8",
+    )
+    (folder / "区住建局.yaml").write_text(
+        "entries:\n- task: 27\n  unit: 区住建局\n  status: 完成了\n  date: 2021-01-01\n"
+        "  recorded_at: 2021-01-01T08:00:00\n",
+        encoding="utf-8",
+    )
+    code, out, err = _run(runner, "validate", "--data", str(work_registry))
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"{folder / '区交运局.yaml'}:2: entries[第1项].task: 进展记录引用了不存在的任务序号 999",
+        f"{folder / '区住建局.yaml'}:4: entries[第1项].status: "
+        "应为以下之一：未启动、推进中、已完成、已销号、延期、暂缓",
+        "错误：登记册有 2 处错误",
+    ]

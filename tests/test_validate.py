@@ -119,7 +119,13 @@ BROKEN: list[tuple[str, Callable[[Path], None], list[tuple[str, int | None, str]
             "    units: [县应急局]\n    deadline: 2021年上半年",
             "    units: [县应急局\n    deadline: 2021年上半年",
         ),
-        [(T, 30, "YAML 语法错误：while parsing a flow sequence，did not find expected ',' or ']'")],
+        [
+            (
+                T,
+                30,
+                "YAML 语法错误：方括号列表没有正确结束，缺少逗号或「]」（did not find expected ',' or ']'）",
+            )
+        ],
     ),
     (
         "wrong-type",

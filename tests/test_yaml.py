@@ -47,7 +47,10 @@ def test_bom_is_dropped(tmp_path: Path) -> None:
         ("# 只有注释\n", (None, "文件为空")),
         (
             "a: [1\n",
-            (2, "YAML 语法错误：while parsing a flow sequence，did not find expected ',' or ']'"),
+            (
+                2,
+                "YAML 语法错误：方括号列表没有正确结束，缺少逗号或「]」（did not find expected ',' or ']'）",
+            ),
         ),
         (
             "a: 1\n---\nb: 2\n",

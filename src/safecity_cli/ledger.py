@@ -240,20 +240,29 @@ def read_progress_file(path: Path) -> list[Entry]:
     ]
 
 
-def check_ledger_refs(registry: Registry, ledger: Ledger) -> list[Problem]:
-    """Entries that name a task or unit the registry does not know."""
-    problems = []
+def check_ledger(registry: Registry) -> list[Problem]:
+    """Every problem in every progress file: broken files, and entries that name a task or
+    unit the registry does not know (with file and line)."""
+    from safecity_cli.yamlio import line_of
+
+    problems: list[Problem] = []
     folder = registry.path / PROGRESS_DIR
-    for entry in ledger.entries:
-        path = folder / file_name(entry.unit)
-        if registry.task(entry.task) is None:
-            problems.append(
-                Problem(str(path), None, "task", f"进展记录引用了不存在的任务序号 {entry.task}")
-            )
-        if entry.unit is not None and registry.unit(entry.unit) is None:
-            problems.append(
-                Problem(str(path), None, "unit", f"进展记录引用了未知的单位「{entry.unit}」")
-            )
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+        try:
+            entries = read_progress_file(path)
+        except RegistryError as exc:
+            problems.extend(exc.problems)
+            continue
+        for i, entry in enumerate(entries):
+            where = f"entries[第{i + 1}项]"
+            if registry.task(entry.task) is None:
+                line = line_of(path, ["entries", i, "task"])
+                message = f"进展记录引用了不存在的任务序号 {entry.task}"
+                problems.append(Problem(str(path), line, f"{where}.task", message))
+            if entry.unit is not None and registry.unit(entry.unit) is None:
+                line = line_of(path, ["entries", i, "unit"])
+                message = f"进展记录引用了未知的单位「{entry.unit}」"
+                problems.append(Problem(str(path), line, f"{where}.unit", message))
     return problems
 
 

@@ -232,7 +232,11 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
             ""
             if s.days_left is None
             else (
-                f"（剩余 {s.days_left} 天）" if s.days_left >= 0 else f"（已过 {-s.days_left} 天）"
+                "（今日到期）"
+                if s.days_left == 0
+                else f"（剩余 {s.days_left} 天）"
+                if s.days_left > 0
+                else f"（已过 {-s.days_left} 天）"
             )
         )
         rows.append(

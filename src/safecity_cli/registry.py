@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -463,7 +464,9 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "date_from_datetime_inexact": lambda e: "应为日期（不含时间），如 2020-10-01",
     "datetime_type": lambda e: "应为日期时间，如 2020-11-15T10:00:00",
     "datetime_parsing": lambda e: "应为日期时间，如 2020-11-15T10:00:00",
-    "literal_error": lambda e: f"应为以下之一：{e['ctx']['expected']}",
+    "literal_error": lambda e: (
+        "应为以下之一：" + "、".join(re.findall(r"'([^']*)'", str(e["ctx"]["expected"])))
+    ),
     "string_too_short": lambda e: "不能为空",
     "too_short": lambda e: f"至少需要 {e['ctx']['min_length']} 项",
     "greater_than_equal": lambda e: f"应不小于 {e['ctx']['ge']}",

@@ -129,7 +129,28 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
         return "不允许的 YAML 标签（只接受普通数据，拒绝 !!python 等标签）"
     if isinstance(exc, _Refused):
         return problem
+    for english, chinese in _SYNTAX:
+        if english in problem:
+            return f"YAML 语法错误：{chinese}（{problem}）"
     return f"YAML 语法错误：{exc.context + '，' if exc.context else ''}{problem}"
+
+
+# PyYAML's most common complaints, with what usually causes them.
+_SYNTAX = (
+    (
+        "mapping values are not allowed",
+        "这里不能出现「键: 值」，可能是上一行缩进不对或文字中的冒号需要加引号",
+    ),
+    ("found character '\\t' that cannot start any token", "含有制表符，YAML 只能用空格缩进"),
+    ("could not find expected ':'", "缺少冒号「:」"),
+    ("did not find expected key", "缩进不对齐，或列表项前缺少「- 」"),
+    ("did not find expected ',' or ']'", "方括号列表没有正确结束，缺少逗号或「]」"),
+    ("did not find expected ',' or '}'", "花括号映射没有正确结束，缺少逗号或「}」"),
+    ("found unexpected end of stream", "文件在引号或括号还没结束时就结束了"),
+    ("found duplicate anchor", "重复的锚点"),
+    ("expected <block end>, but found", "缩进不对齐"),
+    ("while scanning a quoted scalar", "引号没有配对"),
+)
 
 
 def line_of(path: Path, loc: Sequence[str | int]) -> int | None:

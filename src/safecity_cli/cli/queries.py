@@ -32,16 +32,13 @@ def validate(data: DataOpt = None) -> None:
     示例：safecity validate --data ./我的登记册
     """
     from safecity_cli.errors import RegistryError
-    from safecity_cli.ledger import check_ledger_refs, load_ledger
+    from safecity_cli.ledger import check_ledger
     from safecity_cli.paths import data_dir
     from safecity_cli.registry import check_registry
 
     registry, problems = check_registry(data_dir(data))
     if registry is not None:
-        try:
-            problems += check_ledger_refs(registry, load_ledger(registry.path))
-        except RegistryError as exc:
-            problems += exc.problems
+        problems += check_ledger(registry)
     errors = [p for p in problems if not p.warning]
     if errors or registry is None:
         raise RegistryError(problems)
