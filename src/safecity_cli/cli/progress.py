@@ -63,12 +63,22 @@ def update(
     ] = None,
     date: Annotated[
         str | None,
-        typer.Option("--date", help="报送日期（默认今天），不能晚于今天", show_default=False),
+        typer.Option(
+            "--date",
+            help="报送日期，如 2021-01-01、2021/1/1、2021年1月1日（默认今天），不能晚于今天",
+            show_default=False,
+            metavar="DATE",
+        ),
     ] = None,
     by: Annotated[str, typer.Option("--by", help="报送人")] = "",
     new_deadline: Annotated[
         str | None,
-        typer.Option("--new-deadline", help="状态为「延期」时调整后的完成时限", show_default=False),
+        typer.Option(
+            "--new-deadline",
+            help="状态为「延期」时调整后的完成时限（日期，写法同 --date）",
+            show_default=False,
+            metavar="DATE",
+        ),
     ] = None,
     data: DataOpt = None,
 ) -> None:
@@ -109,7 +119,13 @@ def close(
     task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
     note_text: Annotated[str, typer.Option("--note", "-n", help="销号说明")] = "",
     date: Annotated[
-        str | None, typer.Option("--date", help="销号日期（默认今天）", show_default=False)
+        str | None,
+        typer.Option(
+            "--date",
+            help="销号日期，写法同 update 的 --date（默认今天）",
+            show_default=False,
+            metavar="DATE",
+        ),
     ] = None,
     by: Annotated[str, typer.Option("--by", help="经办人")] = "",
     data: DataOpt = None,
