@@ -105,3 +105,25 @@ def test_an_unwritable_cache_only_costs_speed(
     blocker.write_text("x")
     monkeypatch.setenv("SAFECITY_CACHE_DIR", str(blocker / "cache"))
     assert store.load(FIXTURES / "mini") == load_registry(FIXTURES / "mini")
+
+
+def test_a_file_saved_while_it_is_read_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import safecity_cli.registry as registry_module
+
+    path = tmp_path / "reg"
+    shutil.copytree(FIXTURES / "mini", path)
+    tasks = path / "tasks.yaml"
+    original = tasks.read_text(encoding="utf-8")
+    real = registry_module.load_registry
+
+    def edited_meanwhile(where: Path, **options: object) -> object:
+        tasks.write_text(original.replace("编制城市安全专项规划", "修订规划"), encoding="utf-8")
+        return real(where, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(registry_module, "load_registry", edited_meanwhile)
+    store.load(path)
+    monkeypatch.undo()
+    tasks.write_text(original, encoding="utf-8")  # back to the bytes that were hashed
+    assert store.load(path).task(1).text == "编制城市安全专项规划。"  # type: ignore[union-attr]

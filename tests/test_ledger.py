@@ -465,3 +465,127 @@ def test_validate_reports_every_progress_file_with_lines(
         "应为以下之一：未启动、推进中、已完成、已销号、延期、暂缓",
         "错误：登记册有 2 处错误",
     ]
+
+
+def test_a_task_is_closed_only_once(work_registry: Path) -> None:
+    _record(work_registry, 76, "区财政局", "已完成", date(2021, 1, 4))
+    registry = load_registry(work_registry)
+    record(
+        registry,
+        [
+            check_close(
+                registry,
+                load_ledger(work_registry),
+                76,
+                date(2021, 3, 10),
+                today=TODAY,
+                recorded_at=datetime.now(),
+            )
+        ],
+    )
+    with pytest.raises(LedgerError, match="任务 76 已于2021年3月10日销号"):
+        check_close(
+            registry,
+            load_ledger(work_registry),
+            76,
+            date(2021, 3, 5),
+            today=TODAY,
+            recorded_at=datetime.now(),
+        )
+
+
+def test_a_deferral_cannot_bring_a_deadline_forward(work_registry: Path) -> None:
+    with pytest.raises(UsageError, match="不能早于现在的完成时限2020年12月31日"):
+        _record(
+            work_registry,
+            76,
+            "区财政局",
+            "延期",
+            date(2020, 12, 1),
+            new_deadline=date(2020, 12, 15),
+        )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            "  status: 推进中\n  new_deadline: 2021-02-01\n",
+            "只有状态为「延期」的记录才能有 new_deadline",
+        ),
+        ("  status: 延期\n", "状态为「延期」的记录必须有 new_deadline"),
+        (
+            "  status: 延期\n  new_deadline: 2020-12-01\n",
+            "new_deadline（调整后的完成时限）应晚于 date",
+        ),
+    ],
+)
+def test_hand_written_entries_follow_the_rules_of_update(
+    work_registry: Path, fields: str, message: str
+) -> None:
+    folder = work_registry / "progress"
+    folder.mkdir()
+    (folder / "区财政局.yaml").write_text(
+        f"entries:\n- task: 76\n  unit: 区财政局\n{fields}  date: 2021-01-01\n"
+        "  recorded_at: 2021-01-01T08:00:00\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RegistryError) as caught:
+        load_ledger(work_registry)
+    assert [p.message for p in caught.value.problems] == [message]
+
+
+def test_times_with_and_without_a_zone_mix(work_registry: Path) -> None:
+    folder = work_registry / "progress"
+    folder.mkdir()
+    (folder / "区财政局.yaml").write_text(
+        "entries:\n- task: 76\n  unit: 区财政局\n  status: 推进中\n  date: 2021-01-01\n"
+        "  recorded_at: 2021-01-01T08:00:00+08:00\n"
+        "- task: 76\n  unit: 区财政局\n  status: 已完成\n  date: 2021-01-02\n"
+        "  recorded_at: 2021-01-02T08:00:00\n",
+        encoding="utf-8",
+    )
+    ledger = load_ledger(work_registry)
+    assert all(e.recorded_at.tzinfo is None for e in ledger.entries)
+    assert ledger.latest() is not None and ledger.latest().status is Status.DONE  # type: ignore[union-attr]
+
+
+def test_an_append_to_several_files_lands_whole_or_not_at_all(
+    work_registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import safecity_cli.ledger as ledger_module
+    from safecity_cli.ledger import Entry
+
+    _record(work_registry, 27, "区住建局", "推进中", date(2020, 11, 1))
+    before = _snapshot(work_registry / "progress")
+    real, calls = ledger_module._stage, []
+
+    def fail_second(path: Path, text: str) -> Path:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(path, text)
+
+    monkeypatch.setattr(ledger_module, "_stage", fail_second)
+    batch = [
+        Entry(27, "区住建局", Status.DONE, date(2020, 12, 1), datetime(2021, 1, 1)),
+        Entry(76, "区财政局", Status.DONE, date(2020, 12, 1), datetime(2021, 1, 1)),
+    ]
+    with pytest.raises(OSError):
+        append_entries(work_registry, batch)
+    assert _snapshot(work_registry / "progress") == before
+    assert not list((work_registry / "progress").glob(".*.tmp"))
+
+
+def test_a_deferral_of_a_recurring_task_holds_for_its_period_only(tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "mini"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "mini", data)
+    _record(data, 8, "县应急局", "延期", date(2021, 1, 10), new_deadline=date(2021, 4, 20))
+    registry, ledger = load_registry(data), load_ledger(data)
+    task = registry.task(8)
+    assert task is not None
+    assert task_state(registry, ledger, task, date(2021, 3, 31)).deadline == date(2021, 4, 20)
+    later = task_state(registry, ledger, task, date(2021, 12, 1))
+    assert (later.deadline, later.days_overdue) == (date(2021, 12, 31), None)

@@ -187,7 +187,7 @@ BROKEN: list[tuple[str, Callable[[Path], None], list[tuple[str, int | None, str]
     (
         "deadline-year-out-of-range",
         lambda r: edit(r / T, "deadline: 2021年3月\n", "deadline: 0000年3月\n"),
-        [(T, 14, "tasks[序号1].deadline: 完成时限「0000年3月」中的年份超出范围")],
+        [(T, 14, "tasks[序号1].deadline: 完成时限「0000年3月」中的年份超出范围（1900–2999 年）")],
     ),
     (
         "phase-period-backwards",

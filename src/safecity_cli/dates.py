@@ -23,6 +23,8 @@ def parse_date(text: str, today: date, *, option: str = "日期") -> date:
         return today
     for form in _FORMS:
         if m := form.fullmatch(value):
+            if not 1900 <= int(m[1]) <= 2999:
+                raise UsageError(f"{option}「{text}」的年份超出范围（1900–2999 年）")
             try:
                 return date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:

@@ -99,6 +99,8 @@ def parse_deadline(raw: str, *, reference: date | None = None) -> Deadline:
 
 def _parse(raw: str, reference: date | None) -> Deadline:
     text = re.sub(r"\s+", "", raw)
+    if any(not 1900 <= int(year) <= 2999 for year in re.findall(r"\d{4}", text)):
+        raise DeadlineError(f"完成时限「{raw}」中的年份超出范围（1900–2999 年）")
     if m := _match(_DAY, text):
         end = _date(raw, int(m[1]), int(m[2]), int(m[3]))
         return Deadline(raw, DeadlineKind.DAY, None, end)

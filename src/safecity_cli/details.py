@@ -95,7 +95,7 @@ def task_detail(
         ("责任单位", written_units(registry, task.written_units, task.open_ended)),
         ("完成时限", f"{deadline.raw}（{KIND_LABELS[deadline.kind]}：{span}）"),
     ]
-    if state.deadline != deadline.end and state.deadline is not None:
+    if state.deadline is not None and deadline.end is not None and state.deadline != deadline.end:
         fields.append(("调整后时限", chinese_date(state.deadline)))
     if registry.applies_to_all.units:
         fields.append(

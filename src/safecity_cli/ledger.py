@@ -301,14 +301,16 @@ def append_entries(data_dir: Path, new: list[Entry], *, skip_repeats: bool = Fal
         by_file: dict[str, list[Entry]] = {}
         for entry in new:
             by_file.setdefault(file_name(entry.unit), []).append(entry)
+        texts: dict[Path, str] = {}
         for name, entries in by_file.items():
             path = folder / name
             existing = read_progress_file(path) if path.exists() else []
             if skip_repeats:
                 entries = [e for e in entries if not any(same_report(e, o) for o in existing)]
             if entries:
-                write_atomic(path, _render(existing + entries, entries[0].unit))
+                texts[path] = _render(existing + entries, entries[0].unit)
                 written += len(entries)
+        write_all_atomic(texts)
     return written
 
 
@@ -323,13 +325,17 @@ def _says(e: Entry) -> tuple[Any, ...]:
 
 
 def remove_entry(data_dir: Path, target: Entry) -> None:
+    """Remove one entry from the file that holds it (usually, but not always, its unit's)."""
     with locked(data_dir) as folder:
-        path = folder / file_name(target.unit)
-        entries = read_progress_file(path)
-        if target not in entries:
-            raise LedgerError("要撤销的记录已不存在（可能已被其他人撤销），未做任何改动")
-        entries.remove(target)
-        write_atomic(path, _render(entries, target.unit))
+        usual = folder / file_name(target.unit)
+        others = sorted(p for p in folder.glob("*.yaml") if p != usual)
+        for path in [usual, *others] if usual.exists() else others:
+            entries = read_progress_file(path)
+            if target in entries:
+                entries.remove(target)
+                write_atomic(path, _render(entries, target.unit))
+                return
+        raise LedgerError("要撤销的记录已不存在（可能已被其他人撤销），未做任何改动")
 
 
 def _render(entries: list[Entry], unit: str | None) -> str:
@@ -340,8 +346,30 @@ def _render(entries: list[Entry], unit: str | None) -> str:
     return header + dump_yaml({"entries": [e.to_dict() for e in entries]})
 
 
+def write_all_atomic(texts: dict[Path, str]) -> None:
+    """Write several files so that either all change or none: every temporary file is
+    written and synced before the first rename."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in texts.items():
+            staged.append((_stage(path, text), path))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    for folder in {path.parent for path in texts}:
+        _fsync_dir(folder)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file, fsync, then rename: a crash leaves the old file whole."""
+    write_all_atomic({path: text})
+
+
+def _stage(path: Path, text: str) -> Path:
+    """The text in a synced temporary file beside `path`, ready to be renamed over it."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; colleagues share ledgers
@@ -349,11 +377,10 @@ def write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    return Path(tmp)
 
 
 def _umask() -> int:

@@ -79,7 +79,8 @@ def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | 
 def deadline_cell(state: TaskState) -> str:
     """The original text, and the adjusted date when 延期 moved it."""
     raw = state.task.deadline.raw
-    if state.deadline is not None and state.deadline != state.task.deadline.end:
+    end = state.task.deadline.end
+    if state.deadline is not None and end is not None and state.deadline != end:
         return f"{raw}（调整为{chinese_date(state.deadline)}）"
     return raw
 

@@ -71,6 +71,11 @@ def check_report(
             raise UsageError("状态为「延期」时必须用 --new-deadline 给出调整后的完成时限")
         if report.new_deadline <= report.date:
             raise UsageError("调整后的完成时限应晚于报送日期")
+        current = task_state(registry, ledger, task, report.date, unit=unit).deadline
+        if current is not None and report.new_deadline < current:
+            raise UsageError(
+                f"调整后的完成时限不能早于现在的完成时限{chinese_date(current)}：延期不能提前"
+            )
     elif report.new_deadline is not None:
         raise UsageError("只有状态为「延期」时才能给出 --new-deadline")
     if status is Status.CLOSED:
@@ -109,9 +114,10 @@ def check_close(
     if task is None:
         raise UsageError(f"没有序号为 {task_id} 的任务")
     _check_date(registry, on, today, "销号日期")
+    closed = [e for e in ledger.for_task(task_id) if e.unit is None and e.status is Status.CLOSED]
+    if closed:  # at any date: closing again, even "earlier", would rewrite the record
+        raise LedgerError(f"任务 {task_id} 已于{chinese_date(closed[0].date)}销号")
     state = task_state(registry, ledger, task, on)
-    if state.closed:
-        raise LedgerError(f"任务 {task_id} 已经销号")
     pending = [p.unit for p in state.parties if not p.status.complete]
     if pending:
         raise LedgerError(

@@ -140,11 +140,12 @@ class _Checker:
         parts: list[tuple[str, list[_TaskRow]]] = []
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
             name = f"{TASKS_DIR}/{path.name}"
-            key = None
+            key = content = None
             if self.use_cache:
                 from safecity_cli import store
 
-                key = store.content_key("tasks-part", path.read_bytes())
+                content = path.read_bytes()
+                key = store.content_key("tasks-part", content)
                 cached = store.read_cached(key)
                 if isinstance(cached, list):
                     parts.append((name, [_row(*r) for r in cached]))
@@ -154,8 +155,8 @@ class _Checker:
                 continue
             rows = [_row_of(t) for t in parsed.tasks]
             parts.append((name, rows))
-            if key is not None:
-                store.write_cached(key, rows)
+            if key is not None and content is not None and path.read_bytes() == content:
+                store.write_cached(key, rows)  # not if the file changed while it was read
         return parts
 
     def _add(
@@ -446,6 +447,7 @@ def _unknown_unit(name: str, known: Iterable[str]) -> str:
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "missing": lambda e: "缺少必填字段",
+    "value_error": lambda e: str(e["ctx"]["error"]),
     "extra_forbidden": lambda e: "未知字段（是否拼写错误？）",
     "int_type": lambda e: "应为整数",
     "int_parsing": lambda e: "应为整数",

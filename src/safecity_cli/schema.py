@@ -6,10 +6,17 @@ import datetime as dt
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-PositiveId = Annotated[int, Field(ge=1, strict=True)]
+PositiveId = Annotated[int, Field(ge=1, le=999_999_999, strict=True)]
 
 
 class _Strict(BaseModel):
@@ -128,6 +135,25 @@ class ProgressEntry(_Strict):
     evidence: list[EvidenceEntry] = []
     by: str = ""
     recorded_at: datetime
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _local_time(cls, value: datetime) -> datetime:
+        # safecity writes local time without a zone; one typed with a zone is made alike,
+        # so that entries stay comparable.
+        return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProgressEntry:
+        if self.new_deadline is not None and self.status != "延期":
+            raise ValueError("只有状态为「延期」的记录才能有 new_deadline")
+        if self.new_deadline is not None and self.new_deadline <= self.date:
+            raise ValueError("new_deadline（调整后的完成时限）应晚于 date")
+        if self.status == "延期" and self.new_deadline is None:
+            raise ValueError("状态为「延期」的记录必须有 new_deadline")
+        if self.unit is None and self.status != "已销号":
+            raise ValueError("没有 unit 的记录只能是创建办的「已销号」")
+        return self
 
 
 class ProgressFile(_Strict):

@@ -175,13 +175,18 @@ def _parties(
     own: dict[str | None, list[Entry]] = {}
     for entry in entries:
         own.setdefault(entry.unit, []).append(entry)
-    return tuple(_party(name, own.get(name, ()), deadline) for name in names)
+    return tuple(_party(name, own.get(name, ()), deadline, recurring=recurring) for name in names)
 
 
-def _party(name: str, own: Sequence[Entry], deadline: date | None) -> PartyState:
+def _party(
+    name: str, own: Sequence[Entry], deadline: date | None, *, recurring: bool = False
+) -> PartyState:
     for entry in own:
         if entry.new_deadline is not None:
-            deadline = entry.new_deadline
+            # A recurring deadline falls due again each period: a deferral extends the
+            # current period and never holds once the next one has begun.
+            later = deadline is not None and deadline > entry.new_deadline
+            deadline = deadline if recurring and later else entry.new_deadline
     latest = own[-1] if own else None
     return PartyState(name, latest.status if latest else Status.NOT_STARTED, deadline, latest)
 

@@ -77,7 +77,8 @@ def _load(
         try:
             files = [path / name for name in _REGISTRY_FILES]
             files += sorted((path / TASKS_DIR).glob("*.yaml"))
-            contents = [part for f in files for part in (f.name.encode(), f.read_bytes())]
+            hashed = {f: f.read_bytes() for f in files}
+            contents = [part for f in files for part in (f.name.encode(), hashed[f])]
         except OSError:
             use_cache = False  # the full load below reports the missing file properly
     if use_cache:
@@ -97,9 +98,8 @@ def _load(
             registry = load_registry(path, use_cache=use_cache)
     else:
         registry = load_registry(path, use_cache=use_cache)
-    if not use_cache:
-        return registry
-    write_cached(key, _registry_to(registry))
+    if use_cache and _unchanged(hashed):
+        write_cached(key, _registry_to(registry))
     return registry
 
 
@@ -142,13 +142,26 @@ def _load_ledger(registry: Registry, *, use_cache: bool = True) -> Ledger:
             except Exception:
                 pass
         entries = read_progress_file(file)
-        write_cached(file_key, [_entry_to(e) for e in entries])
+        if file in contents and _unchanged({file: contents[file]}):
+            write_cached(file_key, [_entry_to(e) for e in entries])
         return entries
 
     ledger = load_uncached(registry.path, read)
-    adjusted = {t: d.toordinal() for t in ledger.task_ids() if (d := ledger.earliest_adjustment(t))}
-    write_cached(key, (ledger.grouped_rows(_entry_to), adjusted))
+    if _unchanged(contents) and sorted(folder.glob("*.yaml")) == files:
+        adjusted = {
+            t: d.toordinal() for t in ledger.task_ids() if (d := ledger.earliest_adjustment(t))
+        }
+        write_cached(key, (ledger.grouped_rows(_entry_to), adjusted))
     return ledger
+
+
+def _unchanged(hashed: dict[Path, bytes]) -> bool:
+    """Whether the files still hold what was hashed: a file saved while it was being read
+    must not leave its new content in the cache under the old content's key."""
+    try:
+        return all(file.read_bytes() == content for file, content in hashed.items())
+    except OSError:
+        return False
 
 
 def content_key(kind: str, *contents: bytes) -> str:

@@ -171,12 +171,15 @@ def history(
     task = registry.task(task_id)
     if task is None:
         raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
+    from safecity_cli.status import expand
+
     who = find_unit(registry, unit)
+    until = as_of(date) if date is not None else None
+    names = {who.name, *expand(registry, who)} if who else None
     entries = [
         e
         for e in open_ledger(registry).for_task(task_id)
-        if (date is None or e.date <= as_of(date))
-        and (who is None or e.unit == who.name or e.unit in (who.members or ()))
+        if (until is None or e.date <= until) and (names is None or e.unit in names)
     ]
     title = f"任务 {task_id} 的进展记录" + (f"（{who.name}）" if who else "")
     emit(history_listing(entries, title), fmt)
