@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from safecity_cli.cli import app
 from safecity_cli.errors import UsageError
-from safecity_cli.exports import write_file
+from safecity_cli.files import save_output as write_file
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 

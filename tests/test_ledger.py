@@ -553,20 +553,20 @@ def test_times_with_and_without_a_zone_mix(work_registry: Path) -> None:
 def test_an_append_to_several_files_lands_whole_or_not_at_all(
     work_registry: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import safecity_cli.ledger as ledger_module
+    import safecity_cli.files as files_module
     from safecity_cli.ledger import Entry
 
     _record(work_registry, 27, "区住建局", "推进中", date(2020, 11, 1))
     before = _snapshot(work_registry / "progress")
-    real, calls = ledger_module._stage, []
+    real, calls = files_module._stage, []
 
-    def fail_second(path: Path, text: str) -> Path:
+    def fail_second(path: Path, text: str | bytes) -> Path:
         calls.append(path)
         if len(calls) == 2:
             raise OSError(28, "No space left on device")
         return real(path, text)
 
-    monkeypatch.setattr(ledger_module, "_stage", fail_second)
+    monkeypatch.setattr(files_module, "_stage", fail_second)
     batch = [
         Entry(27, "区住建局", Status.DONE, date(2020, 12, 1), datetime(2021, 1, 1)),
         Entry(76, "区财政局", Status.DONE, date(2020, 12, 1), datetime(2021, 1, 1)),

@@ -462,8 +462,8 @@ def test_an_output_folder_that_does_not_exist(
 ) -> None:
     out = tmp_path / "没有" / "周报.md"
     result = runner.invoke(app, ["report", "weekly", "--data", str(mini), "--output", str(out)])
-    assert result.exit_code == 1
-    assert result.stderr == f"错误：输出文件所在的目录不存在：{out.parent}\n"
+    assert result.exit_code == 2  # like every other wrong path on the command line
+    assert result.stderr == f"错误：输出目录不存在：{out.parent}\n"
 
 
 def test_no_notice_when_nothing_needs_escalating(runner: CliRunner, mini: Path) -> None:

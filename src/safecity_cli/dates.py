@@ -37,7 +37,3 @@ def parse_date(text: str, today: date, *, option: str = "日期") -> date:
 def chinese_date(day: date | None) -> str:
     """2021年1月4日 (no leading zeros, as official documents write dates)."""
     return f"{day.year}年{day.month}月{day.day}日" if day else "—"
-
-
-def chinese_month(day: date) -> str:
-    return f"{day.year}年{day.month}月"

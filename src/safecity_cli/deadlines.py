@@ -51,6 +51,10 @@ class Deadline:
     def is_open(self) -> bool:
         return self.end is None
 
+    def due_on(self, on: date) -> date | None:
+        """The end that governs on `on`: the period end for a recurring deadline."""
+        return self.next_due(on) if self.every_months else self.end
+
     def next_due(self, on: date) -> date | None:
         """The end date that next falls due on or after `on` (recurring ones: the period end)."""
         if self.every_months is not None:

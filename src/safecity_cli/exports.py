@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from safecity_cli.dates import chinese_date
-from safecity_cli.errors import UsageError
 from safecity_cli.ledger import Entry, Ledger
 from safecity_cli.listings import task_listing
 from safecity_cli.models import Registry, ScheduleItem, Unit
 from safecity_cli.output import OutputFormat, render
 from safecity_cli.query import TaskFilter, select_tasks
-from safecity_cli.status import expand
+from safecity_cli.status import names_unit
 
 # Called as work goes on with (done, total); the CLI turns it into a progress bar.
 ProgressFn = Callable[[int, int], None]
@@ -51,13 +47,8 @@ def default_name(kind: str, on: date | None, unit: Unit | None, suffix: str) -> 
 
 
 def item_applies(registry: Registry, item: ScheduleItem, unit: Unit) -> bool:
-    """Whether a 日程 item names the unit, a group it belongs to, or (for a group) a member."""
-    mine = {unit.name, *expand(registry, unit)}
-    for name in item.units:
-        named = registry.unit(name)
-        if named is not None and mine & {name, *expand(registry, named)}:
-            return True
-    return False
+    """Whether a 日程 item is the unit's: by the same rule as its tasks (status.names_unit)."""
+    return names_unit(registry, item.units, unit)[0]
 
 
 def latest_progress(entry: Entry | None) -> str | None:
@@ -66,48 +57,6 @@ def latest_progress(entry: Entry | None) -> str | None:
         return None
     who = entry.unit or "创建办"
     return f"{chinese_date(entry.date)} {who}：{entry.note or entry.status.value}"
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half file.
-
-    UsageError (in Chinese) when the folder is missing or the file cannot be replaced,
-    e.g. because Excel or WPS has it open.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"输出目录不存在：{folder}")
-    if path.is_dir():
-        raise UsageError(f"输出路径是一个目录，请写出文件名：{path}")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"无法写入文件 {path}：{exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private; a shared export should not be
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UsageError(
-            f"无法写入文件 {path}：{exc.strerror or exc}（如该文件已在 Excel 或 WPS 中打开，请先关闭）"
-        ) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _file_mode(path: Path) -> int:
-    """The mode a new file gets under the user's umask, or the mode of the file it replaces."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 # -- dumps: the JSON and CSV contract of `list` -------------------------------------------------

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.errors import LedgerError, Problem, RegistryError
+from safecity_cli.files import write_all_atomic, write_atomic
 
 if TYPE_CHECKING:
     from safecity_cli.models import Registry
@@ -344,60 +343,3 @@ def _render(entries: list[Entry], unit: str | None) -> str:
     owner = f"{unit} 的进展记录" if unit else "创建办对整项任务的销号记录"
     header = f"# {owner}。由 safecity 追加写入；更正请追加新记录，不要修改已有条目。\n"
     return header + dump_yaml({"entries": [e.to_dict() for e in entries]})
-
-
-def write_all_atomic(texts: dict[Path, str]) -> None:
-    """Write several files so that either all change or none: every temporary file is
-    written and synced before the first rename."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, text in texts.items():
-            staged.append((_stage(path, text), path))
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
-    for folder in {path.parent for path in texts}:
-        _fsync_dir(folder)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file, fsync, then rename: a crash leaves the old file whole."""
-    write_all_atomic({path: text})
-
-
-def _stage(path: Path, text: str) -> Path:
-    """The text in a synced temporary file beside `path`, ready to be renamed over it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; colleagues share ledgers
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def with_recorded_at(entry: Entry, moment: datetime) -> Entry:
-    return replace(entry, recorded_at=moment)

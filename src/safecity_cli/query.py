@@ -212,7 +212,7 @@ def schedule_states(registry: Registry, on: date, soon_days: int = 14) -> list[S
     """Each 日程 item as of `on`: its deadline passed, due soon, upcoming, or without a date."""
     states = []
     for item in registry.items:
-        end = item.deadline.next_due(on) if item.deadline.every_months else item.deadline.end
+        end = item.deadline.due_on(on)
         if end is None:
             states.append(ScheduleItemState(item, ItemState.UNDATED, None))
             continue

@@ -13,7 +13,7 @@ from safecity_cli.ledger import Ledger, Status
 from safecity_cli.listings import deadline_cell, written_units
 from safecity_cli.models import Escalation, Program, Registry, ScheduleItem, Unit
 from safecity_cli.query import TaskFilter, select_tasks
-from safecity_cli.status import Level, TaskState, expand
+from safecity_cli.status import Level, TaskState, expand, names_unit
 
 REPLY_DAYS = 7  # a 督办通知单 asks for a reply within a week unless --reply-by says otherwise
 
@@ -156,7 +156,7 @@ def item_row(registry: Registry, item: ScheduleItem, due: date | None, on: date)
 
 def item_due(item: ScheduleItem, on: date) -> date | None:
     """The date an item falls due: its end, or for a recurring one the end of the period."""
-    return item.deadline.next_due(on) if item.deadline.every_months else item.deadline.end
+    return item.deadline.due_on(on)
 
 
 # -- a unit's 任务书 ---------------------------------------------------------------------------
@@ -200,18 +200,9 @@ def unit_items(registry: Registry, unit: Unit, on: date) -> list[ItemRow]:
     """Schedule items naming the unit, or a group it belongs to."""
     rows = []
     for item in registry.items:
-        via = None
-        if unit.name not in item.units:
-            groups = [
-                name
-                for name in item.units
-                if (group := registry.unit(name)) is not None
-                and group.is_group
-                and unit.name in expand(registry, group)
-            ]
-            if not groups:
-                continue
-            via = groups[0]
+        applies, via = names_unit(registry, item.units, unit)
+        if not applies:
+            continue
         row = item_row(registry, item, item_due(item, on), on)
         rows.append(ItemRow(row.id, row.text, row.units, row.deadline, row.due, row.days_left, via))
     return rows

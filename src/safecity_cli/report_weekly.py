@@ -91,10 +91,6 @@ class UnitOverdue:
     def red(self) -> int:
         return sum(r.level == Level.RED.value for r in self.rows)
 
-    @property
-    def max_days(self) -> int:
-        return max((r.days_overdue or 0 for r in self.rows), default=0)
-
 
 @dataclass(frozen=True)
 class RankRow:

@@ -97,10 +97,21 @@ def _parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
 
 
 def applies_to(registry: Registry, task: Task, unit: Unit) -> tuple[bool, str | None]:
-    """Whether a task is the unit's, and through which group (None when named directly)."""
-    if unit.name in task.units:
+    """Whether a task is the unit's, and through which group (None when named directly);
+    every task applies to the groups of 附件2 备注2 (registry.applies_to_all)."""
+    applies, via = names_unit(registry, task.units, unit)
+    if applies:
+        return applies, via
+    applies, via = names_unit(registry, registry.applies_to_all.units, unit)
+    return applies, (via or unit.name) if applies else None
+
+
+def names_unit(registry: Registry, names: Sequence[str], unit: Unit) -> tuple[bool, str | None]:
+    """Whether a list of responsible units covers `unit`: by name, or through a group the
+    unit is or belongs to (returned as the second item)."""
+    if unit.name in names:
         return True, None
-    for name in (*task.units, *registry.applies_to_all.units):
+    for name in names:
         group = registry.unit(name)
         if group is None or not group.is_group:
             continue
@@ -165,7 +176,7 @@ def _parties(
 ) -> tuple[PartyState, ...]:
     # A recurring deadline (每季度) falls due at the end of each period, so it is never overdue.
     recurring = task.deadline.every_months is not None
-    deadline = task.deadline.next_due(on) if recurring else task.deadline.end
+    deadline = task.deadline.due_on(on)
     if not entries and not recurring:  # most tasks on most days: the same untouched parties
         untouched: tuple[PartyState, ...] = registry.remember(
             ("untouched", task.id, names),

@@ -370,10 +370,7 @@ def _schedule_sheet(
 ) -> None:
     listing = schedule_listing(registry, items, on)
     ends: list[date | None] = [p.end for p in registry.phases]
-    ends += [
-        s.item.deadline.next_due(on) if s.item.deadline.every_months else s.item.deadline.end
-        for s in items
-    ]
+    ends += [s.item.deadline.due_on(on) for s in items]
     rows = [
         [kind, int(number), text, units or None, period, end, state]
         for (kind, number, text, units, period, state), end in zip(listing.rows, ends, strict=True)

@@ -156,7 +156,8 @@ def export_xlsx(
     示例：safecity export xlsx --date 2021-03-01 -o 三月台账.xlsx；
     safecity export xlsx --fillable --unit 区住建局
     """
-    from safecity_cli.exports import default_name, write_file
+    from safecity_cli.exports import default_name
+    from safecity_cli.files import save_output
     from safecity_cli.xlsx import build_ledger_workbook, workbook_bytes
 
     registry = open_registry(data, no_cache=no_cache)
@@ -171,7 +172,7 @@ def export_xlsx(
     with progress_bar("正在生成工作台账") as progress:
         book = build_ledger_workbook(registry, ledger, on, who, created=created, progress=progress)
         content = workbook_bytes(book.workbook)
-    write_file(path, content)
+    save_output(path, content)
     note(
         f"已写入 {path}：任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
         f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程"
@@ -186,14 +187,15 @@ def _export_fillable(
     output: Path | None,
     created: datetime,
 ) -> None:
-    from safecity_cli.exports import default_name, write_file
+    from safecity_cli.exports import default_name
+    from safecity_cli.files import save_output
     from safecity_cli.fillable import build_fillable_workbook, reporting_units
     from safecity_cli.xlsx import workbook_bytes
 
     if who is not None:
         book = build_fillable_workbook(registry, ledger, on, who, created=created)
         path = _target(output, default_name("进展填报", on, who, ".xlsx"), binary=True)
-        write_file(path, workbook_bytes(book.workbook))
+        save_output(path, workbook_bytes(book.workbook))
         note(f"已写入 {path}：{who.name}的填报表，共 {book.tasks} 项任务")
         return
     folder = output or Path(default_name("进展填报", on, None, ""))
@@ -208,7 +210,7 @@ def _export_fillable(
         for done, member in enumerate(units):
             progress(done, len(units))
             book = build_fillable_workbook(registry, ledger, on, member, created=created)
-            write_file(
+            save_output(
                 folder / default_name("进展填报", on, member, ".xlsx"),
                 workbook_bytes(book.workbook),
             )
@@ -233,7 +235,8 @@ def export_ics(
     示例：safecity export ics --unit 区住建局 -o 住建局任务.ics
     """
     from safecity_cli.calendar_feed import build_calendar
-    from safecity_cli.exports import default_name, write_file
+    from safecity_cli.exports import default_name
+    from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -249,7 +252,7 @@ def export_ics(
         write(feed.data.decode("utf-8"))
         return
     path = _target(output, default_name("任务日历", None, who, ".ics"))
-    write_file(path, feed.data)
+    save_output(path, feed.data)
     skipped = f"；{feed.undated} 项无具体日期，未列入" if feed.undated else ""
     note(f"已写入 {path}：共 {feed.tasks} 项任务、{feed.items} 项日程{skipped}")
 
@@ -262,7 +265,8 @@ def _dump(
     data: Path | None,
     no_cache: bool,
 ) -> None:
-    from safecity_cli.exports import default_name, dump_tasks, write_file
+    from safecity_cli.exports import default_name, dump_tasks
+    from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -273,7 +277,7 @@ def _dump(
         write(dump.text)
         return
     path = _target(output, default_name("任务清单", on, None, f".{fmt.value}"))
-    write_file(path, dump.text.encode("utf-8"))
+    save_output(path, dump.text.encode("utf-8"))
     note(f"已写入 {path}：共 {dump.tasks} 项任务")
 
 

@@ -241,17 +241,9 @@ def _deliver(text: str, output: Path | None, what: str) -> None:
 
 
 def _save(path: Path, text: str) -> None:
-    from safecity_cli.errors import SafecityError
-    from safecity_cli.ledger import write_atomic
+    from safecity_cli.files import save_output
 
-    if path.is_dir():
-        raise SafecityError(f"输出位置是一个目录：{path}")
-    if not path.parent.is_dir():
-        raise SafecityError(f"输出文件所在的目录不存在：{path.parent}")
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise SafecityError(f"无法写入 {path}：{exc.strerror or exc}") from None
+    save_output(path, text)
 
 
 def _all_task_books(
