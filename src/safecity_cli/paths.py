@@ -8,6 +8,16 @@ from pathlib import Path
 
 ENV_DATA = "SAFECITY_DATA"
 
+# What a registry directory holds.
+TASKS_FILE, UNITS_FILE, SCHEDULE_FILE = "tasks.yaml", "units.yaml", "schedule.yaml"
+REGISTRY_FILES = (TASKS_FILE, UNITS_FILE, SCHEDULE_FILE)
+TASKS_DIR = "tasks"  # optional: tasks/*.yaml hold more tasks, so a large registry can be split
+
+
+def registry_files(path: Path) -> list[Path]:
+    """The files a registry is read from, in the order they are read."""
+    return [path / name for name in REGISTRY_FILES] + sorted((path / TASKS_DIR).glob("*.yaml"))
+
 
 def _packaged(name: str) -> Path:
     inside = Path(str(files("safecity_cli"))) / name

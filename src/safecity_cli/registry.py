@@ -28,16 +28,18 @@ from safecity_cli.models import (
     Task,
     Unit,
 )
-from safecity_cli.paths import is_embedded
+from safecity_cli.paths import (
+    SCHEDULE_FILE,
+    TASKS_DIR,
+    TASKS_FILE,
+    UNITS_FILE,
+    is_embedded,
+)
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
     from safecity_cli import schema
-
-TASKS_FILE, UNITS_FILE, SCHEDULE_FILE = "tasks.yaml", "units.yaml", "schedule.yaml"
-TASKS_DIR = "tasks"  # optional: tasks/*.yaml hold more tasks, so a large registry can be split
-REGISTRY_FILES = (TASKS_FILE, UNITS_FILE, SCHEDULE_FILE)
 
 
 def load_registry(path: Path, *, use_cache: bool = False) -> Registry:

@@ -34,12 +34,10 @@ from safecity_cli.models import (
     Task,
     Unit,
 )
-from safecity_cli.paths import is_embedded
+from safecity_cli.paths import is_embedded, registry_files
 
 ENV_CACHE = "SAFECITY_CACHE_DIR"
 _FORMAT = 1  # bump when the layout of the cached tuples changes
-_REGISTRY_FILES = ("tasks.yaml", "units.yaml", "schedule.yaml")
-TASKS_DIR = "tasks"
 
 
 def cache_dir() -> Path:
@@ -75,8 +73,7 @@ def _load(
 ) -> Registry:
     if use_cache:
         try:
-            files = [path / name for name in _REGISTRY_FILES]
-            files += sorted((path / TASKS_DIR).glob("*.yaml"))
+            files = registry_files(path)
             hashed = {f: f.read_bytes() for f in files}
             contents = [part for f in files for part in (f.name.encode(), hashed[f])]
         except OSError:
@@ -91,8 +88,7 @@ def _load(
                 pass
     from safecity_cli.registry import load_registry
 
-    files = [*path.glob("*.yaml"), *(path / TASKS_DIR).glob("*.yaml")] if path.is_dir() else []
-    size = sum(f.stat().st_size for f in files)
+    size = sum(f.stat().st_size for f in registry_files(path) if f.is_file())
     if progress is not None and size > SLOW_BYTES:
         with progress(f"读取并校验登记册（{size / 1e6:.0f} MB）"):
             registry = load_registry(path, use_cache=use_cache)
