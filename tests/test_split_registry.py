@@ -91,3 +91,10 @@ def test_an_edit_re_reads_only_the_changed_file(
     assert registry.task(10).text == "修订专项应急预案。"  # type: ignore[union-attr]
     assert "tasks/a.yaml" not in read and "tasks/b.yaml" in read
     assert registry == load_registry(split)
+
+
+def test_a_gap_in_the_numbering_across_files_is_a_warning(split: Path) -> None:
+    (split / "tasks" / "b.yaml").write_text(PART_B.replace("id: 10", "id: 12"), encoding="utf-8")
+    registry, problems = check_registry(split)
+    assert registry is not None
+    assert [(p.warning, p.message) for p in problems] == [(True, "任务序号不连续，缺少 10、11")]

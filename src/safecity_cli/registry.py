@@ -304,6 +304,7 @@ class _Checker:
                         f"任务序号 {row[0]} 重复（{first[row[0]]} 中已有）",
                     )
                 first.setdefault(row[0], file)
+        self._warn_gaps(TASKS_FILE, "tasks", set(first), "任务序号")
 
     def _resolve_units(
         self,
@@ -338,7 +339,9 @@ class _Checker:
             if count > 1:
                 at = ids.index(index, ids.index(index) + 1)
                 self._add(file, [key, at, "id"], f"{key}[第{at + 1}项].id", f"{label} {index} 重复")
-        present = set(ids)
+        self._warn_gaps(file, key, set(ids), label)
+
+    def _warn_gaps(self, file: str, key: str, present: set[int], label: str) -> None:
         # Count the gaps rather than list them: one mistyped id (100000000) must not build
         # a set of a hundred million numbers.
         gaps = max(present, default=0) - len(present)
