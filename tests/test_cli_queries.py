@@ -843,7 +843,10 @@ def test_show_one_task(runner: CliRunner) -> None:
 def test_show_refuses_what_it_cannot_do(runner: CliRunner) -> None:
     result = run(runner, "show", "28", "--format", "csv")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == "错误：show 不支持 csv 格式，请用 table、json 或 md\n"
+    assert (
+        result.stderr.splitlines()[0]
+        == "错误：--format / -f 的值「csv」无效，可选：table、json、md"
+    )
     result = run(runner, "show", "105")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "错误：没有序号为 105 的任务（共 104 项）\n"

@@ -23,6 +23,14 @@ class OutputFormat(str, Enum):
     MD = "md"
 
 
+class DetailFormat(str, Enum):
+    """Formats for one record (show): a single task is no table for CSV."""
+
+    TABLE = "table"
+    JSON = "json"
+    MD = "md"
+
+
 @dataclass
 class Listing:
     """What a listing command shows: one table for people, one JSON payload for scripts."""

@@ -21,7 +21,7 @@ from safecity_cli.cli.common import (
     open_registry,
     write,
 )
-from safecity_cli.output import OutputFormat
+from safecity_cli.output import DetailFormat, OutputFormat
 
 
 def validate(data: DataOpt = None) -> None:
@@ -113,8 +113,11 @@ def show(
     task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
     date: DateOpt = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="输出格式：table、json、md")
-    ] = OutputFormat.TABLE,
+        DetailFormat,
+        typer.Option(
+            "--format", "-f", help="输出格式：table（默认）、json、md", show_default=False
+        ),
+    ] = DetailFormat.TABLE,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
 ) -> None:
@@ -126,16 +129,14 @@ def show(
     from safecity_cli.errors import UsageError
     from safecity_cli.output import render_json
 
-    if fmt is OutputFormat.CSV:  # the Enum offers csv, but one task is no table
-        raise UsageError("show 不支持 csv 格式，请用 table、json 或 md")
     registry = open_registry(data, no_cache=no_cache)
     task = registry.task(task_id)
     if task is None:
         raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
     detail = task_detail(registry, open_ledger(registry, no_cache=no_cache), task, as_of(date))
-    if fmt is OutputFormat.JSON:
+    if fmt is DetailFormat.JSON:
         write(render_json(detail.data))
-    elif fmt is OutputFormat.TABLE:
+    elif fmt is DetailFormat.TABLE:
         from safecity_cli.cli.common import stdout_console
 
         stdout_console().print(detail.rich())
