@@ -288,7 +288,11 @@ def _render_with(
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("第一行\n{% if %}\n", r"t\.md\.j2 第 2 行：语法错误"),
+        (
+            "第一行\n{% if %}\n",
+            r"t\.md\.j2 第 2 行：语法错误：此处缺少表达式（Expected an expression",
+        ),
+        ("{% for x in y %}\n", r"t\.md\.j2 第 1 行：语法错误：模板意外结束"),
         (
             "{{ program.name }}\n\n{{ nonexistent }}\n",
             r"t\.md\.j2 第 3 行：变量「nonexistent」未定义",

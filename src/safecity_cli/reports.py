@@ -169,7 +169,7 @@ class Renderer:
             text = self.env.get_template(name).render(variables)
         except TemplateSyntaxError as exc:
             where = self._where(exc.filename or exc.name or name, exc.lineno)
-            raise TemplateError(f"{where}：语法错误：{exc.message}") from None
+            raise TemplateError(f"{where}：语法错误：{_syntax(exc.message or '')}") from None
         except TemplateNotFound as exc:
             located = _template_frame(exc.__traceback__)
             if located is None:
@@ -246,6 +246,24 @@ def _template_frame(tb: TracebackType | None) -> tuple[str, int] | None:
             found = (str(scope.get("__file__", "")), tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+# Jinja's commonest syntax complaints, with what usually causes them (original kept after).
+_SYNTAX = (
+    ("Unexpected end of template", "模板意外结束，可能缺少 {% endif %} 或 {% endfor %}"),
+    ("Expected an expression", "此处缺少表达式"),
+    ("Encountered unknown tag", "未知的标签"),
+    ("unexpected '}'", "多余的「}」"),
+    ("unexpected end of template", "模板意外结束"),
+    ("expected token", "表达式写法有误"),
+)
+
+
+def _syntax(message: str) -> str:
+    for english, chinese in _SYNTAX:
+        if message.startswith(english) or english in message:
+            return f"{chinese}（{message}）"
+    return message
 
 
 _UNDEFINED = re.compile(r"^'([^']+)' is undefined$")
