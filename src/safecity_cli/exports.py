@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from safecity_cli.dates import chinese_date
+from safecity_cli.files import safe_name
 from safecity_cli.ledger import Entry, Ledger
 from safecity_cli.listings import task_listing
 from safecity_cli.models import Registry, ScheduleItem, Unit
@@ -18,8 +19,6 @@ from safecity_cli.status import names_unit
 # Called as work goes on with (done, total); the CLI turns it into a progress bar.
 ProgressFn = Callable[[int, int], None]
 
-_UNSAFE = set('/\\:*?"<>|')
-
 
 def registry_key(registry: Registry) -> str:
     """A short, stable identity of a registry (its program name and start date).
@@ -29,11 +28,6 @@ def registry_key(registry: Registry) -> str:
     """
     seed = f"{registry.program.name}|{registry.program.start.isoformat()}"
     return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:12]
-
-
-def safe_name(text: str) -> str:
-    """Text usable in a file name on Windows, macOS and Linux."""
-    return "".join("_" if c in _UNSAFE or ord(c) < 32 else c for c in text).strip() or "_"
 
 
 def default_name(kind: str, on: date | None, unit: Unit | None, suffix: str) -> str:

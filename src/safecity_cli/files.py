@@ -9,6 +9,13 @@ from pathlib import Path
 
 from safecity_cli.errors import SafecityError, UsageError
 
+_UNSAFE = set('/\\:*?"<>|')
+
+
+def safe_name(text: str) -> str:
+    """Text usable in a file name on Windows, macOS and Linux."""
+    return "".join("_" if c in _UNSAFE or ord(c) < 32 else c for c in text).strip() or "_"
+
 
 def write_all_atomic(contents: Mapping[Path, str | bytes]) -> None:
     """Write several files so that either all change or none: every temporary file is

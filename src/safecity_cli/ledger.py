@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.errors import LedgerError, Problem, RegistryError
-from safecity_cli.files import write_all_atomic, write_atomic
+from safecity_cli.files import safe_name, write_all_atomic, write_atomic
 
 if TYPE_CHECKING:
     from safecity_cli.models import Registry
@@ -271,7 +271,7 @@ def check_ledger(registry: Registry) -> list[Problem]:
 def file_name(unit: str | None) -> str:
     if unit is None:
         return OFFICE_FILE
-    return "".join("_" if c in '/\\:*?"<>|' else c for c in unit) + ".yaml"
+    return safe_name(unit) + ".yaml"
 
 
 @contextmanager

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,6 +22,7 @@ from safecity_cli.output import Listing, OutputFormat, render
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress, TaskID
 
     from safecity_cli.ledger import Ledger
     from safecity_cli.models import Registry, Unit
@@ -230,6 +232,55 @@ def working(description: str) -> AbstractContextManager[object]:
     )
     progress.add_task(description, total=None)
     return progress
+
+
+class _DelayedBar:
+    """Progress on stderr that shows itself only once a job has run longer than `delay` seconds."""
+
+    def __init__(self, label: str, delay: float) -> None:
+        from time import monotonic
+
+        self.label, self.delay, self.started = label, delay, monotonic()
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        from time import monotonic
+
+        if self.bar is None:
+            if monotonic() - self.started < self.delay:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn(self.label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        assert self.task is not None
+        self.bar.update(self.task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextmanager
+def progress_bar(label: str, delay: float = 0.5) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar (done, total) for long work, on a terminal only; scripts see nothing."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    bar = _DelayedBar(label, delay)
+    try:
+        yield bar
+    finally:
+        bar.stop()
 
 
 def find_unit(registry: Registry, text: str | None) -> Unit | None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,6 +20,7 @@ from safecity_cli.cli.common import (
     note,
     open_ledger,
     open_registry,
+    progress_bar,
     today,
     write,
 )
@@ -30,9 +28,6 @@ from safecity_cli.cli.common import (
 if TYPE_CHECKING:
     from datetime import date as Date
 
-    from rich.progress import Progress, TaskID
-
-    from safecity_cli.exports import ProgressFn
     from safecity_cli.ledger import Ledger
     from safecity_cli.models import Registry, Unit
     from safecity_cli.output import Listing, OutputFormat
@@ -67,55 +62,6 @@ DumpOutputOpt = Annotated[
         metavar="FILE",
     ),
 ]
-
-
-class _DelayedBar:
-    """Progress on stderr that shows itself only once a job has run longer than `delay` seconds."""
-
-    def __init__(self, label: str, delay: float) -> None:
-        from time import monotonic
-
-        self.label, self.delay, self.started = label, delay, monotonic()
-        self.bar: Progress | None = None
-        self.task: TaskID | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        from time import monotonic
-
-        if self.bar is None:
-            if monotonic() - self.started < self.delay:
-                return
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self.bar = Progress(
-                TextColumn(self.label),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task(self.label, total=total)
-        assert self.task is not None
-        self.bar.update(self.task, completed=done, total=total)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-@contextmanager
-def progress_bar(label: str, delay: float = 0.5) -> Iterator[ProgressFn]:
-    """A progress bar for a long export, on a terminal only (scripts and tests see nothing)."""
-    if not sys.stderr.isatty():
-        yield lambda done, total: None
-        return
-    bar = _DelayedBar(label, delay)
-    try:
-        yield bar
-    finally:
-        bar.stop()
 
 
 # -- export ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from safecity_cli.cli.common import (
     note,
     open_ledger,
     open_registry,
+    progress_bar,
     write,
 )
 
@@ -255,11 +256,8 @@ def _all_task_books(
     workdays: bool,
     no_cache: bool,
 ) -> None:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from safecity_cli.errors import SafecityError
-    from safecity_cli.ledger import file_name
+    from safecity_cli.files import safe_name
     from safecity_cli.report_context import build_task_book, task_book_units
     from safecity_cli.reports import Renderer
 
@@ -271,24 +269,13 @@ def _all_task_books(
     except OSError as exc:
         raise SafecityError(f"无法创建目录 {folder}：{exc.strerror or exc}") from None
     units = task_book_units(registry)
-    console = Console(stderr=True)
     written = 0
-    with Progress(
-        TextColumn("生成任务书"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        job = progress.add_task("", total=len(units))
-        for who in units:
-            progress.update(job, description=who.name)
+    with progress_bar("正在生成各单位任务书") as progress:
+        for done, who in enumerate(units, 1):
             book = build_task_book(registry, ledger, who, on, workdays=workdays)
             if book.total or book.items:
-                stem = file_name(who.name).removesuffix(".yaml")
-                _save(folder / f"{stem}.{chosen.value}", renderer.render("unit", book))
+                path = folder / f"{safe_name(who.name)}.{chosen.value}"
+                _save(path, renderer.render("unit", book))
                 written += 1
-            progress.advance(job)
+            progress(done, len(units))
     note(f"已写入 {folder}：{written} 个单位的任务书")
