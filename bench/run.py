@@ -263,8 +263,8 @@ def _day(text: str | None) -> date | None:
 
 def embedded_summaries() -> list[generate.TaskSummary]:
     """The embedded 104 tasks for Taskwarrior: no ledger, so each is due at its deadline's end."""
-    from safecity_cli.paths import embedded_data_dir
-    from safecity_cli.registry import load_registry
+    from safecity_cli.registry.layout import embedded_data_dir
+    from safecity_cli.registry.load import load_registry
 
     registry = load_registry(embedded_data_dir())
     return [

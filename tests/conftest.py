@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from safecity_cli.models import Registry
-from safecity_cli.paths import embedded_data_dir
-from safecity_cli.registry import load_registry
+from safecity_cli.registry.layout import embedded_data_dir
+from safecity_cli.registry.load import load_registry
+from safecity_cli.registry.models import Registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

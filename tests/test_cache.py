@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from safecity_cli import store
+from safecity_cli import cache
 from safecity_cli.cli import app
-from safecity_cli.registry import load_registry
+from safecity_cli.registry.load import load_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -59,20 +59,20 @@ def test_cached_and_uncached_output_are_identical(
 def test_a_cache_hit_equals_a_fresh_load() -> None:
     path = FIXTURES / "mini"
     fresh = load_registry(path)
-    store.load(path)
-    assert store.load(path) == fresh
+    cache.load(path)
+    assert cache.load(path) == fresh
 
 
 @pytest.mark.parametrize("garbage", [b"", b"\x00\x01not marshal", b"\xe3" * 64])
 def test_a_corrupt_cache_file_is_ignored_and_rebuilt(tmp_path: Path, garbage: bytes) -> None:
     path = tmp_path / "reg"
     shutil.copytree(FIXTURES / "mini", path)
-    store.load(path)
-    files = list(store.cache_dir().glob("registry-*"))
+    cache.load(path)
+    files = list(cache.cache_dir().glob("registry-*"))
     assert files
     for file in files:
         file.write_bytes(garbage)
-    assert store.load(path) == load_registry(path)
+    assert cache.load(path) == load_registry(path)
 
 
 def test_a_foreign_cache_payload_is_not_trusted(tmp_path: Path) -> None:
@@ -80,22 +80,22 @@ def test_a_foreign_cache_payload_is_not_trusted(tmp_path: Path) -> None:
 
     path = tmp_path / "reg"
     shutil.copytree(FIXTURES / "mini", path)
-    store.load(path)
-    for file in store.cache_dir().glob("registry-*"):
+    cache.load(path)
+    for file in cache.cache_dir().glob("registry-*"):
         file.write_bytes(marshal.dumps(("another-key", ("nonsense",))))
-    assert store.load(path) == load_registry(path)
+    assert cache.load(path) == load_registry(path)
 
 
 def test_an_edited_file_is_read_again(tmp_path: Path) -> None:
     path = tmp_path / "reg"
     shutil.copytree(FIXTURES / "mini", path)
-    assert store.load(path).task(1).text == "编制城市安全专项规划。"  # type: ignore[union-attr]
+    assert cache.load(path).task(1).text == "编制城市安全专项规划。"  # type: ignore[union-attr]
     tasks = path / "tasks.yaml"
     tasks.write_text(
         tasks.read_text(encoding="utf-8").replace("编制城市安全专项规划", "修订规划"),
         encoding="utf-8",
     )
-    assert store.load(path).task(1).text == "修订规划。"  # type: ignore[union-attr]
+    assert cache.load(path).task(1).text == "修订规划。"  # type: ignore[union-attr]
 
 
 def test_an_unwritable_cache_only_costs_speed(
@@ -104,13 +104,13 @@ def test_an_unwritable_cache_only_costs_speed(
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("x")
     monkeypatch.setenv("SAFECITY_CACHE_DIR", str(blocker / "cache"))
-    assert store.load(FIXTURES / "mini") == load_registry(FIXTURES / "mini")
+    assert cache.load(FIXTURES / "mini") == load_registry(FIXTURES / "mini")
 
 
 def test_a_file_saved_while_it_is_read_is_not_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import safecity_cli.registry as registry_module
+    import safecity_cli.registry.load as registry_module
 
     path = tmp_path / "reg"
     shutil.copytree(FIXTURES / "mini", path)
@@ -123,7 +123,7 @@ def test_a_file_saved_while_it_is_read_is_not_cached(
         return real(where, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(registry_module, "load_registry", edited_meanwhile)
-    store.load(path)
+    cache.load(path)
     monkeypatch.undo()
     tasks.write_text(original, encoding="utf-8")  # back to the bytes that were hashed
-    assert store.load(path).task(1).text == "编制城市安全专项规划。"  # type: ignore[union-attr]
+    assert cache.load(path).task(1).text == "编制城市安全专项规划。"  # type: ignore[union-attr]

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from safecity_cli.deadlines import DeadlineError, DeadlineKind, parse_deadline
+from safecity_cli.registry.deadlines import DeadlineError, DeadlineKind, parse_deadline
 
 START = date(2020, 10, 1)
 

@@ -11,9 +11,9 @@ from datetime import date
 
 import pytest
 
-from safecity_cli.deadlines import DeadlineKind
-from safecity_cli.listings import written_units
-from safecity_cli.models import Registry
+from safecity_cli.registry.deadlines import DeadlineKind
+from safecity_cli.registry.models import Registry
+from safecity_cli.render.wording import written_units
 
 
 def test_counts(embedded: Registry) -> None:

@@ -10,10 +10,10 @@ import pytest
 from icalendar import Calendar
 from typer.testing import CliRunner
 
-from safecity_cli.calendar_feed import build_calendar, item_uid, task_uid
 from safecity_cli.cli import app
-from safecity_cli.ledger import Ledger
-from safecity_cli.registry import load_registry
+from safecity_cli.exchange.ics import build_calendar, item_uid, task_uid
+from safecity_cli.ledger.entries import Ledger
+from safecity_cli.registry.load import load_registry
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 STAMP = datetime(2021, 3, 20, 8, 0, tzinfo=timezone.utc)

@@ -12,11 +12,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from safecity_cli.cli import app
-from safecity_cli.exports import registry_key
-from safecity_cli.ledger import Ledger, load_ledger
-from safecity_cli.recording import Report, check_report, record
-from safecity_cli.registry import load_registry
-from safecity_cli.xlsx import DATE_FORMAT, build_ledger_workbook
+from safecity_cli.exchange.ledger_book import DATE_FORMAT, build_ledger_workbook
+from safecity_cli.ledger.entries import Ledger
+from safecity_cli.ledger.files import load_ledger
+from safecity_cli.registry.load import load_registry
+from safecity_cli.tracking.recording import Report, check_report, record
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 ON = "2021-03-20"
@@ -347,7 +347,7 @@ def test_fillable_carries_unit_and_registry_in_a_hidden_sheet(
     assert book.security is not None and book.security.lockStructure
     values = {row[0]: row[1:] for row in meta.iter_rows(values_only=True)}
     assert values["登记册"][0] == "示例县安全发展示范城市创建工作"
-    assert values["登记册标识"][0] == registry_key(load_registry(mini))
+    assert values["登记册标识"][0] == load_registry(mini).key
     assert values["下发日期"][0] == datetime(2021, 3, 20)
     assert values["工作表"][:2] == ("进展填报", "东街道")
 

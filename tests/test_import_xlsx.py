@@ -12,9 +12,10 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from safecity_cli.cli import app
-from safecity_cli.ledger import PROGRESS_DIR, Evidence, Status, load_ledger
-from safecity_cli.registry import load_registry
-from safecity_cli.status import task_state
+from safecity_cli.ledger.entries import Evidence, Status
+from safecity_cli.ledger.files import PROGRESS_DIR, load_ledger
+from safecity_cli.registry.load import load_registry
+from safecity_cli.tracking.state import task_state
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 ISSUED = "2021-03-20"

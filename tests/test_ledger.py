@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 
 from safecity_cli.cli import app
 from safecity_cli.errors import LedgerError, RegistryError, UsageError
-from safecity_cli.ledger import Status, append_entries, check_evidence, load_ledger
-from safecity_cli.query import TaskFilter, find_overdue, select_tasks
-from safecity_cli.recording import Report, check_close, check_report, record
-from safecity_cli.registry import load_registry
-from safecity_cli.status import task_state
+from safecity_cli.ledger.entries import Status, check_evidence
+from safecity_cli.ledger.files import append_entries, load_ledger
+from safecity_cli.registry.load import load_registry
+from safecity_cli.tracking.query import TaskFilter, find_overdue, select_tasks
+from safecity_cli.tracking.recording import Report, check_close, check_report, record
+from safecity_cli.tracking.state import task_state
 
 TODAY = date(2021, 7, 1)
 
@@ -202,7 +203,7 @@ def test_evidence_records_size_and_hash(work_registry: Path) -> None:
 
 
 def _append_many(data: str, start: int) -> None:
-    from safecity_cli.ledger import Entry
+    from safecity_cli.ledger.entries import Entry
 
     for i in range(10):
         entry = Entry(
@@ -425,7 +426,7 @@ def test_a_disk_error_is_a_message_not_a_traceback(
 
 
 def test_repeats_are_skipped_under_the_lock_when_asked(work_registry: Path) -> None:
-    from safecity_cli.ledger import Entry
+    from safecity_cli.ledger.entries import Entry
 
     first = Entry(
         27, "区住建局", Status.DONE, date(2020, 12, 1), datetime(2021, 1, 1, 9), note="完成"
@@ -554,7 +555,7 @@ def test_an_append_to_several_files_lands_whole_or_not_at_all(
     work_registry: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import safecity_cli.files as files_module
-    from safecity_cli.ledger import Entry
+    from safecity_cli.ledger.entries import Entry
 
     _record(work_registry, 27, "区住建局", "推进中", date(2020, 11, 1))
     before = _snapshot(work_registry / "progress")

@@ -13,11 +13,10 @@ from markdown_it import MarkdownIt
 from rich.cells import cell_len
 from rich.console import Console
 
-from safecity_cli.deadlines import DeadlineKind
-from safecity_cli.ledger import Ledger
-from safecity_cli.listings import schedule_listing, task_listing, unit_listing
-from safecity_cli.models import Registry
-from safecity_cli.output import (
+from safecity_cli.ledger.entries import Ledger
+from safecity_cli.registry.deadlines import DeadlineKind
+from safecity_cli.registry.models import Registry
+from safecity_cli.render.formats import (
     Listing,
     OutputFormat,
     escape_md_cell,
@@ -27,7 +26,8 @@ from safecity_cli.output import (
     render_markdown,
     rich_table,
 )
-from safecity_cli.query import TaskFilter, schedule_states, select_tasks, summarize_units
+from safecity_cli.render.listings import schedule_listing, task_listing, unit_listing
+from safecity_cli.tracking.query import TaskFilter, schedule_states, select_tasks, summarize_units
 
 ON = date(2021, 3, 1)
 

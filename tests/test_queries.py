@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from safecity_cli.errors import UsageError
-from safecity_cli.ledger import Entry, Ledger, Status
-from safecity_cli.models import Registry
-from safecity_cli.query import (
+from safecity_cli.ledger.entries import Entry, Ledger, Status
+from safecity_cli.registry.load import load_registry
+from safecity_cli.registry.models import Registry
+from safecity_cli.registry.units import resolve_unit
+from safecity_cli.tracking.query import (
     ItemState,
     TaskFilter,
     compute_stats,
@@ -24,8 +26,7 @@ from safecity_cli.query import (
     select_tasks,
     summarize_units,
 )
-from safecity_cli.registry import load_registry, resolve_unit
-from safecity_cli.status import TaskState
+from safecity_cli.tracking.state import TaskState
 
 NOTHING = Ledger()
 MINI = Path(__file__).parent / "fixtures" / "mini"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from safecity_cli.errors import Problem, RegistryError, UsageError
-from safecity_cli.paths import embedded_data_dir
-from safecity_cli.registry import check_registry, load_registry
+from safecity_cli.registry.layout import embedded_data_dir
+from safecity_cli.registry.load import check_registry, load_registry
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 

@@ -9,22 +9,23 @@ from pathlib import Path
 import pytest
 
 from safecity_cli.errors import TemplateError, UsageError
-from safecity_cli.ledger import Ledger, load_ledger
-from safecity_cli.models import Registry
-from safecity_cli.registry import load_registry
-from safecity_cli.report_context import build_notice, build_task_book, task_book_units
-from safecity_cli.report_weekly import build_gantt, build_weekly, issue_of
-from safecity_cli.reports import (
+from safecity_cli.ledger.entries import Ledger
+from safecity_cli.ledger.files import load_ledger
+from safecity_cli.registry.load import load_registry
+from safecity_cli.registry.models import Registry
+from safecity_cli.render.formats import escape_markdown
+from safecity_cli.reports.engine import (
     Renderer,
     ReportFormat,
     chinese_numeral,
-    escape_markdown,
     guess_format,
     issue_number,
     progress_bar,
     section_number,
     subsection_number,
 )
+from safecity_cli.reports.rows import build_notice, build_task_book, task_book_units
+from safecity_cli.reports.weekly import build_gantt, build_weekly, issue_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

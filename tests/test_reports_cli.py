@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from safecity_cli.cli import app
-from safecity_cli.paths import embedded_data_dir
+from safecity_cli.registry.layout import embedded_data_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LEDGERS = FIXTURES / "ledgers"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from safecity_cli import store, yamlio
+from safecity_cli import cache
 from safecity_cli.errors import RegistryError
-from safecity_cli.registry import check_registry, load_registry
+from safecity_cli.registry import yaml_files as yamlio
+from safecity_cli.registry.load import check_registry, load_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -76,7 +77,7 @@ def test_a_broken_part_file_is_reported_like_any_other(split: Path) -> None:
 def test_an_edit_re_reads_only_the_changed_file(
     split: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.load(split)
+    cache.load(split)
     read: list[str] = []
     real = yamlio.load_yaml
 
@@ -87,7 +88,7 @@ def test_an_edit_re_reads_only_the_changed_file(
     monkeypatch.setattr(yamlio, "load_yaml", spy)
     part = split / "tasks" / "b.yaml"
     part.write_text(PART_B.replace("修订应急预案", "修订专项应急预案"), encoding="utf-8")
-    registry = store.load(split)
+    registry = cache.load(split)
     assert registry.task(10).text == "修订专项应急预案。"  # type: ignore[union-attr]
     assert "tasks/a.yaml" not in read and "tasks/b.yaml" in read
     assert registry == load_registry(split)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from safecity_cli.yamlio import YamlProblem, dump_yaml, line_of, load_yaml, read_text
+from safecity_cli.registry.yaml_files import YamlProblem, dump_yaml, line_of, load_yaml, read_text
 
 
 def write(tmp_path: Path, text: str | bytes) -> Path:

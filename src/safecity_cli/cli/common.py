@@ -18,14 +18,14 @@ from typer.exceptions import TyperException
 
 from safecity_cli.cli.l10n import USAGE, install
 from safecity_cli.errors import SafecityError
-from safecity_cli.output import Listing, OutputFormat, render
+from safecity_cli.render.formats import Listing, OutputFormat, render
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-    from safecity_cli.ledger import Ledger
-    from safecity_cli.models import Registry, Unit
+    from safecity_cli.ledger.entries import Ledger
+    from safecity_cli.registry.models import Registry, Unit
 
 
 _USAGE_MESSAGES = [
@@ -203,14 +203,14 @@ def as_of(text: str | None, option: str = "--date") -> date:
 
 
 def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:
-    from safecity_cli.paths import data_dir
-    from safecity_cli.store import load
+    from safecity_cli.cache import load
+    from safecity_cli.registry.layout import data_dir
 
     return load(data_dir(data), use_cache=not no_cache, progress=working)
 
 
 def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:
-    from safecity_cli.store import load_ledger
+    from safecity_cli.cache import load_ledger
 
     return load_ledger(registry, use_cache=not no_cache)
 
@@ -284,7 +284,7 @@ def progress_bar(label: str, delay: float = 0.5) -> Iterator[Callable[[int, int]
 
 
 def find_unit(registry: Registry, text: str | None) -> Unit | None:
-    from safecity_cli.registry import resolve_unit
+    from safecity_cli.registry.units import resolve_unit
 
     return resolve_unit(registry, text) if text is not None else None
 
@@ -314,7 +314,7 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         )
         _stream_rows(listing)
     else:
-        from safecity_cli.output import rich_table
+        from safecity_cli.render.formats import rich_table
 
         stdout_console().print(rich_table(listing))
 

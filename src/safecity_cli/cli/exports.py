@@ -28,9 +28,9 @@ from safecity_cli.cli.common import (
 if TYPE_CHECKING:
     from datetime import date as Date
 
-    from safecity_cli.ledger import Ledger
-    from safecity_cli.models import Registry, Unit
-    from safecity_cli.output import Listing, OutputFormat
+    from safecity_cli.ledger.entries import Ledger
+    from safecity_cli.registry.models import Registry, Unit
+    from safecity_cli.render.formats import Listing, OutputFormat
 
 export_app = new_app(
     "导出任务台账：Excel 工作台账和单位填报表、日历文件（.ics）、JSON 和 CSV。\n\n"
@@ -102,9 +102,9 @@ def export_xlsx(
     示例：safecity export xlsx --date 2021-03-01 -o 三月台账.xlsx；
     safecity export xlsx --fillable --unit 区住建局
     """
-    from safecity_cli.exports import default_name
+    from safecity_cli.exchange.dumps import default_name
+    from safecity_cli.exchange.ledger_book import build_ledger_workbook, workbook_bytes
     from safecity_cli.files import save_output
-    from safecity_cli.xlsx import build_ledger_workbook, workbook_bytes
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -133,10 +133,10 @@ def _export_fillable(
     output: Path | None,
     created: datetime,
 ) -> None:
-    from safecity_cli.exports import default_name
+    from safecity_cli.exchange.dumps import default_name
+    from safecity_cli.exchange.fillable import build_fillable_workbook, reporting_units
+    from safecity_cli.exchange.ledger_book import workbook_bytes
     from safecity_cli.files import save_output
-    from safecity_cli.fillable import build_fillable_workbook, reporting_units
-    from safecity_cli.xlsx import workbook_bytes
 
     if who is not None:
         book = build_fillable_workbook(registry, ledger, on, who, created=created)
@@ -180,8 +180,8 @@ def export_ics(
 
     示例：safecity export ics --unit 区住建局 -o 住建局任务.ics
     """
-    from safecity_cli.calendar_feed import build_calendar
-    from safecity_cli.exports import default_name
+    from safecity_cli.exchange.dumps import default_name
+    from safecity_cli.exchange.ics import build_calendar
     from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
@@ -211,7 +211,7 @@ def _dump(
     data: Path | None,
     no_cache: bool,
 ) -> None:
-    from safecity_cli.exports import default_name, dump_tasks
+    from safecity_cli.exchange.dumps import default_name, dump_tasks
     from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
@@ -238,7 +238,7 @@ def export_json(
 
     示例：safecity export json --date 2021-03-01 -o tasks.json
     """
-    from safecity_cli.output import OutputFormat
+    from safecity_cli.render.formats import OutputFormat
 
     _dump(OutputFormat.JSON, date, unit, output, data, no_cache)
 
@@ -254,7 +254,7 @@ def export_csv(
 
     示例：safecity export csv -o 任务清单.csv
     """
-    from safecity_cli.output import OutputFormat
+    from safecity_cli.render.formats import OutputFormat
 
     _dump(OutputFormat.CSV, date, unit, output, data, no_cache)
 
@@ -284,8 +284,8 @@ def import_xlsx(
     示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run --data ./登记册
     """
     from safecity_cli.cli.progress import now
-    from safecity_cli.fillable import import_listing, plan_import, read_returned
-    from safecity_cli.recording import ensure_writable, record
+    from safecity_cli.exchange.fillable import import_listing, plan_import, read_returned
+    from safecity_cli.tracking.recording import ensure_writable, record
 
     registry = open_registry(data, no_cache=no_cache)
     if not dry_run:
@@ -313,7 +313,7 @@ def import_xlsx(
 
 def _print_table(listing: Listing) -> None:
     from safecity_cli.cli.common import stdout_console
-    from safecity_cli.output import rich_table
+    from safecity_cli.render.formats import rich_table
 
     stdout_console().print(rich_table(listing))
 

@@ -22,7 +22,7 @@ from safecity_cli.cli.common import (
     today,
 )
 from safecity_cli.dates import chinese_date
-from safecity_cli.output import OutputFormat
+from safecity_cli.render.formats import OutputFormat
 
 
 def now() -> datetime:
@@ -41,7 +41,7 @@ def init(
 
     示例：safecity init ./临潼创建台账
     """
-    from safecity_cli.workspace import init_registry
+    from safecity_cli.registry.workspace import init_registry
 
     copied = init_registry(directory)
     note(f"已在 {directory} 建立登记册（{len(copied)} 个文件）。")
@@ -86,7 +86,7 @@ def update(
 
     示例：safecity update 27 --unit 住建 --status 推进中 --note "已完成排查 120 处" --data ./台账
     """
-    from safecity_cli.recording import Report, check_report, ensure_writable, record
+    from safecity_cli.tracking.recording import Report, check_report, ensure_writable, record
 
     registry = open_registry(data, no_cache=True)
     ensure_writable(registry)
@@ -134,7 +134,7 @@ def close(
 
     示例：safecity close 27 --note "经核查已完成" --data ./台账
     """
-    from safecity_cli.recording import check_close, ensure_writable, record
+    from safecity_cli.tracking.recording import check_close, ensure_writable, record
 
     registry = open_registry(data, no_cache=True)
     ensure_writable(registry)
@@ -164,14 +164,14 @@ def history(
     示例：safecity history 27 --unit 区住建局 --format json
     """
     from safecity_cli.errors import UsageError
-    from safecity_cli.ledger import check_evidence
-    from safecity_cli.listings import history_listing
+    from safecity_cli.ledger.entries import check_evidence
+    from safecity_cli.render.listings import history_listing
 
     registry = open_registry(data)
     task = registry.task(task_id)
     if task is None:
         raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
-    from safecity_cli.status import expand
+    from safecity_cli.registry.units import expand
 
     who = find_unit(registry, unit)
     until = as_of(date) if date is not None else None
@@ -200,8 +200,8 @@ def undo(
     示例：safecity undo --data ./台账
     """
     from safecity_cli.errors import LedgerError
-    from safecity_cli.ledger import remove_entry
-    from safecity_cli.recording import ensure_writable
+    from safecity_cli.ledger.files import remove_entry
+    from safecity_cli.tracking.recording import ensure_writable
 
     registry = open_registry(data, no_cache=True)
     ensure_writable(registry)

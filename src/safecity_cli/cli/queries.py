@@ -21,7 +21,7 @@ from safecity_cli.cli.common import (
     open_registry,
     write,
 )
-from safecity_cli.output import DetailFormat, OutputFormat
+from safecity_cli.render.formats import DetailFormat, OutputFormat
 
 
 def validate(data: DataOpt = None) -> None:
@@ -32,9 +32,9 @@ def validate(data: DataOpt = None) -> None:
     示例：safecity validate --data ./我的登记册
     """
     from safecity_cli.errors import RegistryError
-    from safecity_cli.ledger import check_ledger
-    from safecity_cli.paths import data_dir
-    from safecity_cli.registry import check_registry
+    from safecity_cli.ledger.files import check_ledger
+    from safecity_cli.registry.layout import data_dir
+    from safecity_cli.registry.load import check_registry
 
     registry, problems = check_registry(data_dir(data))
     if registry is not None:
@@ -90,8 +90,8 @@ def list_tasks(
 
     示例：safecity list --unit 区住建局 --category 3 --status 未启动
     """
-    from safecity_cli.listings import task_listing
-    from safecity_cli.query import TaskFilter, parse_category, parse_status, select_tasks
+    from safecity_cli.render.listings import task_listing
+    from safecity_cli.tracking.query import TaskFilter, parse_category, parse_status, select_tasks
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -125,9 +125,9 @@ def show(
 
     示例：safecity show 28
     """
-    from safecity_cli.details import task_detail
     from safecity_cli.errors import UsageError
-    from safecity_cli.output import render_json
+    from safecity_cli.render.detail import task_detail
+    from safecity_cli.render.formats import render_json
 
     registry = open_registry(data, no_cache=no_cache)
     task = registry.task(task_id)
@@ -159,8 +159,8 @@ def overdue(
     示例：safecity overdue --date 2021-01-01 --unit 住建
     """
     from safecity_cli.dates import chinese_date
-    from safecity_cli.listings import task_listing
-    from safecity_cli.query import find_overdue
+    from safecity_cli.render.listings import task_listing
+    from safecity_cli.tracking.query import find_overdue
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -189,8 +189,8 @@ def due(
     示例：safecity due --within 30 --date 2020-12-01
     """
     from safecity_cli.dates import chinese_date
-    from safecity_cli.listings import task_listing
-    from safecity_cli.query import find_due
+    from safecity_cli.render.listings import task_listing
+    from safecity_cli.tracking.query import find_due
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -218,8 +218,8 @@ def units(
 
     示例：safecity units --kind 驻区/分局
     """
-    from safecity_cli.listings import unit_listing
-    from safecity_cli.query import summarize_units
+    from safecity_cli.render.listings import unit_listing
+    from safecity_cli.tracking.query import summarize_units
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -237,8 +237,8 @@ def schedule(
 
     示例：safecity schedule --date 2021-03-15
     """
-    from safecity_cli.listings import schedule_listing
-    from safecity_cli.query import schedule_states
+    from safecity_cli.render.listings import schedule_listing
+    from safecity_cli.tracking.query import schedule_states
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -255,8 +255,8 @@ def stats(
 
     示例：safecity stats --date 2021-05-01 --format md
     """
-    from safecity_cli.listings import stats_listing
-    from safecity_cli.query import compute_stats
+    from safecity_cli.render.listings import stats_listing
+    from safecity_cli.tracking.query import compute_stats
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)

@@ -27,8 +27,8 @@ from safecity_cli.cli.common import (
 if TYPE_CHECKING:
     from datetime import date as Date
 
-    from safecity_cli.models import Registry
-    from safecity_cli.reports import ReportFormat
+    from safecity_cli.registry.models import Registry
+    from safecity_cli.reports.engine import ReportFormat
 
 app = new_app(
     "生成报告：创建工作周报、单位任务书、督办通知单（Markdown 或可打印的 HTML）。\n\n"
@@ -85,8 +85,8 @@ def weekly(
 
     示例：safecity report weekly --date 2021-03-15 --output 周报.md
     """
-    from safecity_cli.report_weekly import build_weekly
-    from safecity_cli.reports import Renderer, issue_number
+    from safecity_cli.reports.engine import Renderer, issue_number
+    from safecity_cli.reports.weekly import build_weekly
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -133,7 +133,7 @@ def unit(
     示例：safecity report unit --all-units --output-dir 任务书
     """
     from safecity_cli.errors import UsageError
-    from safecity_cli.report_context import build_task_book
+    from safecity_cli.reports.rows import build_task_book
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -154,7 +154,7 @@ def unit(
     book = build_task_book(
         registry, open_ledger(registry, no_cache=no_cache), who, on, workdays=workdays
     )
-    from safecity_cli.reports import Renderer
+    from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
     _deliver(renderer.render("unit", book), output, f"{who.name}任务书")
@@ -187,7 +187,7 @@ def notice(
     """
     from safecity_cli.dates import chinese_date
     from safecity_cli.errors import UsageError
-    from safecity_cli.report_context import build_notice
+    from safecity_cli.reports.rows import build_notice
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -206,7 +206,7 @@ def notice(
     if not report.rows:
         note(f"{who.name}截至{chinese_date(on)}没有逾期或黄色、红色督办的任务，不需要发督办通知单")
         return
-    from safecity_cli.reports import Renderer
+    from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
     _deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
@@ -222,7 +222,7 @@ command(app, "notice")(notice)
 
 def _format(fmt: str | None, output: Path | None, template: Path | None) -> ReportFormat:
     from safecity_cli.errors import UsageError
-    from safecity_cli.reports import ReportFormat, guess_format
+    from safecity_cli.reports.engine import ReportFormat, guess_format
 
     if fmt is None:
         return guess_format(None, output, template)
@@ -258,8 +258,8 @@ def _all_task_books(
 ) -> None:
     from safecity_cli.errors import SafecityError
     from safecity_cli.files import safe_name
-    from safecity_cli.report_context import build_task_book, task_book_units
-    from safecity_cli.reports import Renderer
+    from safecity_cli.reports.engine import Renderer
+    from safecity_cli.reports.rows import build_task_book, task_book_units
 
     chosen = _format(fmt, None, template)
     renderer = Renderer(chosen, template=template, data_dir=registry.path)

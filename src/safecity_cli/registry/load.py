@@ -5,17 +5,22 @@ from __future__ import annotations
 import difflib
 import functools
 import itertools
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from safecity_cli.bulk import gc_paused
-from safecity_cli.deadlines import Deadline, DeadlineError, parse_deadline
 from safecity_cli.errors import Problem, RegistryError, UsageError
-from safecity_cli.models import (
+from safecity_cli.registry.deadlines import Deadline, DeadlineError, parse_deadline
+from safecity_cli.registry.layout import (
+    SCHEDULE_FILE,
+    TASKS_DIR,
+    TASKS_FILE,
+    UNITS_FILE,
+    is_embedded,
+)
+from safecity_cli.registry.models import (
     AppliesToAll,
     Category,
     Escalation,
@@ -28,39 +33,41 @@ from safecity_cli.models import (
     Task,
     Unit,
 )
-from safecity_cli.paths import (
-    SCHEDULE_FILE,
-    TASKS_DIR,
-    TASKS_FILE,
-    UNITS_FILE,
-    is_embedded,
-)
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel, ValidationError
+    from pydantic import BaseModel
 
-    from safecity_cli import schema
+    from safecity_cli.registry import schema
 
 
-def load_registry(path: Path, *, use_cache: bool = False) -> Registry:
+class PartCache(Protocol):
+    """Rows of tasks/*.yaml files already validated, by the file's content (see cache.py)."""
+
+    def get(self, content: bytes) -> list[Any] | None: ...
+
+    def put(self, content: bytes, rows: list[Any]) -> None: ...
+
+
+def load_registry(path: Path, *, parts: PartCache | None = None) -> Registry:
     """Load and validate the registry in `path`; RegistryError lists every problem found.
 
-    With `use_cache`, a tasks/*.yaml file already validated in the same content is not
-    parsed again (see store.py)."""
-    registry, problems = check_registry(path, use_cache=use_cache)
+    With `parts`, a tasks/*.yaml file already validated in the same content is not parsed
+    again."""
+    registry, problems = check_registry(path, parts=parts)
     if registry is None:
         raise RegistryError(problems)
     return registry
 
 
-def check_registry(path: Path, *, use_cache: bool = False) -> tuple[Registry | None, list[Problem]]:
+def check_registry(
+    path: Path, *, parts: PartCache | None = None
+) -> tuple[Registry | None, list[Problem]]:
     """Validate everything; return the model (None when there are errors) and all problems."""
     if not path.is_dir():
         what = "是文件，不是登记册目录" if path.exists() else "不存在"
         raise UsageError(f"登记册目录{what}：{path}")
-    checker = _Checker(path, use_cache=use_cache)
-    with gc_paused():
-        registry = checker.run()
+    checker = _Checker(path, parts)
+    registry = checker.run()
     return registry, checker.problems
 
 
@@ -71,11 +78,11 @@ _TaskRow = tuple[int, int, str, tuple[str, ...], "str | None", str]
 @dataclass
 class _Checker:
     root: Path
-    use_cache: bool = False
+    parts: PartCache | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def run(self) -> Registry | None:
-        from safecity_cli import schema
+        from safecity_cli.registry import schema
 
         tasks = self._parse(TASKS_FILE, schema.TasksFile)
         parts = self._task_parts()
@@ -117,7 +124,8 @@ class _Checker:
     def _parse(self, name: str, model: type[BaseModel]) -> Any:
         from pydantic import ValidationError
 
-        from safecity_cli.yamlio import YamlProblem, load_yaml
+        from safecity_cli.registry import schema
+        from safecity_cli.registry.yaml_files import YamlProblem, load_yaml
 
         path = self.root / name
         if not path.is_file():
@@ -131,24 +139,21 @@ class _Checker:
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
-            self.problems.extend(_validation_problems(path, raw, exc))
+            self.problems.extend(schema.validation_problems(path, raw, exc))
             return None
 
     def _task_parts(self) -> list[tuple[str, list[_TaskRow]]]:
         """tasks/*.yaml in name order; with the cache, only files not seen before are parsed."""
-        from safecity_cli import schema
+        from safecity_cli.registry import schema
 
         folder = self.root / TASKS_DIR
         parts: list[tuple[str, list[_TaskRow]]] = []
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
             name = f"{TASKS_DIR}/{path.name}"
-            key = content = None
-            if self.use_cache:
-                from safecity_cli import store
-
+            content = None
+            if self.parts is not None:
                 content = path.read_bytes()
-                key = store.content_key("tasks-part", content)
-                cached = store.read_cached(key)
+                cached = self.parts.get(content)
                 if isinstance(cached, list):
                     parts.append((name, [_row(*r) for r in cached]))
                     continue
@@ -157,8 +162,8 @@ class _Checker:
                 continue
             rows = [_row_of(t) for t in parsed.tasks]
             parts.append((name, rows))
-            if key is not None and content is not None and path.read_bytes() == content:
-                store.write_cached(key, rows)  # not if the file changed while it was read
+            if self.parts is not None and content is not None and path.read_bytes() == content:
+                self.parts.put(content, rows)  # not if the file changed while it was read
         return parts
 
     def _add(
@@ -170,7 +175,7 @@ class _Checker:
         *,
         warning: bool = False,
     ) -> None:
-        from safecity_cli.yamlio import line_of
+        from safecity_cli.registry.yaml_files import line_of
 
         path = self.root / file
         self.problems.append(Problem(str(path), line_of(path, loc), field_name, message, warning))
@@ -446,90 +451,3 @@ def _unknown_unit(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
     hint = f"，是否指：{'、'.join(close)}" if close else ""
     return f"未知的责任单位「{name}」（units.yaml 中没有此名称或别名）{hint}"
-
-
-# -- pydantic errors in Chinese ------------------------------------------------------------
-
-_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "missing": lambda e: "缺少必填字段",
-    "value_error": lambda e: str(e["ctx"]["error"]),
-    "extra_forbidden": lambda e: "未知字段（是否拼写错误？）",
-    "int_type": lambda e: "应为整数",
-    "int_parsing": lambda e: "应为整数",
-    "int_from_float": lambda e: "应为整数",
-    "float_type": lambda e: "应为数字",
-    "float_parsing": lambda e: "应为数字",
-    "string_type": lambda e: "应为文本",
-    "bool_type": lambda e: "应为 true 或 false",
-    "list_type": lambda e: "应为列表（每项以「- 」开头）",
-    "dict_type": lambda e: "应为映射（「键: 值」的形式）",
-    "model_type": lambda e: "应为映射（「键: 值」的形式）",
-    "model_attributes_type": lambda e: "应为映射（「键: 值」的形式）",
-    "date_type": lambda e: "应为日期，如 2020-10-01",
-    "date_parsing": lambda e: "应为日期，如 2020-10-01",
-    "date_from_datetime_parsing": lambda e: "应为日期，如 2020-10-01",
-    "date_from_datetime_inexact": lambda e: "应为日期（不含时间），如 2020-10-01",
-    "datetime_type": lambda e: "应为日期时间，如 2020-11-15T10:00:00",
-    "datetime_parsing": lambda e: "应为日期时间，如 2020-11-15T10:00:00",
-    "literal_error": lambda e: (
-        "应为以下之一：" + "、".join(re.findall(r"'([^']*)'", str(e["ctx"]["expected"])))
-    ),
-    "string_too_short": lambda e: "不能为空",
-    "too_short": lambda e: f"至少需要 {e['ctx']['min_length']} 项",
-    "greater_than_equal": lambda e: f"应不小于 {e['ctx']['ge']}",
-    "greater_than": lambda e: f"应大于 {e['ctx']['gt']}",
-    "less_than_equal": lambda e: f"应不大于 {e['ctx']['le']}",
-    "invalid_key": lambda e: "字段名应为文本",
-}
-
-
-def _validation_problems(path: Path, raw: Any, exc: ValidationError) -> list[Problem]:
-    from safecity_cli.yamlio import line_of
-
-    problems = []
-    for error in exc.errors(include_url=False):
-        loc = list(error["loc"])
-        describe = _MESSAGES.get(error["type"])
-        message = describe(dict(error)) if describe else f"取值无效（{error['msg']}）"
-        if error["type"] == "model_type" and not loc:
-            message = "文件顶层" + message
-        problems.append(Problem(str(path), line_of(path, loc), _field_name(raw, loc), message))
-    return problems
-
-
-def _field_name(raw: Any, loc: Sequence[str | int]) -> str:
-    """`tasks[序号4].deadline`: list positions shown by the entry's id where it has one."""
-    text, node = "", raw
-    for step in loc:
-        if isinstance(step, int) and not isinstance(node, dict):  # a dict's int step is a key
-            entry = node[step] if isinstance(node, list) and step < len(node) else None
-            label = (
-                f"序号{entry['id']}"
-                if isinstance(entry, dict) and "id" in entry
-                else f"第{step + 1}项"
-            )
-            text += f"[{label}]"
-            node = entry
-        else:
-            text += f".{step}" if text else str(step)
-            node = node.get(step) if isinstance(node, dict) else None
-    return text or "（文件顶层）"
-
-
-# -- unit names as people type them ----------------------------------------------------------
-
-
-def resolve_unit(registry: Registry, text: str) -> Unit:
-    """A unit by name, alias, or an unambiguous part of a name; UsageError otherwise."""
-    query = text.strip()
-    if unit := registry.unit(query):
-        return unit
-    names = {n: registry.unit(n) for u in registry.units for n in (u.name, *u.aliases)}
-    hits = {u.name: u for n, u in names.items() if u is not None and query and query in n}
-    if len(hits) == 1:
-        return next(iter(hits.values()))
-    if hits:
-        raise UsageError(f"「{text}」可指多个单位：{'、'.join(sorted(hits))}，请写得更具体一些")
-    close = difflib.get_close_matches(query, list(names), n=3, cutoff=0.4)
-    hint = f"；是否指：{'、'.join(close)}" if close else "；用 safecity units 查看全部单位"
-    raise UsageError(f"未知的单位「{text}」{hint}")

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from safecity_cli.deadlines import days_between, window_start
-from safecity_cli.ledger import Entry, Ledger, Status
-from safecity_cli.models import Registry, Task, Unit
+from safecity_cli.ledger.entries import Entry, Ledger, Status
+from safecity_cli.registry.deadlines import days_between, window_start
+from safecity_cli.registry.models import Registry, Task, Unit
+from safecity_cli.registry.units import applies_to, expand, parties_of
 
 
 class Level(str, Enum):
@@ -49,75 +50,6 @@ class TaskState:
     @property
     def overdue(self) -> bool:
         return self.days_overdue is not None
-
-
-def expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
-    """The parties a unit stands for: itself, or its members (recursively) once it lists any."""
-    if not unit.members:
-        return (unit.name,)
-    result: tuple[str, ...] = registry.remember(
-        ("expand", unit.name), lambda: _expand(registry, unit)
-    )
-    return result
-
-
-def _expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
-    seen: list[str] = []
-    visited: set[str] = set()  # validation refuses membership loops; this keeps us finite anyway
-    stack = [unit]
-    while stack:
-        current = stack.pop()
-        if current.members:
-            if current.name in visited:
-                continue
-            visited.add(current.name)
-            for member in reversed(current.members):
-                if (found := registry.unit(member)) and found.name not in seen:
-                    stack.append(found)
-        elif current.name not in seen:
-            seen.append(current.name)
-    return tuple(seen)
-
-
-def parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
-    """Who must report 已完成 for the task to be complete (a group without members is one party)."""
-    found: tuple[str, ...] = registry.remember(
-        ("parties", task.id), lambda: _parties_of(registry, task)
-    )
-    return found
-
-
-def _parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
-    parties: list[str] = []
-    for name in task.units:
-        unit = registry.unit(name)
-        if unit is not None:
-            parties.extend(p for p in expand(registry, unit) if p not in parties)
-    return tuple(parties)
-
-
-def applies_to(registry: Registry, task: Task, unit: Unit) -> tuple[bool, str | None]:
-    """Whether a task is the unit's, and through which group (None when named directly);
-    every task applies to the groups of 附件2 备注2 (registry.applies_to_all)."""
-    applies, via = names_unit(registry, task.units, unit)
-    if applies:
-        return applies, via
-    applies, via = names_unit(registry, registry.applies_to_all.units, unit)
-    return applies, (via or unit.name) if applies else None
-
-
-def names_unit(registry: Registry, names: Sequence[str], unit: Unit) -> tuple[bool, str | None]:
-    """Whether a list of responsible units covers `unit`: by name, or through a group the
-    unit is or belongs to (returned as the second item)."""
-    if unit.name in names:
-        return True, None
-    for name in names:
-        group = registry.unit(name)
-        if group is None or not group.is_group:
-            continue
-        if group.name == unit.name or unit.name in expand(registry, group):
-            return True, group.name
-    return False, None
 
 
 def task_state(

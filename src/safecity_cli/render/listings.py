@@ -6,12 +6,19 @@ from datetime import date
 from typing import Any
 
 from safecity_cli.dates import chinese_date
-from safecity_cli.deadlines import Deadline
-from safecity_cli.ledger import Entry
-from safecity_cli.models import Registry, Unit
-from safecity_cli.output import Listing
-from safecity_cli.query import ScheduleItemState, Stats, UnitSummary, current_phase, days_left_in
-from safecity_cli.status import Level, TaskState
+from safecity_cli.ledger.entries import Entry
+from safecity_cli.registry.deadlines import Deadline
+from safecity_cli.registry.models import Registry, Unit
+from safecity_cli.render.formats import Listing
+from safecity_cli.render.wording import deadline_cell, units_cell
+from safecity_cli.tracking.query import (
+    ScheduleItemState,
+    Stats,
+    UnitSummary,
+    current_phase,
+    days_left_in,
+)
+from safecity_cli.tracking.state import Level, TaskState
 
 LEVEL_STYLES = {Level.RED: "bold red", Level.YELLOW: "yellow", Level.BLUE: "cyan"}
 
@@ -59,30 +66,6 @@ def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
         "via": state.via,
         "latest_note": state.latest.note if state.latest else None,
     }
-
-
-def units_cell(registry: Registry, state: TaskState) -> str:
-    return written_units(registry, state.task.units, state.task.open_ended)
-
-
-def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | None) -> str:
-    """Units joined as the document does, the open-ended phrase (等相关部门) where it stood:
-    after the last unit that is not one of the groups every task applies to anyway."""
-    if not open_ended:
-        return "、".join(units)
-    common = set(registry.applies_to_all.units)
-    cut = max((i + 1 for i, u in enumerate(units) if u not in common), default=len(units))
-    head, tail = "、".join(units[:cut]) + open_ended, "、".join(units[cut:])
-    return f"{head}，{tail}" if tail else head
-
-
-def deadline_cell(state: TaskState) -> str:
-    """The original text, and the adjusted date when 延期 moved it."""
-    raw = state.task.deadline.raw
-    end = state.task.deadline.end
-    if state.deadline is not None and end is not None and state.deadline != end:
-        return f"{raw}（调整为{chinese_date(state.deadline)}）"
-    return raw
 
 
 def task_listing(

@@ -9,18 +9,12 @@ from pathlib import Path
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import LedgerError, UsageError
-from safecity_cli.ledger import (
-    Entry,
-    Ledger,
-    Status,
-    append_entries,
-    evidence_for,
-    same_report,
-)
-from safecity_cli.models import Registry
-from safecity_cli.query import parse_status
-from safecity_cli.registry import resolve_unit
-from safecity_cli.status import applies_to, task_state
+from safecity_cli.ledger.entries import Entry, Ledger, Status, evidence_for, same_report
+from safecity_cli.ledger.files import append_entries
+from safecity_cli.registry.models import Registry
+from safecity_cli.registry.units import applies_to, resolve_unit
+from safecity_cli.tracking.query import parse_status
+from safecity_cli.tracking.state import task_state
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import chinese_date
-from safecity_cli.deadlines import Deadline
-from safecity_cli.exports import item_applies, latest_progress, registry_key
-from safecity_cli.ledger import Ledger
-from safecity_cli.listings import deadline_cell, units_cell
-from safecity_cli.models import Registry, Unit
-from safecity_cli.query import ScheduleItemState, TaskFilter, schedule_states, select_tasks
-from safecity_cli.status import TaskState
+from safecity_cli.ledger.entries import Ledger
+from safecity_cli.registry.deadlines import Deadline
+from safecity_cli.registry.models import Registry, Unit
+from safecity_cli.registry.units import item_applies
+from safecity_cli.render.wording import deadline_cell, latest_progress, units_cell
+from safecity_cli.tracking.query import ScheduleItemState, TaskFilter, schedule_states, select_tasks
+from safecity_cli.tracking.state import TaskState
 
 if TYPE_CHECKING:
     from icalendar import Event
@@ -36,11 +36,11 @@ class CalendarFeed:
 
 
 def task_uid(registry: Registry, task_id: int) -> str:
-    return f"task-{task_id}-{registry_key(registry)}@safecity"
+    return f"task-{task_id}-{registry.key}@safecity"
 
 
 def item_uid(registry: Registry, item_id: int) -> str:
-    return f"item-{item_id}-{registry_key(registry)}@safecity"
+    return f"item-{item_id}-{registry.key}@safecity"
 
 
 def build_calendar(

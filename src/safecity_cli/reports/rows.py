@@ -9,11 +9,12 @@ from datetime import date, timedelta
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import UsageError
-from safecity_cli.ledger import Ledger, Status
-from safecity_cli.listings import deadline_cell, written_units
-from safecity_cli.models import Escalation, Program, Registry, ScheduleItem, Unit
-from safecity_cli.query import TaskFilter, select_tasks
-from safecity_cli.status import Level, TaskState, expand, names_unit
+from safecity_cli.ledger.entries import Ledger, Status
+from safecity_cli.registry.models import Escalation, Program, Registry, ScheduleItem, Unit
+from safecity_cli.registry.units import expand, names_unit
+from safecity_cli.render.wording import deadline_cell, written_units
+from safecity_cli.tracking.query import TaskFilter, select_tasks
+from safecity_cli.tracking.state import Level, TaskState
 
 REPLY_DAYS = 7  # a 督办通知单 asks for a reply within a week unless --reply-by says otherwise
 

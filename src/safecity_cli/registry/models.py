@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from safecity_cli.deadlines import Deadline
+from safecity_cli.registry.deadlines import Deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +144,13 @@ class Registry:
 
     def category(self, category_id: int) -> Category | None:
         return self._category_index.get(category_id)
+
+    @property
+    def key(self) -> str:
+        """A short, stable identity of the registry (its program name and start date).
+
+        It names calendar events and marks fillable workbooks, so it must not depend on where
+        the registry directory happens to live.
+        """
+        seed = f"{self.program.name}|{self.program.start.isoformat()}"
+        return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:12]

@@ -7,12 +7,13 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import chinese_date
-from safecity_cli.deadlines import KIND_LABELS
-from safecity_cli.ledger import Ledger
-from safecity_cli.listings import entry_json, task_json, written_units
-from safecity_cli.models import Registry, Task
-from safecity_cli.output import escape_md_cell
-from safecity_cli.status import task_state
+from safecity_cli.ledger.entries import Ledger
+from safecity_cli.registry.deadlines import KIND_LABELS
+from safecity_cli.registry.models import Registry, Task
+from safecity_cli.render.formats import escape_md_cell
+from safecity_cli.render.listings import entry_json, task_json
+from safecity_cli.render.wording import written_units
+from safecity_cli.tracking.state import task_state
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

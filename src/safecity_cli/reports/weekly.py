@@ -8,19 +8,10 @@ from datetime import date, timedelta
 from datetime import date as Day
 from fractions import Fraction
 
-from safecity_cli.deadlines import days_between
-from safecity_cli.ledger import Ledger, Status
-from safecity_cli.models import Escalation, Program, Registry
-from safecity_cli.query import (
-    TaskFilter,
-    compute_stats,
-    current_phase,
-    find_due,
-    schedule_states,
-    select_tasks,
-    summarize_units,
-)
-from safecity_cli.report_context import (
+from safecity_cli.ledger.entries import Ledger, Status
+from safecity_cli.registry.deadlines import days_between
+from safecity_cli.registry.models import Escalation, Program, Registry
+from safecity_cli.reports.rows import (
     ItemRow,
     LevelCounts,
     TaskRow,
@@ -30,7 +21,16 @@ from safecity_cli.report_context import (
     office_name,
     task_row,
 )
-from safecity_cli.status import Level, TaskState, task_state
+from safecity_cli.tracking.query import (
+    TaskFilter,
+    compute_stats,
+    current_phase,
+    find_due,
+    schedule_states,
+    select_tasks,
+    summarize_units,
+)
+from safecity_cli.tracking.state import Level, TaskState, task_state
 
 
 @dataclass(frozen=True)

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safecity_cli.errors import LedgerError, Problem, RegistryError
-from safecity_cli.files import safe_name, write_all_atomic, write_atomic
+from safecity_cli.errors import LedgerError
 
 if TYPE_CHECKING:
-    from safecity_cli.models import Registry
-
-PROGRESS_DIR = "progress"
-OFFICE_FILE = "_office.yaml"  # the office's 销号 of whole tasks
-LOCK_FILE = ".lock"
-
+    pass
 
 class Status(str, Enum):
     NOT_STARTED = "未启动"
@@ -183,136 +176,6 @@ def check_evidence(evidence: Evidence, registry_dir: Path) -> str | None:
     return None if _sha256(path) == evidence.sha256 else "文件内容已变化"
 
 
-# -- reading ---------------------------------------------------------------------------------
-
-
-def load_ledger(data_dir: Path, read_file: Callable[[Path], list[Entry]] | None = None) -> Ledger:
-    """Every entry under DATA/progress/; RegistryError with file and line for a broken file.
-
-    `read_file` lets the cache answer for files it has already read."""
-    read = read_file or read_progress_file
-    folder = data_dir / PROGRESS_DIR
-    if not folder.is_dir():
-        return Ledger()
-    entries: list[Entry] = []
-    problems: list[Problem] = []
-    for path in sorted(folder.glob("*.yaml")):
-        try:
-            entries.extend(read(path))
-        except RegistryError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise RegistryError(problems)
-    return Ledger(tuple(entries))
-
-
-def read_progress_file(path: Path) -> list[Entry]:
-    from pydantic import ValidationError
-
-    from safecity_cli.registry import _validation_problems
-    from safecity_cli.schema import ProgressFile
-    from safecity_cli.yamlio import YamlProblem, load_yaml
-
-    try:
-        raw = load_yaml(path)
-    except YamlProblem as exc:
-        if exc.problem.message == "文件为空":
-            return []
-        raise RegistryError([exc.problem]) from None
-    try:
-        parsed = ProgressFile.model_validate(raw)
-    except ValidationError as exc:
-        raise RegistryError(_validation_problems(path, raw, exc)) from None
-    return [
-        Entry(
-            e.task,
-            e.unit,
-            Status(e.status),
-            e.date,
-            e.recorded_at,
-            e.note,
-            tuple(Evidence(v.ref, v.size, v.sha256) for v in e.evidence),
-            e.by,
-            e.new_deadline,
-        )
-        for e in parsed.entries
-    ]
-
-
-def check_ledger(registry: Registry) -> list[Problem]:
-    """Every problem in every progress file: broken files, and entries that name a task or
-    unit the registry does not know (with file and line)."""
-    from safecity_cli.yamlio import line_of
-
-    problems: list[Problem] = []
-    folder = registry.path / PROGRESS_DIR
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
-        try:
-            entries = read_progress_file(path)
-        except RegistryError as exc:
-            problems.extend(exc.problems)
-            continue
-        for i, entry in enumerate(entries):
-            where = f"entries[第{i + 1}项]"
-            if registry.task(entry.task) is None:
-                line = line_of(path, ["entries", i, "task"])
-                message = f"进展记录引用了不存在的任务序号 {entry.task}"
-                problems.append(Problem(str(path), line, f"{where}.task", message))
-            if entry.unit is not None and registry.unit(entry.unit) is None:
-                line = line_of(path, ["entries", i, "unit"])
-                message = f"进展记录引用了未知的单位「{entry.unit}」"
-                problems.append(Problem(str(path), line, f"{where}.unit", message))
-    return problems
-
-
-# -- writing ---------------------------------------------------------------------------------
-
-
-def file_name(unit: str | None) -> str:
-    if unit is None:
-        return OFFICE_FILE
-    return safe_name(unit) + ".yaml"
-
-
-@contextmanager
-def locked(data_dir: Path) -> Iterator[Path]:
-    """Serialise writers on one registry; yields the progress folder."""
-    from filelock import FileLock, Timeout
-
-    folder = data_dir / PROGRESS_DIR
-    folder.mkdir(exist_ok=True)
-    try:
-        with FileLock(str(folder / LOCK_FILE), timeout=30):
-            yield folder
-    except Timeout:
-        raise LedgerError(
-            "另一个 safecity 命令正在写入进展记录，30 秒内未能获得文件锁，请稍后重试"
-        ) from None
-
-
-def append_entries(data_dir: Path, new: list[Entry], *, skip_repeats: bool = False) -> int:
-    """Append entries (each to its unit's file) under the lock; all or nothing per file.
-
-    With `skip_repeats`, an entry that says the same as one already in the file is left
-    out. Returns how many entries were written."""
-    written = 0
-    with locked(data_dir) as folder:
-        by_file: dict[str, list[Entry]] = {}
-        for entry in new:
-            by_file.setdefault(file_name(entry.unit), []).append(entry)
-        texts: dict[Path, str] = {}
-        for name, entries in by_file.items():
-            path = folder / name
-            existing = read_progress_file(path) if path.exists() else []
-            if skip_repeats:
-                entries = [e for e in entries if not any(same_report(e, o) for o in existing)]
-            if entries:
-                texts[path] = _render(existing + entries, entries[0].unit)
-                written += len(entries)
-        write_all_atomic(texts)
-    return written
-
-
 def same_report(a: Entry, b: Entry) -> bool:
     """Two entries that say the same thing (recorded at different moments)."""
     return _says(a) == _says(b)
@@ -321,25 +184,3 @@ def same_report(a: Entry, b: Entry) -> bool:
 def _says(e: Entry) -> tuple[Any, ...]:
     refs = tuple(v.ref for v in e.evidence)
     return (e.task, e.unit, e.status, e.date, e.note, e.by, e.new_deadline, refs)
-
-
-def remove_entry(data_dir: Path, target: Entry) -> None:
-    """Remove one entry from the file that holds it (usually, but not always, its unit's)."""
-    with locked(data_dir) as folder:
-        usual = folder / file_name(target.unit)
-        others = sorted(p for p in folder.glob("*.yaml") if p != usual)
-        for path in [usual, *others] if usual.exists() else others:
-            entries = read_progress_file(path)
-            if target in entries:
-                entries.remove(target)
-                write_atomic(path, _render(entries, target.unit))
-                return
-        raise LedgerError("要撤销的记录已不存在（可能已被其他人撤销），未做任何改动")
-
-
-def _render(entries: list[Entry], unit: str | None) -> str:
-    from safecity_cli.yamlio import dump_yaml
-
-    owner = f"{unit} 的进展记录" if unit else "创建办对整项任务的销号记录"
-    header = f"# {owner}。由 safecity 追加写入；更正请追加新记录，不要修改已有条目。\n"
-    return header + dump_yaml({"entries": [e.to_dict() for e in entries]})

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from safecity_cli.errors import UsageError
-from safecity_cli.paths import REGISTRY_FILES, embedded_data_dir
+from safecity_cli.registry.layout import REGISTRY_FILES, embedded_data_dir
 
 
 def init_registry(target: Path) -> list[Path]:

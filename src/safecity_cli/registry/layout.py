@@ -24,7 +24,7 @@ def _packaged(name: str) -> Path:
     if inside.is_dir():
         return inside
     # A source checkout or editable install: data/ and templates/ sit at the project root.
-    return Path(__file__).resolve().parents[2] / name
+    return Path(__file__).resolve().parents[3] / name
 
 
 def embedded_data_dir() -> Path:

@@ -16,16 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import chinese_date, parse_date
 from safecity_cli.errors import LedgerError, SafecityError, UsageError
-from safecity_cli.exports import registry_key
-from safecity_cli.ledger import Entry, Ledger, Status
-from safecity_cli.listings import history_listing
-from safecity_cli.models import Registry, Unit
-from safecity_cli.output import Listing
-from safecity_cli.query import TaskFilter, select_tasks
-from safecity_cli.recording import Report, check_report, same_report
-from safecity_cli.registry import resolve_unit
-from safecity_cli.status import applies_to
-from safecity_cli.xlsx import (
+from safecity_cli.exchange.ledger_book import (
     EDITABLE_FILL,
     FONT_NAME,
     Column,
@@ -36,6 +27,13 @@ from safecity_cli.xlsx import (
     write_table,
     write_title,
 )
+from safecity_cli.ledger.entries import Entry, Ledger, Status, same_report
+from safecity_cli.registry.models import Registry, Unit
+from safecity_cli.registry.units import applies_to, resolve_unit
+from safecity_cli.render.formats import Listing
+from safecity_cli.render.listings import history_listing
+from safecity_cli.tracking.query import TaskFilter, select_tasks
+from safecity_cli.tracking.recording import Report, check_report
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -270,7 +268,7 @@ def _meta_sheet(
         ["格式", META_FORMAT],
         ["版本", META_VERSION],
         ["登记册", registry.program.name],
-        ["登记册标识", registry_key(registry)],
+        ["登记册标识", registry.key],
         ["下发日期", on],
     ]
     rows += [["工作表", title, unit, HEADER_ROW, BY_CELL] for title, unit in sheets]
@@ -317,7 +315,7 @@ def read_returned(path: Path, registry: Registry, *, today: date) -> Returned:
     if meta.get("格式") != META_FORMAT:
         raise UsageError(f"{path.name} 不是 safecity 生成的填报表（标识不符）")
     key = meta.get("登记册标识")
-    if key != registry_key(registry):
+    if key != registry.key:
         raise UsageError(
             f"{path.name} 是「{meta.get('登记册') or '另一个登记册'}」的填报表，"
             f"与当前登记册「{registry.program.name}」不符；请用 --data 指定对应的登记册"

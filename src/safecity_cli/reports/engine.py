@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import TemplateError, UsageError
-from safecity_cli.output import escape_markdown
-from safecity_cli.paths import embedded_templates_dir
+from safecity_cli.registry.layout import embedded_templates_dir
+from safecity_cli.render.formats import escape_markdown
 
 if TYPE_CHECKING:
     from jinja2 import Environment

@@ -10,9 +10,10 @@ from datetime import date
 from enum import Enum
 
 from safecity_cli.errors import UsageError
-from safecity_cli.ledger import Ledger, Status
-from safecity_cli.models import Phase, Registry, ScheduleItem, Task, Unit
-from safecity_cli.status import TaskState, applies_to, task_state
+from safecity_cli.ledger.entries import Ledger, Status
+from safecity_cli.registry.models import Phase, Registry, ScheduleItem, Task, Unit
+from safecity_cli.registry.units import applies_to
+from safecity_cli.tracking.state import TaskState, task_state
 
 
 @dataclass(frozen=True)

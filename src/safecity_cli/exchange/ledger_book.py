@@ -8,17 +8,18 @@ from __future__ import annotations
 import io
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import chinese_date
-from safecity_cli.exports import ProgressFn, item_applies, latest_progress
-from safecity_cli.ledger import Ledger
-from safecity_cli.listings import schedule_listing, units_cell
-from safecity_cli.models import Registry, Unit
-from safecity_cli.query import (
+from safecity_cli.ledger.entries import Ledger
+from safecity_cli.registry.models import Registry, Unit
+from safecity_cli.registry.units import expand, item_applies
+from safecity_cli.render.listings import schedule_listing
+from safecity_cli.render.wording import latest_progress, units_cell
+from safecity_cli.tracking.query import (
     ItemState,
     ScheduleItemState,
     TaskFilter,
@@ -27,7 +28,7 @@ from safecity_cli.query import (
     select_tasks,
     summarize_unit,
 )
-from safecity_cli.status import Level, TaskState, expand
+from safecity_cli.tracking.state import Level, TaskState
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -261,7 +262,7 @@ def build_ledger_workbook(
     unit: Unit | None = None,
     *,
     created: datetime | None = None,
-    progress: ProgressFn | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LedgerBook:
     """任务台账, 单位汇总 and 日程安排 as of `on`; with `unit`, that unit's share only."""
     units = _summary_units(registry, unit)

@@ -1,0 +1,1 @@
+"""Files that leave safecity and come back: the Excel ledger, fillable sheets, calendars, dumps."""

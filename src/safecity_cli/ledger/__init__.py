@@ -1,0 +1,1 @@
+"""The records: progress entries, their files, the lock."""

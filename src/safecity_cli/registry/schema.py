@@ -1,0 +1,187 @@
+"""Pydantic models of the registry files as written, and their errors said in Chinese."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from safecity_cli.errors import Problem
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+PositiveId = Annotated[int, Field(ge=1, le=999_999_999, strict=True)]
+
+
+class Strict(BaseModel):
+    # Frozen, and unknown keys are errors: a typo in a key must not be silently ignored.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CategoryEntry(Strict):
+    id: PositiveId
+    numeral: Text
+    title: Text
+
+
+class AppliesToAllEntry(Strict):
+    units: list[Text] = []
+    note: str = ""
+
+
+class TaskEntry(Strict):
+    id: PositiveId
+    category: PositiveId
+    text: Text
+    units: list[Text] = Field(min_length=1)
+    open_ended: Text | None = None
+    deadline: Text
+
+
+class TasksFile(Strict):
+    categories: list[CategoryEntry] = Field(min_length=1)
+    applies_to_all: AppliesToAllEntry = AppliesToAllEntry()
+    tasks: list[TaskEntry]
+
+
+class TaskPartFile(Strict):
+    """tasks/*.yaml: more tasks, for registries large enough to split."""
+
+    tasks: list[TaskEntry]
+
+
+class UnitEntry(Strict):
+    name: Text
+    kind: Text
+    aliases: list[Text] = []
+    members: list[Text] | None = None
+    contact: str | None = None
+    phone: str | None = None
+
+
+class UnitsFile(Strict):
+    kinds: list[Text] = Field(min_length=1)
+    units: list[UnitEntry]
+
+
+class EscalationEntry(Strict):
+    blue_within_days: Annotated[int, Field(ge=0)] = 14
+    red_after_days: Annotated[int, Field(ge=0)] = 30
+    idle_window_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
+class ProgramEntry(Strict):
+    name: Text
+    short_name: Text | None = None
+    document: str = ""
+    issuer: str = ""
+    start: date
+    final_deadline: date
+    escalation: EscalationEntry = EscalationEntry()
+
+
+class PhaseEntry(Strict):
+    id: PositiveId
+    name: Text
+    period: Text
+    summary: str = ""
+
+
+class ItemEntry(Strict):
+    id: PositiveId
+    text: Text
+    units: list[Text] = Field(min_length=1)
+    deadline: Text
+
+
+class MainTaskEntry(Strict):
+    id: PositiveId
+    title: Text
+    text: str = ""
+
+
+class MainTaskGroupEntry(Strict):
+    numeral: Text
+    heading: Text
+    tasks: list[MainTaskEntry]
+
+
+class ScheduleFile(Strict):
+    program: ProgramEntry
+    phases: list[PhaseEntry] = []
+    items: list[ItemEntry] = []
+    main_tasks: list[MainTaskGroupEntry] = []
+
+
+# -- pydantic errors in Chinese ------------------------------------------------------------
+
+_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "missing": lambda e: "缺少必填字段",
+    "value_error": lambda e: str(e["ctx"]["error"]),
+    "extra_forbidden": lambda e: "未知字段（是否拼写错误？）",
+    "int_type": lambda e: "应为整数",
+    "int_parsing": lambda e: "应为整数",
+    "int_from_float": lambda e: "应为整数",
+    "float_type": lambda e: "应为数字",
+    "float_parsing": lambda e: "应为数字",
+    "string_type": lambda e: "应为文本",
+    "bool_type": lambda e: "应为 true 或 false",
+    "list_type": lambda e: "应为列表（每项以「- 」开头）",
+    "dict_type": lambda e: "应为映射（「键: 值」的形式）",
+    "model_type": lambda e: "应为映射（「键: 值」的形式）",
+    "model_attributes_type": lambda e: "应为映射（「键: 值」的形式）",
+    "date_type": lambda e: "应为日期，如 2020-10-01",
+    "date_parsing": lambda e: "应为日期，如 2020-10-01",
+    "date_from_datetime_parsing": lambda e: "应为日期，如 2020-10-01",
+    "date_from_datetime_inexact": lambda e: "应为日期（不含时间），如 2020-10-01",
+    "datetime_type": lambda e: "应为日期时间，如 2020-11-15T10:00:00",
+    "datetime_parsing": lambda e: "应为日期时间，如 2020-11-15T10:00:00",
+    "literal_error": lambda e: _one_of(e),
+    "enum": lambda e: _one_of(e),
+    "string_too_short": lambda e: "不能为空",
+    "too_short": lambda e: f"至少需要 {e['ctx']['min_length']} 项",
+    "greater_than_equal": lambda e: f"应不小于 {e['ctx']['ge']}",
+    "greater_than": lambda e: f"应大于 {e['ctx']['gt']}",
+    "less_than_equal": lambda e: f"应不大于 {e['ctx']['le']}",
+    "invalid_key": lambda e: "字段名应为文本",
+}
+
+
+def _one_of(error: dict[str, Any]) -> str:
+    return "应为以下之一：" + "、".join(re.findall(r"'([^']*)'", str(error["ctx"]["expected"])))
+
+
+def validation_problems(path: Path, raw: Any, exc: ValidationError) -> list[Problem]:
+    from safecity_cli.registry.yaml_files import line_of
+
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        describe = _MESSAGES.get(error["type"])
+        message = describe(dict(error)) if describe else f"取值无效（{error['msg']}）"
+        if error["type"] == "model_type" and not loc:
+            message = "文件顶层" + message
+        problems.append(Problem(str(path), line_of(path, loc), _field_name(raw, loc), message))
+    return problems
+
+
+def _field_name(raw: Any, loc: Sequence[str | int]) -> str:
+    """`tasks[序号4].deadline`: list positions shown by the entry's id where it has one."""
+    text, node = "", raw
+    for step in loc:
+        if isinstance(step, int) and not isinstance(node, dict):  # a dict's int step is a key
+            entry = node[step] if isinstance(node, list) and step < len(node) else None
+            label = (
+                f"序号{entry['id']}"
+                if isinstance(entry, dict) and "id" in entry
+                else f"第{step + 1}项"
+            )
+            text += f"[{label}]"
+            node = entry
+        else:
+            text += f".{step}" if text else str(step)
+            node = node.get(step) if isinstance(node, dict) else None
+    return text or "（文件顶层）"

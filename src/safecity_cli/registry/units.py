@@ -1,0 +1,100 @@
+"""Units as people name them and as tasks name them: resolution, groups, who a task applies to."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from safecity_cli.errors import UsageError
+from safecity_cli.registry.models import Registry, ScheduleItem, Task, Unit
+
+
+def resolve_unit(registry: Registry, text: str) -> Unit:
+    """A unit by name, alias, or an unambiguous part of a name; UsageError otherwise."""
+    query = text.strip()
+    if unit := registry.unit(query):
+        return unit
+    names = {n: registry.unit(n) for u in registry.units for n in (u.name, *u.aliases)}
+    hits = {u.name: u for n, u in names.items() if u is not None and query and query in n}
+    if len(hits) == 1:
+        return next(iter(hits.values()))
+    if hits:
+        raise UsageError(f"「{text}」可指多个单位：{'、'.join(sorted(hits))}，请写得更具体一些")
+    close = difflib.get_close_matches(query, list(names), n=3, cutoff=0.4)
+    hint = f"；是否指：{'、'.join(close)}" if close else "；用 safecity units 查看全部单位"
+    raise UsageError(f"未知的单位「{text}」{hint}")
+
+
+def expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
+    """The parties a unit stands for: itself, or its members (recursively) once it lists any."""
+    if not unit.members:
+        return (unit.name,)
+    result: tuple[str, ...] = registry.remember(
+        ("expand", unit.name), lambda: _expand(registry, unit)
+    )
+    return result
+
+
+def _expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
+    seen: list[str] = []
+    visited: set[str] = set()  # validation refuses membership loops; this keeps us finite anyway
+    stack = [unit]
+    while stack:
+        current = stack.pop()
+        if current.members:
+            if current.name in visited:
+                continue
+            visited.add(current.name)
+            for member in reversed(current.members):
+                if (found := registry.unit(member)) and found.name not in seen:
+                    stack.append(found)
+        elif current.name not in seen:
+            seen.append(current.name)
+    return tuple(seen)
+
+
+def parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
+    """Who must report 已完成 for the task to be complete (a group without members is one party)."""
+    found: tuple[str, ...] = registry.remember(
+        ("parties", task.id), lambda: _parties_of(registry, task)
+    )
+    return found
+
+
+def _parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
+    parties: list[str] = []
+    for name in task.units:
+        unit = registry.unit(name)
+        if unit is not None:
+            parties.extend(p for p in expand(registry, unit) if p not in parties)
+    return tuple(parties)
+
+
+def applies_to(registry: Registry, task: Task, unit: Unit) -> tuple[bool, str | None]:
+    """Whether a task is the unit's, and through which group (None when named directly);
+    every task applies to the groups of 附件2 备注2 (registry.applies_to_all)."""
+    applies, via = names_unit(registry, task.units, unit)
+    if applies:
+        return applies, via
+    applies, via = names_unit(registry, registry.applies_to_all.units, unit)
+    return applies, (via or unit.name) if applies else None
+
+
+def names_unit(registry: Registry, names: Sequence[str], unit: Unit) -> tuple[bool, str | None]:
+    """Whether a list of responsible units covers `unit`: by name, or through a group the
+    unit is or belongs to (returned as the second item)."""
+    if unit.name in names:
+        return True, None
+    for name in names:
+        group = registry.unit(name)
+        if group is None or not group.is_group:
+            continue
+        if group.name == unit.name or unit.name in expand(registry, group):
+            return True, group.name
+    return False, None
+
+
+def item_applies(registry: Registry, item: ScheduleItem, unit: Unit) -> bool:
+    """Whether a 日程 item is the unit's: by the same rule as its tasks (status.names_unit)."""
+    return names_unit(registry, item.units, unit)[0]
+

@@ -1,0 +1,40 @@
+"""Wording shared by listings, reports and exports: units as the document writes them, deadlines, latest progress."""
+
+from __future__ import annotations
+
+from safecity_cli.dates import chinese_date
+from safecity_cli.ledger.entries import Entry
+from safecity_cli.registry.models import Registry
+from safecity_cli.tracking.state import TaskState
+
+
+def units_cell(registry: Registry, state: TaskState) -> str:
+    return written_units(registry, state.task.units, state.task.open_ended)
+
+
+def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | None) -> str:
+    """Units joined as the document does, the open-ended phrase (等相关部门) where it stood:
+    after the last unit that is not one of the groups every task applies to anyway."""
+    if not open_ended:
+        return "、".join(units)
+    common = set(registry.applies_to_all.units)
+    cut = max((i + 1 for i, u in enumerate(units) if u not in common), default=len(units))
+    head, tail = "、".join(units[:cut]) + open_ended, "、".join(units[cut:])
+    return f"{head}，{tail}" if tail else head
+
+
+def deadline_cell(state: TaskState) -> str:
+    """The original text, and the adjusted date when 延期 moved it."""
+    raw = state.task.deadline.raw
+    end = state.task.deadline.end
+    if state.deadline is not None and end is not None and state.deadline != end:
+        return f"{raw}（调整为{chinese_date(state.deadline)}）"
+    return raw
+
+
+def latest_progress(entry: Entry | None) -> str | None:
+    """2021年3月1日 区住建局：已完成初稿."""
+    if entry is None:
+        return None
+    who = entry.unit or "创建办"
+    return f"{chinese_date(entry.date)} {who}：{entry.note or entry.status.value}"

@@ -1,0 +1,1 @@
+"""Documents from templates: the Jinja engine and each report's data."""
