@@ -12,7 +12,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from safecity_cli.cli import app
-from safecity_cli.exchange.ledger_book import DATE_FORMAT, build_ledger_workbook
+from safecity_cli.exchange.ledger_book import build_ledger_workbook
+from safecity_cli.exchange.xlsx_style import DATE_FORMAT
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.ledger.files import load_ledger
 from safecity_cli.registry.load import load_registry

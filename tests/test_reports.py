@@ -24,7 +24,8 @@ from safecity_cli.reports.engine import (
     section_number,
     subsection_number,
 )
-from safecity_cli.reports.rows import build_notice, build_task_book, task_book_units
+from safecity_cli.reports.notice import build_notice
+from safecity_cli.reports.task_book import build_task_book, task_book_units
 from safecity_cli.reports.weekly import build_gantt, build_weekly, issue_of
 
 FIXTURES = Path(__file__).parent / "fixtures"

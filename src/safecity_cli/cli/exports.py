@@ -103,7 +103,8 @@ def export_xlsx(
     safecity export xlsx --fillable --unit 区住建局
     """
     from safecity_cli.exchange.dumps import default_name
-    from safecity_cli.exchange.ledger_book import build_ledger_workbook, workbook_bytes
+    from safecity_cli.exchange.ledger_book import build_ledger_workbook
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
     from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
@@ -135,7 +136,7 @@ def _export_fillable(
 ) -> None:
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.fillable import build_fillable_workbook, reporting_units
-    from safecity_cli.exchange.ledger_book import workbook_bytes
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
     from safecity_cli.files import save_output
 
     if who is not None:
@@ -284,7 +285,7 @@ def import_xlsx(
     示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run --data ./登记册
     """
     from safecity_cli.cli.progress import now
-    from safecity_cli.exchange.fillable import import_listing, plan_import, read_returned
+    from safecity_cli.exchange.importing import import_listing, plan_import, read_returned
     from safecity_cli.tracking.recording import ensure_writable, record
 
     registry = open_registry(data, no_cache=no_cache)

@@ -133,7 +133,7 @@ def unit(
     示例：safecity report unit --all-units --output-dir 任务书
     """
     from safecity_cli.errors import UsageError
-    from safecity_cli.reports.rows import build_task_book
+    from safecity_cli.reports.task_book import build_task_book
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -187,7 +187,7 @@ def notice(
     """
     from safecity_cli.dates import chinese_date
     from safecity_cli.errors import UsageError
-    from safecity_cli.reports.rows import build_notice
+    from safecity_cli.reports.notice import build_notice
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -259,7 +259,7 @@ def _all_task_books(
     from safecity_cli.errors import SafecityError
     from safecity_cli.files import safe_name
     from safecity_cli.reports.engine import Renderer
-    from safecity_cli.reports.rows import build_task_book, task_book_units
+    from safecity_cli.reports.task_book import build_task_book, task_book_units
 
     chosen = _format(fmt, None, template)
     renderer = Renderer(chosen, template=template, data_dir=registry.path)

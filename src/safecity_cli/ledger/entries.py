@@ -16,6 +16,7 @@ from safecity_cli.errors import LedgerError
 if TYPE_CHECKING:
     pass
 
+
 class Status(str, Enum):
     NOT_STARTED = "未启动"
     IN_PROGRESS = "推进中"

@@ -149,7 +149,6 @@ def append_entries(data_dir: Path, new: list[Entry], *, skip_repeats: bool = Fal
     return written
 
 
-
 def remove_entry(data_dir: Path, target: Entry) -> None:
     """Remove one entry from the file that holds it (usually, but not always, its unit's)."""
     with locked(data_dir) as folder:

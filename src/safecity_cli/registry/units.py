@@ -97,4 +97,3 @@ def names_unit(registry: Registry, names: Sequence[str], unit: Unit) -> tuple[bo
 def item_applies(registry: Registry, item: ScheduleItem, unit: Unit) -> bool:
     """Whether a 日程 item is the unit's: by the same rule as its tasks (status.names_unit)."""
     return names_unit(registry, item.units, unit)[0]
-

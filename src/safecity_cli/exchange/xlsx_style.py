@@ -1,0 +1,188 @@
+"""The sheet styling every safecity workbook shares: fonts, fills, column widths, tables, printing.
+
+openpyxl is imported inside the functions, so commands that write no workbook never load it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from safecity_cli.tracking.state import Level
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+PERCENT_FORMAT = "0.0%"
+FONT_NAME = "宋体"  # what Chinese Excel and WPS users expect; LibreOffice substitutes its own
+LINE_HEIGHT = 14.25  # points per wrapped line of 11-point 宋体
+MAX_ROW_HEIGHT = 409  # Excel's limit
+
+HEADER_FILL = "1F4E78"
+HEADER_FONT = "FFFFFF"
+EDITABLE_FILL = "FFF9DB"  # cells a unit fills in
+# 三色督办: (fill, font colour), the palette Excel uses for its own good/neutral/bad styles.
+LEVEL_COLORS = {
+    Level.RED: ("FFC7CE", "9C0006"),
+    Level.YELLOW: ("FFEB9C", "9C5700"),
+    Level.BLUE: ("DDEBF7", "1F4E78"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float  # in Excel's units (about one Latin character; a Chinese one takes two)
+    wrap: bool = False
+    center: bool = False
+
+
+def display_width(text: str) -> float:
+    """Width in Excel units: Chinese characters count double."""
+    return sum(2.0 if unicodedata.east_asian_width(c) in "WF" else 1.1 for c in text)
+
+
+def lines_needed(value: Any, width: float) -> int:
+    if value is None or isinstance(value, (int, float, date)):
+        return 1
+    usable = max(width - 1.5, 1.0)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(value).split("\n"))
+
+
+def new_workbook(title: str, created: datetime | None) -> Workbook:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.properties.title = title
+    workbook.properties.creator = "safecity"
+    workbook.properties.language = "zh-CN"
+    if created is not None:
+        workbook.properties.created = created
+    return workbook
+
+
+def body_font(**kwargs: Any) -> Any:
+    from openpyxl.styles import Font
+
+    return Font(name=FONT_NAME, size=11, **kwargs)
+
+
+def fill(color: str) -> Any:
+    from openpyxl.styles import PatternFill
+
+    return PatternFill(fill_type="solid", start_color=color, end_color=color)
+
+
+def thin_border() -> Any:
+    from openpyxl.styles import Border, Side
+
+    side = Side(style="thin", color="BFBFBF")
+    return Border(left=side, right=side, top=side, bottom=side)
+
+
+def write_title(ws: Worksheet, row: int, text: str, ncols: int, *, size: int = 14) -> None:
+    """A merged line across the table: the sheet's title or a note under it."""
+    from openpyxl.styles import Alignment, Font
+
+    cell = ws.cell(row=row, column=1, value=text)
+    bold = size > 11
+    cell.font = Font(name=FONT_NAME, size=size, bold=bold)
+    cell.alignment = Alignment(
+        horizontal="center" if bold else "left", vertical="center", wrap_text=True
+    )
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+    total = sum(ws.column_dimensions[_letter(i)].width or 8.43 for i in range(1, ncols + 1))
+    lines = lines_needed(text, total * (11 / size))
+    ws.row_dimensions[row].height = min(lines * LINE_HEIGHT * size / 11 + 8, MAX_ROW_HEIGHT)
+
+
+def write_table(
+    ws: Worksheet,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    *,
+    header_row: int,
+    formats: dict[int, str] | None = None,
+) -> int:
+    """Header and rows from `header_row` on; returns the last row. Frozen header, autofilter."""
+    from openpyxl.styles import Alignment, Font
+
+    border = thin_border()
+    for index, column in enumerate(columns, start=1):
+        ws.column_dimensions[_letter(index)].width = column.width
+        cell = ws.cell(row=header_row, column=index, value=column.header)
+        cell.font = Font(name=FONT_NAME, size=11, bold=True, color=HEADER_FONT)
+        cell.fill = fill(HEADER_FILL)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+    ws.row_dimensions[header_row].height = 2 * LINE_HEIGHT + 4
+    formats = formats or {}
+    font = body_font()
+    for offset, values in enumerate(rows, start=1):
+        row = header_row + offset
+        lines = 1
+        for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
+            cell = ws.cell(row=row, column=index, value=value)
+            cell.font = font
+            cell.border = border
+            cell.alignment = Alignment(
+                horizontal="center" if column.center else "left",
+                vertical="center" if column.center else "top",
+                wrap_text=column.wrap,
+            )
+            if isinstance(value, date):
+                cell.number_format = DATE_FORMAT
+            elif index in formats:
+                cell.number_format = formats[index]
+            if column.wrap:
+                lines = max(lines, lines_needed(value, column.width))
+        # Excel does not re-measure wrapped rows when it opens a file: give them room now.
+        ws.row_dimensions[row].height = min(lines * LINE_HEIGHT + 4, MAX_ROW_HEIGHT)
+    last = header_row + len(rows)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+    ws.auto_filter.ref = f"A{header_row}:{_letter(len(columns))}{max(last, header_row)}"
+    _print_setup(ws, header_row)
+    return last
+
+
+def _print_setup(ws: Worksheet, header_row: int) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def paint_row(
+    ws: Worksheet, row: int, ncols: int, level: Level, *, only: int | None = None
+) -> None:
+    """Mark a row (or one cell of it) in its 督办 colour."""
+    background, color = LEVEL_COLORS[level]
+    targets = [only] if only is not None else range(1, ncols + 1)
+    for column in targets:
+        cell = ws.cell(row=row, column=column)
+        cell.fill = fill(background)
+        cell.font = body_font(color=color, bold=column == only)
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(index))
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
