@@ -517,7 +517,7 @@ def test_date_forms(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch, command: str, text: str
 ) -> None:
     # The clock is read in one place; pin it so "today" is 2021-04-20.
-    monkeypatch.setattr("safecity_cli.cli.common.today", lambda: date(2021, 4, 20))
+    monkeypatch.setattr("safecity_cli.cli.clock.today", lambda: date(2021, 4, 20))
     expected = as_json(runner, command, "--date", "2021-04-20")
     assert expected  # every command has something to say that day
     assert as_json(runner, command, "--date", text) == expected

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+# Typer keeps its own copy of click from 0.26 on; pyproject.toml pins typer to match.
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from safecity_cli.cli.l10n import USAGE, install
-from safecity_cli.errors import SafecityError
+from safecity_cli.errors import ExitCode, SafecityError
 from safecity_cli.render.formats import Listing, OutputFormat, render
 
 if TYPE_CHECKING:
@@ -92,22 +94,22 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
             raise typer.Exit(int(exc.exit_code)) from None
         except NoArgsIsHelpError as exc:  # a command group given no command: show its help
             sys.stderr.write(exc.ctx.get_help() + "\n")
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.USAGE_ERROR) from None
         except UsageError as exc:  # the command line itself: say it in Chinese
             note(f"错误：{_chinese_usage(exc.format_message())}")
             where = exc.ctx.command_path if exc.ctx is not None else "safecity"
             note(f"用 {where} -h 查看用法和示例")
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.USAGE_ERROR) from None
         except KeyboardInterrupt:
             note("已中断")
-            raise typer.Exit(130) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         except OSError as exc:  # a full disk, a file open in another program, no permission
             where = f"：{exc.filename}" if exc.filename else ""
             note(f"错误：文件读写失败（{exc.strerror or exc}）{where}；已有数据未被改动")
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.DATA_ERROR) from None
         except typer.Abort:  # a prompt that got no answer (end of input, Ctrl-D)
             note("已取消，未做任何改动")
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.DATA_ERROR) from None
         except (typer.Exit, TyperException):
             raise  # Typer's own flow: exits, aborts and the usage errors it reports itself
         except Exception as exc:
@@ -117,7 +119,7 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
                 f"错误：safecity 内部错误（{type(exc).__name__}：{exc}）。请把所用命令和这条信息"
                 "告知维护人员；设置环境变量 SAFECITY_DEBUG=1 可看到详细信息"
             )
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.DATA_ERROR) from None
 
 
 def note(message: str) -> None:
@@ -191,15 +193,12 @@ WorkdaysOpt = Annotated[
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="不使用缓存，直接读取 YAML")]
 
 
-def today() -> date:
-    """The one place that reads the clock: the default for --date."""
-    return date.today()
-
-
 def as_of(text: str | None, option: str = "--date") -> date:
+    from safecity_cli.cli import clock
     from safecity_cli.dates import parse_date
 
-    return today() if text is None else parse_date(text, today(), option=f"{option} 日期")
+    day = clock.today()
+    return day if text is None else parse_date(text, day, option=f"{option} 日期")
 
 
 def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from safecity_cli.cli import clock
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
@@ -21,7 +22,6 @@ from safecity_cli.cli.common import (
     open_ledger,
     open_registry,
     progress_bar,
-    today,
     write,
 )
 
@@ -111,7 +111,7 @@ def export_xlsx(
     on = as_of(date)
     who = find_unit(registry, unit)
     ledger = open_ledger(registry, no_cache=no_cache)
-    created = datetime.now(timezone.utc).replace(tzinfo=None)
+    created = clock.now().astimezone(timezone.utc).replace(tzinfo=None)
     if fillable:
         _export_fillable(registry, ledger, on, who, output, created)
         return
@@ -193,7 +193,7 @@ def export_ics(
         open_ledger(registry, no_cache=no_cache),
         on,
         who,
-        stamp=datetime.now(timezone.utc),
+        stamp=clock.now().astimezone(timezone.utc),
     )
     if output is not None and str(output) == "-":
         write(feed.data.decode("utf-8"))
@@ -284,17 +284,17 @@ def import_xlsx(
 
     示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run --data ./登记册
     """
-    from safecity_cli.cli.progress import now
+    from safecity_cli.cli.progress import recorded_now
     from safecity_cli.exchange.importing import import_listing, plan_import, read_returned
     from safecity_cli.tracking.recording import ensure_writable, record
 
     registry = open_registry(data, no_cache=no_cache)
     if not dry_run:
         ensure_writable(registry)
-    day = today()
+    day = clock.today()
     returned = [read_returned(path, registry, today=day) for path in files]
     plan = plan_import(
-        registry, open_ledger(registry, no_cache=no_cache), returned, today=day, recorded_at=now()
+        registry, open_ledger(registry, no_cache=no_cache), returned, today=day, recorded_at=recorded_now()
     )
     skipped = f"，{plan.duplicates} 行与台账中已有记录相同，已跳过" if plan.duplicates else ""
     units = "、".join(plan.units)
