@@ -23,7 +23,7 @@ from safecity_cli.errors import ExitCode, SafecityError
 from safecity_cli.render.formats import Listing, OutputFormat, render
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import RenderableType
     from rich.progress import Progress, TaskID
 
     from safecity_cli.ledger.entries import Ledger
@@ -288,11 +288,16 @@ def find_unit(registry: Registry, text: str | None) -> Unit | None:
     return resolve_unit(registry, text) if text is not None else None
 
 
-def stdout_console() -> Console:
-    from rich.console import Console
+def terminal_width() -> int | None:
+    """The width tables are laid out for: the terminal's own, else $COLUMNS (default 100)."""
+    return None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "100") or 100)
 
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "100") or 100)
-    return Console(width=width, soft_wrap=False, highlight=False)
+
+def show(renderable: RenderableType) -> None:
+    """Something Rich draws (a table, a task's detail), on stdout; colour only on a terminal."""
+    from safecity_cli.render.formats import render_rich
+
+    write(render_rich(renderable, width=terminal_width(), color=sys.stdout.isatty()))
 
 
 LARGE_TABLE = 500  # rows; beyond this a Rich table costs seconds and no one reads it as a table
@@ -304,28 +309,34 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         note(listing.empty)
         if fmt is OutputFormat.TABLE:
             return
-    if fmt is not OutputFormat.TABLE:
-        write(render(listing, fmt))
-    elif len(listing.rows) > LARGE_TABLE:
+    if fmt is OutputFormat.TABLE and len(listing.rows) > LARGE_TABLE:
+        from safecity_cli.render.formats import render_tsv
+
         note(
             f"{listing.caption}；超过 {LARGE_TABLE} 行，按行输出制表符分隔的文本"
             "（需要表格文件请用 --format csv）"
         )
-        _stream_rows(listing)
-    else:
-        from safecity_cli.render.formats import rich_table
-
-        stdout_console().print(rich_table(listing))
-
-
-def _stream_rows(listing: Listing) -> None:
-    out = sys.stdout
-    out.write("\t".join(listing.headers) + "\n")
-    for row in listing.rows:
-        out.write("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row) + "\n")
-    out.flush()
+        write(render_tsv(listing))
+        return
+    write(render(listing, fmt, width=terminal_width(), color=sys.stdout.isatty()))
 
 
 def write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def deliver(content: str | bytes, output: Path | None, what: str) -> None:
+    """The one way output leaves a command: stdout without a file (or with -), else `save`."""
+    if output is None or str(output) == "-":
+        write(content if isinstance(content, str) else content.decode("utf-8"))
+        return
+    save(output, content, what)
+
+
+def save(path: Path, content: str | bytes, what: str) -> None:
+    """The file written atomically (all or nothing), and one line on stderr saying what it holds."""
+    from safecity_cli.files import save_output
+
+    save_output(path, content)
+    note(f"已写入 {path}：{what}")

@@ -16,13 +16,15 @@ from safecity_cli.cli.common import (
     UnitOpt,
     as_of,
     command,
+    deliver,
     find_unit,
     new_app,
     note,
     open_ledger,
     open_registry,
     progress_bar,
-    write,
+    save,
+    show,
 )
 
 if TYPE_CHECKING:
@@ -105,7 +107,6 @@ def export_xlsx(
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.ledger_book import build_ledger_workbook
     from safecity_cli.exchange.xlsx_style import workbook_bytes
-    from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -119,10 +120,11 @@ def export_xlsx(
     with progress_bar("正在生成工作台账") as progress:
         book = build_ledger_workbook(registry, ledger, on, who, created=created, progress=progress)
         content = workbook_bytes(book.workbook)
-    save_output(path, content)
-    note(
-        f"已写入 {path}：任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
-        f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程"
+    save(
+        path,
+        content,
+        f"任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
+        f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程",
     )
 
 
@@ -142,8 +144,7 @@ def _export_fillable(
     if who is not None:
         book = build_fillable_workbook(registry, ledger, on, who, created=created)
         path = _target(output, default_name("进展填报", on, who, ".xlsx"), binary=True)
-        save_output(path, workbook_bytes(book.workbook))
-        note(f"已写入 {path}：{who.name}的填报表，共 {book.tasks} 项任务")
+        save(path, workbook_bytes(book.workbook), f"{who.name}的填报表，共 {book.tasks} 项任务")
         return
     folder = output or Path(default_name("进展填报", on, None, ""))
     if folder.exists() and not folder.is_dir():
@@ -183,7 +184,6 @@ def export_ics(
     """
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.ics import build_calendar
-    from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -195,13 +195,12 @@ def export_ics(
         who,
         stamp=clock.now().astimezone(timezone.utc),
     )
-    if output is not None and str(output) == "-":
-        write(feed.data.decode("utf-8"))
-        return
-    path = _target(output, default_name("任务日历", None, who, ".ics"))
-    save_output(path, feed.data)
     skipped = f"；{feed.undated} 项无具体日期，未列入" if feed.undated else ""
-    note(f"已写入 {path}：共 {feed.tasks} 项任务、{feed.items} 项日程{skipped}")
+    what = f"共 {feed.tasks} 项任务、{feed.items} 项日程{skipped}"
+    if output is not None and str(output) == "-":
+        deliver(feed.data, output, what)
+        return
+    save(_target(output, default_name("任务日历", None, who, ".ics")), feed.data, what)
 
 
 def _dump(
@@ -213,7 +212,6 @@ def _dump(
     no_cache: bool,
 ) -> None:
     from safecity_cli.exchange.dumps import default_name, dump_tasks
-    from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -221,11 +219,10 @@ def _dump(
         registry, open_ledger(registry, no_cache=no_cache), on, fmt, find_unit(registry, unit)
     )
     if output is None or str(output) == "-":
-        write(dump.text)
+        deliver(dump.text, output, "")
         return
     path = _target(output, default_name("任务清单", on, None, f".{fmt.value}"))
-    save_output(path, dump.text.encode("utf-8"))
-    note(f"已写入 {path}：共 {dump.tasks} 项任务")
+    save(path, dump.text.encode("utf-8"), f"共 {dump.tasks} 项任务")
 
 
 def export_json(
@@ -313,10 +310,9 @@ def import_xlsx(
 
 
 def _print_table(listing: Listing) -> None:
-    from safecity_cli.cli.common import stdout_console
     from safecity_cli.render.formats import rich_table
 
-    stdout_console().print(rich_table(listing))
+    show(rich_table(listing))
 
 
 command(export_app, "xlsx")(export_xlsx)

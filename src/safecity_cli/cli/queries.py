@@ -21,6 +21,7 @@ from safecity_cli.cli.common import (
     open_registry,
     write,
 )
+from safecity_cli.cli.common import show as show_rich
 from safecity_cli.render.formats import DetailFormat, OutputFormat
 
 
@@ -137,9 +138,7 @@ def show(
     if fmt is DetailFormat.JSON:
         write(render_json(detail.data))
     elif fmt is DetailFormat.TABLE:
-        from safecity_cli.cli.common import stdout_console
-
-        stdout_console().print(detail.rich())
+        show_rich(detail.rich())
     else:
         write(detail.markdown())
 

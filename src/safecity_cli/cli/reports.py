@@ -15,13 +15,13 @@ from safecity_cli.cli.common import (
     WorkdaysOpt,
     as_of,
     command,
+    deliver,
     find_unit,
     new_app,
     note,
     open_ledger,
     open_registry,
     progress_bar,
-    write,
 )
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def weekly(
     report = build_weekly(registry, open_ledger(registry, no_cache=no_cache), on, workdays=workdays)
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
     text = renderer.render("weekly", report)
-    _deliver(text, output, f"{issue_number(report.issue)}周报")
+    deliver(text, output, f"{issue_number(report.issue)}周报")
 
 
 def unit(
@@ -157,7 +157,7 @@ def unit(
     from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
-    _deliver(renderer.render("unit", book), output, f"{who.name}任务书")
+    deliver(renderer.render("unit", book), output, f"{who.name}任务书")
 
 
 def notice(
@@ -209,7 +209,7 @@ def notice(
     from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
-    _deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
+    deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
 
 
 command(app, "weekly")(weekly)
@@ -229,22 +229,8 @@ def _format(fmt: str | None, output: Path | None, template: Path | None) -> Repo
     try:
         return ReportFormat(fmt.strip().lower())
     except ValueError:
-        raise UsageError(f"未知的报告格式「{fmt}」，可选：md、html") from None
-
-
-def _deliver(text: str, output: Path | None, what: str) -> None:
-    """Stdout without --output; with it, the file (written atomically) and a line on stderr."""
-    if output is None:
-        write(text)
-        return
-    _save(output, text)
-    note(f"已写入 {output}：{what}")
-
-
-def _save(path: Path, text: str) -> None:
-    from safecity_cli.files import save_output
-
-    save_output(path, text)
+        choices = "、".join(f.value for f in ReportFormat)
+        raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
 
 
 def _all_task_books(
@@ -257,7 +243,7 @@ def _all_task_books(
     no_cache: bool,
 ) -> None:
     from safecity_cli.errors import SafecityError
-    from safecity_cli.files import safe_name
+    from safecity_cli.files import safe_name, save_output
     from safecity_cli.reports.engine import Renderer
     from safecity_cli.reports.task_book import build_task_book, task_book_units
 
@@ -275,7 +261,7 @@ def _all_task_books(
             book = build_task_book(registry, ledger, who, on, workdays=workdays)
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
-                _save(path, renderer.render("unit", book))
+                save_output(path, renderer.render("unit", book))
                 written += 1
             progress(done, len(units))
     note(f"已写入 {folder}：{written} 个单位的任务书")
