@@ -166,6 +166,43 @@ DateOpt = Annotated[
         metavar="DATE",
     ),
 ]
+def _completion_registry(ctx: typer.Context) -> Registry | None:
+    """The registry the command line being completed names, if it loads (never an error)."""
+    from safecity_cli.cache import load
+    from safecity_cli.registry.layout import data_dir
+
+    option = ctx.params.get("data")
+    try:
+        return load(data_dir(Path(option) if option else None))
+    except Exception:  # a shell completing a half-typed line must never see an error
+        return None
+
+
+def complete_unit(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Unit names and aliases that contain what has been typed, for the shell's completion."""
+    registry = _completion_registry(ctx)
+    if registry is None:
+        return []
+    names = [(n, u.name) for u in registry.units for n in (u.name, *u.aliases)]
+    return [(n, "" if n == owner else owner) for n, owner in names if incomplete in n]
+
+
+def complete_status(incomplete: str) -> list[str]:
+    from safecity_cli.ledger.entries import Status
+
+    return [s.value for s in Status if s.value.startswith(incomplete)]
+
+
+def complete_task(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Task ids that start with what has been typed, each with the start of its text."""
+    registry = _completion_registry(ctx)
+    if registry is None:
+        return []
+    return [
+        (str(t.id), t.text[:20]) for t in registry.tasks if str(t.id).startswith(incomplete)
+    ]
+
+
 UnitOpt = Annotated[
     str | None,
     typer.Option(
@@ -174,6 +211,7 @@ UnitOpt = Annotated[
         help="责任单位：全称、别名或能唯一确定的简称（如 住建）",
         show_default=False,
         metavar="UNIT",
+        autocompletion=complete_unit,
     ),
 ]
 FormatOpt = Annotated[

@@ -14,6 +14,7 @@ from safecity_cli.cli.common import (
     UnitOpt,
     WorkdaysOpt,
     as_of,
+    complete_status,
     emit,
     find_unit,
     note,
@@ -68,6 +69,7 @@ def list_tasks(
             "-s",
             help="状态：未启动、推进中、已完成、已销号、延期、暂缓",
             show_default=False,
+            autocompletion=complete_status,
         ),
     ] = None,
     due_before: Annotated[
