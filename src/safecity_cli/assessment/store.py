@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from safecity_cli.errors import RegistryError, UsageError
+from safecity_cli.errors import RegistryError, SafecityError, UsageError
 from safecity_cli.registry.schema import Strict, Text
 
 ASSESSMENT_DIR = "assessment"
@@ -269,7 +269,7 @@ def check_archive(data_dir: Path) -> tuple[int, list[ArchiveProblem]]:
     unchanged. Returns how many files were checked and what is wrong."""
     folder = data_dir / EVIDENCE_DIR
     listed = read_records(data_dir, MANIFEST_FILE)
-    problems: list[ArchiveProblem] = Field(default_factory=list)
+    problems: list[ArchiveProblem] = []
     checked: dict[str, str | None] = {}
     for entry in listed:
         shown = f"{EVIDENCE_DIR}/{entry.file}"
@@ -297,3 +297,14 @@ def check_archive(data_dir: Path) -> tuple[int, list[ArchiveProblem]]:
                         )
                     )
     return len(checked), problems
+
+
+class ArchiveError(SafecityError):
+    """Evidence files missing or changed; one line each."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(f"佐证材料有 {len(lines)} 处问题")
+        self.problems = lines
+
+    def lines(self) -> list[str]:
+        return [*self.problems, f"错误：{self.message}"]
