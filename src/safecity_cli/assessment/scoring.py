@@ -71,14 +71,17 @@ class Subtotal:
     points: float | None  # as the 细则 gives it
     entered_points: float  # of the 三级项 entered under it
     deducted: float
+    parent: str = ""  # a 二级项's 一级项
 
     @property
     def score(self) -> float:
         return self.entered_points - self.deducted
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
+        data: dict[str, Any] = {"id": self.id}
+        if self.parent:
+            data["level"] = self.parent
+        return data | {
             "title": self.title,
             "points": self.points,
             "entered_points": _r(self.entered_points),
@@ -180,6 +183,7 @@ def score(
                     ch.points,
                     sum(s.item.points for s in mine),
                     sum(s.deducted for s in mine),
+                    lv.id,
                 )
             )
         mine = [s for s in items if s.item.level == lv.id]
