@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from safecity_cli.reports.engine import ReportFormat
 
 app = new_app(
-    "生成报告：创建工作周报、单位任务书、督办通知单（Markdown 或可打印的 HTML）。\n\n"
+    "生成报告：创建工作周报、单位任务书、督办通知单、自评报告（Markdown 或可打印的 HTML）。\n\n"
     "报告按 --date 日期计算，同一登记册、进展记录和日期总是生成完全相同的报告。\n\n"
     "示例：safecity report weekly --date 2021-03-15 --output 周报.md",
 )
@@ -212,9 +212,50 @@ def notice(
     deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
 
 
+def assessment(
+    round_: Annotated[
+        str | None,
+        typer.Option(
+            "--round",
+            "-r",
+            help="自评轮次：1、2、正式（默认为最近一轮有扣分记录的轮次）",
+            show_default=False,
+            metavar="ROUND",
+        ),
+    ] = None,
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成自评报告：总体得分，失分项，评价细则逐项自评表，问题整改情况。
+
+    逐项自评表的列：一级项、二级项、三级项、评价内容、评分标准、扣分、得分、证明材料、责任单位、完成时限和进度。
+    报告写明评价细则已录入多少（如「已录入 8 个三级项，合计 16 分；评价细则满分 100 分」），得分只计已录入的三级项。
+
+    示例：safecity report assessment --round 1 --date 2021-04-01 -o 第一次模拟自评报告.html --data ./台账
+    """
+    from safecity_cli.assessment.findings import current_round, load_findings, parse_round
+    from safecity_cli.assessment.report import build_assessment
+    from safecity_cli.reports.engine import Renderer
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    findings = load_findings(registry.path)
+    chosen = parse_round(round_) if round_ else current_round(findings)
+    report = build_assessment(
+        registry, open_ledger(registry, no_cache=no_cache), chosen, on, findings
+    )
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    _deliver(renderer.render("assessment", report), output, f"{chosen}报告")
+
+
 command(app, "weekly")(weekly)
 command(app, "unit")(unit)
 command(app, "notice")(notice)
+command(app, "assessment")(assessment)
 
 
 # -- helpers ------------------------------------------------------------------------------------
