@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from safecity_cli.cli import clock
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
@@ -20,7 +21,6 @@ from safecity_cli.cli.common import (
     note,
     open_ledger,
     open_registry,
-    today,
 )
 from safecity_cli.render.formats import OutputFormat
 
@@ -114,7 +114,7 @@ def record(
     """
     from safecity_cli.assessment.criteria import num
     from safecity_cli.assessment.findings import FindingInput, record_finding
-    from safecity_cli.cli.progress import now
+    from safecity_cli.cli.progress import recorded_now
     from safecity_cli.dates import chinese_date
 
     registry = open_registry(data, no_cache=True)
@@ -132,8 +132,8 @@ def record(
             round_,
             by,
         ),
-        today=today(),
-        recorded_at=now(),
+        today=clock.today(),
+        recorded_at=recorded_now(),
         base=Path.cwd(),
     )
     what = f"加 {num(finding.award)} 分" if finding.award else f"扣 {num(finding.deduct)} 分"

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from safecity_cli.cli import clock
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
@@ -21,7 +22,6 @@ from safecity_cli.cli.common import (
     new_app,
     note,
     open_registry,
-    today,
 )
 from safecity_cli.render.formats import OutputFormat
 
@@ -67,7 +67,7 @@ def add(
     示例：safecity problem add "市政消火栓完好率未达 100%" --unit 区住建局 --deadline 2021-05-31 --source 自评 --item 4 --task 10 --data ./台账
     """
     from safecity_cli.assessment.problems import add_problem
-    from safecity_cli.cli.progress import now
+    from safecity_cli.cli.progress import recorded_now
 
     registry = open_registry(data, no_cache=True)
     new_id = add_problem(
@@ -79,8 +79,8 @@ def add(
         item=item,
         task=task,
         on=as_of(date),
-        today=today(),
-        recorded_at=now(),
+        today=clock.today(),
+        recorded_at=recorded_now(),
         by=by,
     )
     note(f"已登记整改问题 {new_id}")
@@ -152,7 +152,7 @@ def update(
     示例：safecity problem update Z1 -u 区住建局 -s 已完成 --note "已补齐 3 处消火栓" -e 验收单.pdf --data ./台账
     """
     from safecity_cli.assessment.problems import report_problem
-    from safecity_cli.cli.progress import now
+    from safecity_cli.cli.progress import recorded_now
 
     registry = open_registry(data, no_cache=True)
     state = report_problem(
@@ -162,8 +162,8 @@ def update(
         status=status,
         note=note_text,
         on=as_of(date),
-        today=today(),
-        recorded_at=now(),
+        today=clock.today(),
+        recorded_at=recorded_now(),
         new_deadline=as_of(new_deadline, "--new-deadline") if new_deadline else None,
         evidence=tuple(evidence or ()),
         links=tuple(evidence_link or ()),
@@ -185,7 +185,7 @@ def close(
     示例：safecity problem close Z1 --note "经复查已整改到位" --data ./台账
     """
     from safecity_cli.assessment.problems import close_problem
-    from safecity_cli.cli.progress import now
+    from safecity_cli.cli.progress import recorded_now
 
     registry = open_registry(data, no_cache=True)
     state = close_problem(
@@ -193,8 +193,8 @@ def close(
         problem_id,
         note=note_text,
         on=as_of(date),
-        today=today(),
-        recorded_at=now(),
+        today=clock.today(),
+        recorded_at=recorded_now(),
         by=by,
     )
     note(f"已销号：整改问题 {state.id}")

@@ -249,7 +249,7 @@ def assessment(
         registry, open_ledger(registry, no_cache=no_cache), chosen, on, findings
     )
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
-    _deliver(renderer.render("assessment", report), output, f"{chosen}报告")
+    deliver(renderer.render("assessment", report), output, f"{chosen}报告")
 
 
 command(app, "weekly")(weekly)
