@@ -88,11 +88,29 @@ def export_xlsx(
             help="生成单位填报表（下拉选择状态、锁定不可修改的内容），供单位填写后用 import xlsx 导入",
         ),
     ] = False,
+    assessment: Annotated[
+        bool,
+        typer.Option(
+            "--assessment",
+            help="导出自评表（评价细则逐项自评、分项小计、整改问题三个工作表），与 report assessment 的列相同",
+        ),
+    ] = False,
+    round_: Annotated[
+        str | None,
+        typer.Option(
+            "--round",
+            "-r",
+            help="与 --assessment 一起使用：自评轮次 1、2、正式",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOpt = None,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
 ) -> None:
     """导出 Excel 工作台账（任务台账、单位汇总、日程安排三个工作表），状态按 --date 计算。
+
+    加 --assessment 导出自评表，写入「自评表_轮次_日期.xlsx」。
 
     默认写入当前目录的「工作台账_日期.xlsx」（-o 为目录时写入该目录）；指定 --unit 时只含该单位的任务。
 
@@ -100,7 +118,7 @@ def export_xlsx(
     不指定 --unit 时为每个有任务的单位各生成一份，写入目录「进展填报_日期」（或 -o 指定的目录）。
 
     示例：safecity export xlsx --date 2021-03-01 -o 三月台账.xlsx；
-    safecity export xlsx --fillable --unit 区住建局
+    safecity export xlsx --fillable --unit 区住建局；safecity export xlsx --assessment --round 1
     """
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.ledger_book import build_ledger_workbook
@@ -112,6 +130,17 @@ def export_xlsx(
     who = find_unit(registry, unit)
     ledger = open_ledger(registry, no_cache=no_cache)
     created = datetime.now(timezone.utc).replace(tzinfo=None)
+    if assessment:
+        if fillable or who is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError("--assessment 不能与 --fillable 或 --unit 一起使用")
+        _export_assessment(registry, ledger, on, round_, output, created)
+        return
+    if round_ is not None:
+        from safecity_cli.errors import UsageError
+
+        raise UsageError("--round 只能与 --assessment 一起使用")
     if fillable:
         _export_fillable(registry, ledger, on, who, output, created)
         return
@@ -124,6 +153,28 @@ def export_xlsx(
         f"已写入 {path}：任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
         f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程"
     )
+
+
+def _export_assessment(
+    registry: Registry,
+    ledger: Ledger,
+    on: Date,
+    round_: str | None,
+    output: Path | None,
+    created: datetime,
+) -> None:
+    from safecity_cli.assessment.findings import current_round, load_findings, parse_round
+    from safecity_cli.assessment.report import build_assessment
+    from safecity_cli.exchange.assessment_book import build_assessment_workbook
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
+    from safecity_cli.files import save_output
+
+    findings = load_findings(registry.path)
+    chosen = parse_round(round_) if round_ else current_round(findings)
+    report = build_assessment(registry, ledger, chosen, on, findings)
+    path = _target(output, f"自评表_{chosen}_{on.isoformat()}.xlsx", binary=True)
+    save_output(path, workbook_bytes(build_assessment_workbook(report, created=created)))
+    note(f"已写入 {path}：{chosen}表，{report.coverage.text}；整改问题 {len(report.problems)} 项")
 
 
 def _export_fillable(
