@@ -311,6 +311,50 @@ def export_csv(
     _dump(OutputFormat.CSV, date, unit, output, data, no_cache)
 
 
+def export_bundle(
+    output: OutputOpt = None,
+    unit: UnitOpt = None,
+    item: Annotated[
+        str | None,
+        typer.Option("--item", help="只含此三级项的材料，如 4 或 (4)", show_default=False),
+    ] = None,
+    task: Annotated[
+        int | None, typer.Option("--task", help="只含此任务的材料", show_default=False)
+    ] = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """打包复核材料（.zip）：每个一级项/三级项一个文件夹（未对应三级项的任务每项一个文件夹），
+
+    内含扣分记录、整改问题存入档案的材料和进展记录引用的本地文件，以及目录（目录.md、目录.xlsx、目录.json），
+    逐份写明对应的任务或三级项、单位、日期和 SHA-256。默认写入「复核材料.zip」。
+
+    示例：safecity export bundle -o 复核材料.zip --data ./台账；safecity export bundle --item 4 -o 三级项4.zip
+    """
+    from safecity_cli.assessment.bundle import build_bundle
+    from safecity_cli.assessment.criteria import resolve_item
+    from safecity_cli.errors import UsageError
+    from safecity_cli.files import save_output
+
+    registry = open_registry(data, no_cache=no_cache)
+    who = find_unit(registry, unit)
+    chosen = resolve_item(registry, item) if item is not None else None
+    if task is not None and registry.task(task) is None:
+        raise UsageError(f"没有序号为 {task} 的任务（共 {len(registry.tasks)} 项）")
+    bundle = build_bundle(
+        registry, open_ledger(registry, no_cache=no_cache), unit=who, item=chosen, task=task
+    )
+    for line in bundle.missing:
+        note(f"注意：{line}，未打包（用 safecity evidence check 检查）")
+    if not bundle.files:
+        note("没有符合条件的佐证材料，未生成材料包")
+        return
+    path = _target(output, "复核材料.zip", binary=True)
+    title = f"{registry.program.name}复核材料目录"
+    save_output(path, bundle.zip_bytes(title))
+    note(f"已写入 {path}：{len(bundle.files)} 份材料及目录（目录.md、目录.xlsx、目录.json）")
+
+
 # -- import ---------------------------------------------------------------------------------------
 
 
@@ -374,4 +418,5 @@ command(export_app, "xlsx")(export_xlsx)
 command(export_app, "ics")(export_ics)
 command(export_app, "json")(export_json)
 command(export_app, "csv")(export_csv)
+command(export_app, "bundle")(export_bundle)
 command(import_app, "xlsx")(import_xlsx)
