@@ -362,24 +362,12 @@ class _Checker:
                 self._add(f, loc, where, f"{label}编号「{key}」重复（{first[(kind, key)]} 中已有）")
             first.setdefault((kind, key), where)
 
-        def exceeds(points: float | None, total: float, loc: list[str | int], what: str) -> None:
+        def exceeds(
+            points: float | None, total: float, loc: list[str | int], where: str, what: str
+        ) -> None:
             if points is not None and total > points + 1e-9:
-                self._add(
-                    f,
-                    loc,
-                    f"{loc_name(loc)}.points",
-                    f"{what}合计 {_num(total)} 分，超过本项的 {_num(points)} 分",
-                )
-
-        def loc_name(loc: list[str | int]) -> str:
-            text = ""
-            for step in loc:
-                text += (
-                    f"[第{step + 1}项]"
-                    if isinstance(step, int)
-                    else (f".{step}" if text else str(step))
-                )
-            return text
+                message = f"{what}合计 {_num(total)} 分，超过本项的 {_num(points)} 分"
+                self._add(f, [*loc, "points"], f"{where}.points", message)
 
         levels = []
         for a, lv in enumerate(parsed.levels):
@@ -405,13 +393,19 @@ class _Checker:
                             ch.id,
                         )
                     )
-                exceeds(ch.points, sum(i.points for i in items), lb, "所属三级项")
+                exceeds(
+                    ch.points,
+                    sum(i.points for i in items),
+                    lb,
+                    f"levels[{lv.id}].children[{ch.id}]",
+                    "所属三级项",
+                )
                 children.append(CriteriaChild(ch.id, ch.title, ch.points, tuple(items)))
             below = sum(
                 c.points if c.points is not None else sum(i.points for i in c.items)
                 for c in children
             )
-            exceeds(lv.points, below, la, "所属二级项")
+            exceeds(lv.points, below, la, f"levels[{lv.id}]", "所属二级项")
             levels.append(CriteriaLevel(lv.id, lv.title, lv.points, tuple(children)))
         bonus = []
         for c, it in enumerate(parsed.bonus):
