@@ -15,14 +15,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
+from safecity_cli.assessment.paths import (
+    ASSESSMENT_DIR,
+    EVIDENCE_DIR,
+    FINDINGS_FILE,
+    MANIFEST_FILE,
+    PROBLEMS_FILE,
+    file_path,
+)
 from safecity_cli.errors import RegistryError, SafecityError, UsageError
 from safecity_cli.registry.schema import Strict, Text
 
-ASSESSMENT_DIR = "assessment"
-FINDINGS_FILE = "findings.yaml"
-PROBLEMS_FILE = "problems.yaml"
-EVIDENCE_DIR = "evidence"
-MANIFEST_FILE = "manifest.yaml"
+__all__ = ["ASSESSMENT_DIR", "EVIDENCE_DIR", "FINDINGS_FILE", "MANIFEST_FILE", "PROBLEMS_FILE"]
 
 _HEADERS = {
     FINDINGS_FILE: "# 自评扣分记录。由 safecity assess record 追加写入；更正请追加新记录，不要修改已有条目。\n",
@@ -102,11 +106,6 @@ _MODELS: dict[str, Any] = {
     PROBLEMS_FILE: ProblemsFile,
     MANIFEST_FILE: ManifestFile,
 }
-
-
-def file_path(data_dir: Path, name: str) -> Path:
-    folder = EVIDENCE_DIR if name == MANIFEST_FILE else ASSESSMENT_DIR
-    return data_dir / folder / name
 
 
 def read_records(data_dir: Path, name: str) -> list[Any]:

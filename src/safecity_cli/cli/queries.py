@@ -186,11 +186,12 @@ def overdue(
 
 def _overdue_problems(registry: Registry, on: Date, who: Unit | None, workdays: bool) -> None:
     """整改问题 are not tasks: `overdue` names the overdue ones on stderr, `problem list` lists them."""
-    from safecity_cli.assessment.problems import load_problems, problem_states
-    from safecity_cli.assessment.store import PROBLEMS_FILE, file_path
+    from safecity_cli.assessment.paths import PROBLEMS_FILE, file_path
 
     if not file_path(registry.path, PROBLEMS_FILE).is_file():
         return
+    from safecity_cli.assessment.problems import load_problems, problem_states
+
     late = [
         p
         for p in problem_states(registry, load_problems(registry.path), on, workdays=workdays)
