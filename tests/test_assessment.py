@@ -377,7 +377,7 @@ def test_rounds_compare_side_by_side(runner: CliRunner, work_registry: Path) -> 
     assert four["change"] == 0.8 and compared["total"]["change"] == 0.8
     csv = ok(runner, "assess", "score", "--compare", "1", "正式", "-f", "csv", "--data", d).stdout
     assert csv.splitlines()[0] == (
-        "\ufeff三级项,名称,分值,第一次模拟自评扣分,第一次模拟自评得分,正式自评扣分,正式自评得分,变化"
+        "\ufeff三级项,名称,分值,第一次扣分,第一次得分,正式扣分,正式得分,变化"
     )
 
 

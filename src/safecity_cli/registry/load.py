@@ -385,7 +385,7 @@ class _Checker:
                         CriteriaItem(
                             key,
                             it.title,
-                            it.points,
+                            _points(it.points) or it.points,
                             it.content,
                             it.scoring_rule,
                             it.source,
@@ -400,19 +400,26 @@ class _Checker:
                     f"levels[{lv.id}].children[{ch.id}]",
                     "所属三级项",
                 )
-                children.append(CriteriaChild(ch.id, ch.title, ch.points, tuple(items)))
+                children.append(CriteriaChild(ch.id, ch.title, _points(ch.points), tuple(items)))
             below = sum(
                 c.points if c.points is not None else sum(i.points for i in c.items)
                 for c in children
             )
             exceeds(lv.points, below, la, f"levels[{lv.id}]", "所属二级项")
-            levels.append(CriteriaLevel(lv.id, lv.title, lv.points, tuple(children)))
+            levels.append(CriteriaLevel(lv.id, lv.title, _points(lv.points), tuple(children)))
         bonus = []
         for c, it in enumerate(parsed.bonus):
             key = item_key(it.id)
             unique("item", "鼓励项", key, ["bonus", c, "id"], f"鼓励项{key}")
             bonus.append(
-                CriteriaItem(key, it.title, it.points, it.content, it.scoring_rule, it.source)
+                CriteriaItem(
+                    key,
+                    it.title,
+                    _points(it.points) or it.points,
+                    it.content,
+                    it.scoring_rule,
+                    it.source,
+                )
             )
         if parsed.total_points is not None:
             total = sum(
@@ -430,7 +437,8 @@ class _Checker:
                 )
         if len([p for p in self.problems if not p.warning]) > before:
             return False
-        return Criteria(parsed.document, parsed.total_points, tuple(levels), tuple(bonus))
+        total_points = _points(parsed.total_points)
+        return Criteria(parsed.document, total_points, tuple(levels), tuple(bonus))
 
     def _check_task_ids(self, sources: list[tuple[str, list[_TaskRow]]]) -> None:
         if len(sources) == 1:
@@ -585,6 +593,13 @@ def _row(
     criteria: list[str] | tuple[str, ...] = (),
 ) -> _TaskRow:
     return (task_id, category, text, tuple(units), open_ended, raw, tuple(criteria))
+
+
+def _points(value: float | None) -> float | None:
+    """2.0 -> 2: points read as float stay whole numbers where they are."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
 
 
 def _num(value: float) -> str:
