@@ -206,10 +206,14 @@ def build_bundle(
     for t in registry.tasks:
         items = t.criteria or (None,)
         for entry in ledger.for_task(t.id):
-            for ev in entry.evidence:
-                if ev.sha256 is None:
+            for recorded in entry.evidence:
+                if recorded.sha256 is None:
                     continue
-                path = Path(ev.ref) if Path(ev.ref).is_absolute() else registry.path / ev.ref
+                path = (
+                    Path(recorded.ref)
+                    if Path(recorded.ref).is_absolute()
+                    else registry.path / recorded.ref
+                )
                 data = path.read_bytes() if path.is_file() else None
                 for item_id in items:
                     if wanted(item_id, t.id, entry.unit):
@@ -221,7 +225,7 @@ def build_bundle(
                             entry.unit,
                             entry.date,
                             "进展记录",
-                            ev.ref,
-                            ev.sha256,
+                            recorded.ref,
+                            recorded.sha256,
                         )
     return Bundle(files, missing)

@@ -5,13 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from safecity_cli.assessment.findings import ROUNDS
-from safecity_cli.assessment.store import (
-    FINDINGS_FILE,
-    MANIFEST_FILE,
-    PROBLEMS_FILE,
-    file_path,
-    read_records,
-)
+from safecity_cli.assessment.paths import FINDINGS_FILE, MANIFEST_FILE, PROBLEMS_FILE, file_path
+from safecity_cli.assessment.store import read_records
 from safecity_cli.errors import Problem, RegistryError
 from safecity_cli.registry.models import Registry, item_key
 

@@ -96,8 +96,9 @@ def _evidence(s: ItemScore, ledger: Ledger, problems: list[ProblemState], on: da
     for state in s.tasks:
         for entry in ledger.for_task(state.task.id):
             if entry.date <= on:
-                for ev in entry.evidence:
-                    add(ev.ref if "://" in ev.ref else PurePath(ev.ref).name)
+                for recorded in entry.evidence:
+                    ref = recorded.ref
+                    add(ref if "://" in ref else PurePath(ref).name)
     return "；".join(names)
 
 

@@ -62,18 +62,21 @@ class FindingEntry(Strict):
     recorded_at: datetime
 
 
+Day = date  # a field named `date` hides the type inside a model
+
+
 class ProblemEntry(Strict):
     id: Text
     action: Literal["登记", "进展", "销号"]
-    date: date
+    date: Day
     text: str = ""
     unit: str | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
     source: str = ""
     item: str | None = None
     task: int | None = None
     status: str | None = None
-    new_deadline: date | None = None
+    new_deadline: Day | None = None
     note: str = ""
     evidence: list[EvidenceEntry] = Field(default_factory=list)
     by: str = ""

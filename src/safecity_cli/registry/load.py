@@ -95,7 +95,7 @@ class _Checker:
         parts = self._task_parts()
         units = self._parse(UNITS_FILE, schema.UnitsFile)
         schedule = self._parse(SCHEDULE_FILE, schema.ScheduleFile)
-        criteria = None
+        criteria: Criteria | bool | None = None
         if (self.root / CRITERIA_FILE).is_file():
             parsed = self._parse(CRITERIA_FILE, schema.CriteriaFile)
             criteria = self._check_criteria(parsed) if parsed is not None else False
@@ -130,7 +130,7 @@ class _Checker:
                 tuple(known[_canonical(known, u)].name for u in tasks.applies_to_all.units),
                 tasks.applies_to_all.note,
             ),
-            criteria=criteria or None,
+            criteria=criteria if isinstance(criteria, Criteria) else None,
         )
 
     # -- parsing ---------------------------------------------------------------------------
