@@ -453,7 +453,8 @@ def test_bad_findings_are_refused_and_nothing_is_written(
 ) -> None:
     before = snapshot(work_registry)
     result = record(runner, work_registry, *args)
-    assert result.exit_code == 2
+    # A bad command line is a usage error (2); a file that is not there, a refused record (1).
+    assert result.exit_code == (1 if "佐证材料" in message else 2)
     assert result.stderr == message + "\n"
     assert snapshot(work_registry) == before
 
@@ -848,3 +849,69 @@ def test_the_bundle_reads_back(runner: CliRunner, work_registry: Path, tmp_path:
         assert [n for n in archive.namelist() if not n.startswith("目录")] == [
             "未对应三级项的任务/任务9/照片.jpg"
         ]
+
+
+def test_update_copies_evidence_into_the_archive(
+    runner: CliRunner, work_registry: Path, tmp_path: Path
+) -> None:
+    d = str(work_registry)
+    report = tmp_path / "整治报告.pdf"
+    report.write_bytes(b"report")
+    link = tmp_path / "只记路径.pdf"
+    link.write_bytes(b"link")
+    ok(
+        runner,
+        "update",
+        "9",
+        "--unit",
+        "区住建局",
+        "-s",
+        "推进中",
+        "-e",
+        str(report),
+        "-e",
+        "https://example.org/b",
+        "--evidence-link",
+        str(link),
+        "--date",
+        "2021-03-02",
+        "--data",
+        d,
+    )
+    (entry,) = json.loads(ok(runner, "history", "9", "-f", "json", "--data", d).stdout)
+    sha = hashlib.sha256(b"report").hexdigest()
+    assert entry["evidence"] == [
+        {"ref": f"evidence/{sha}.pdf", "size": 6, "sha256": sha},
+        {"ref": "https://example.org/b"},
+        {"ref": str(link.resolve()), "size": 4, "sha256": hashlib.sha256(b"link").hexdigest()},
+    ]
+    report.unlink()  # the copy travels with the registry
+    assert (work_registry / "evidence" / f"{sha}.pdf").read_bytes() == b"report"
+    assert ok(runner, "evidence", "check", "--data", d).stdout == (
+        "材料完好：档案中 1 个文件，进展记录引用的本地文件 2 份，均未缺失、未改动\n"
+    )
+    target = tmp_path / "b.zip"
+    ok(runner, "export", "bundle", "-o", str(target), "--data", d)
+    with zipfile.ZipFile(target) as archive:
+        assert "未对应三级项的任务/任务9/整治报告.pdf" in archive.namelist()
+
+
+def test_update_refuses_a_missing_evidence_file(runner: CliRunner, work_registry: Path) -> None:
+    before = snapshot(work_registry)
+    result = run(
+        runner,
+        "update",
+        "9",
+        "--unit",
+        "区住建局",
+        "-s",
+        "推进中",
+        "-e",
+        "无此文件.pdf",
+        "--date",
+        "2021-03-02",
+        "--data",
+        str(work_registry),
+    )
+    assert result.exit_code == 1 and result.stderr == "错误：佐证材料文件不存在：无此文件.pdf\n"
+    assert snapshot(work_registry) == before

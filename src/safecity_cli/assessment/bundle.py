@@ -14,7 +14,7 @@ from typing import Any
 from safecity_cli.assessment.criteria import path_of
 from safecity_cli.assessment.findings import load_findings
 from safecity_cli.assessment.problems import load_problems
-from safecity_cli.assessment.store import EVIDENCE_DIR, MANIFEST_FILE, read_records
+from safecity_cli.assessment.store import EVIDENCE_DIR, MANIFEST_FILE, archive_names, read_records
 from safecity_cli.files import safe_name
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.models import CriteriaItem, Registry, Unit
@@ -112,6 +112,7 @@ def build_bundle(
     criteria = registry.criteria
     archive = registry.path / EVIDENCE_DIR
     by_hash = {m.sha256: m.file for m in read_records(registry.path, MANIFEST_FILE)}
+    names_of = archive_names(registry.path)
     names = set(expand(registry, unit)) | {unit.name} if unit is not None else None
     files: list[BundleFile] = []
     missing: list[str] = []
@@ -219,7 +220,7 @@ def build_bundle(
                     if wanted(item_id, t.id, entry.unit):
                         add(
                             data,
-                            path.name,
+                            names_of.get(recorded.ref, path.name),
                             item_id,
                             t.id,
                             entry.unit,

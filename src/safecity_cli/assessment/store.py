@@ -23,7 +23,7 @@ from safecity_cli.assessment.paths import (
     PROBLEMS_FILE,
     file_path,
 )
-from safecity_cli.errors import RegistryError, SafecityError, UsageError
+from safecity_cli.errors import LedgerError, RegistryError, SafecityError
 from safecity_cli.registry.schema import Strict, Text
 
 __all__ = ["ASSESSMENT_DIR", "EVIDENCE_DIR", "FINDINGS_FILE", "MANIFEST_FILE", "PROBLEMS_FILE"]
@@ -229,6 +229,11 @@ class Writer:
             )
 
 
+def archive_names(data_dir: Path) -> dict[str, str]:
+    """Original file names by the archived copy's path in the registry (evidence/<sha>.pdf)."""
+    return {f"{EVIDENCE_DIR}/{m.file}": m.name for m in read_records(data_dir, MANIFEST_FILE)}
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -237,9 +242,9 @@ def stage_file(text: str, base: Path) -> Stored:
     """A local file to archive; a missing file or a directory is refused in Chinese."""
     path = (base / text).expanduser()
     if path.is_dir():
-        raise UsageError(f"佐证材料「{text}」是一个目录，请给出文件（多个文件请重复 --evidence）")
+        raise LedgerError(f"佐证材料「{text}」是一个目录，请给出文件（多个文件请重复 --evidence）")
     if not path.is_file():
-        raise UsageError(f"佐证材料文件不存在：{text}")
+        raise LedgerError(f"佐证材料文件不存在：{text}")
     data = path.read_bytes()
     return Stored(path.name, _sha256(data), len(data), data)
 
