@@ -915,3 +915,29 @@ def test_update_refuses_a_missing_evidence_file(runner: CliRunner, work_registry
     )
     assert result.exit_code == 1 and result.stderr == "错误：佐证材料文件不存在：无此文件.pdf\n"
     assert snapshot(work_registry) == before
+
+
+def test_the_weekly_briefing_lists_open_problems(runner: CliRunner, work_registry: Path) -> None:
+    d = str(work_registry)
+    assert (
+        "整改问题" not in ok(runner, "report", "weekly", "--date", "2021-05-31", "--data", d).stdout
+    )
+    ok(
+        runner,
+        "problem",
+        "add",
+        "易涝点未改造",
+        "--unit",
+        "水务",
+        "--deadline",
+        "2021-04-30",
+        "--date",
+        "2021-03-05",
+        "--data",
+        d,
+    )
+    text = ok(runner, "report", "weekly", "--date", "2021-05-31", "--data", d).stdout
+    assert "## 七、整改问题\n" in text
+    assert (
+        "| Z1 | 易涝点未改造 | 自评 | 区水务局 | 2021年4月30日 | 未启动，逾期 31 天 | 红 |" in text
+    )
