@@ -941,3 +941,31 @@ def test_the_weekly_briefing_lists_open_problems(runner: CliRunner, work_registr
     assert (
         "| Z1 | 易涝点未改造 | 自评 | 区水务局 | 2021年4月30日 | 未启动，逾期 31 天 | 红 |" in text
     )
+
+
+def test_validate_checks_the_assessment_files(runner: CliRunner, work_registry: Path) -> None:
+    d = str(work_registry)
+    ok(
+        runner,
+        "assess",
+        "record",
+        "2",
+        "--deduct",
+        "0.5",
+        "--reason",
+        "甲",
+        "--date",
+        "2021-03-01",
+        "--data",
+        d,
+    )
+    path = work_registry / "assessment" / "findings.yaml"
+    edit(path, "item: (2)", "item: (9)")
+    result = run(runner, "validate", "--data", d)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{path}:5: findings[第1项].item: 扣分记录引用了未录入的三级项「(9)」\n错误：登记册有 1 处错误\n"
+    )
+    edit(path, "item: (9)", "item: [")
+    broken = run(runner, "validate", "--data", d)
+    assert broken.exit_code == 1 and broken.stderr.startswith(f"{path}:")
