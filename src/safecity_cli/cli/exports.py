@@ -90,11 +90,29 @@ def export_xlsx(
             help="生成单位填报表（下拉选择状态、锁定不可修改的内容），供单位填写后用 import xlsx 导入",
         ),
     ] = False,
+    assessment: Annotated[
+        bool,
+        typer.Option(
+            "--assessment",
+            help="导出自评表（评价细则逐项自评、分项小计、整改问题三个工作表），与 report assessment 的列相同",
+        ),
+    ] = False,
+    round_: Annotated[
+        str | None,
+        typer.Option(
+            "--round",
+            "-r",
+            help="与 --assessment 一起使用：自评轮次 1、2、正式",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOpt = None,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
 ) -> None:
     """导出 Excel 工作台账（任务台账、单位汇总、日程安排三个工作表），状态按 --date 计算。
+
+    加 --assessment 导出自评表，写入「自评表_轮次_日期.xlsx」。
 
     默认写入当前目录的「工作台账_日期.xlsx」（-o 为目录时写入该目录）；指定 --unit 时只含该单位的任务。
 
@@ -102,7 +120,7 @@ def export_xlsx(
     不指定 --unit 时为每个有任务的单位各生成一份，写入目录「进展填报_日期」（或 -o 指定的目录）。
 
     示例：safecity export xlsx --date 2021-03-01 -o 三月台账.xlsx；
-    safecity export xlsx --fillable --unit 区住建局
+    safecity export xlsx --fillable --unit 区住建局；safecity export xlsx --assessment --round 1
     """
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.ledger_book import build_ledger_workbook
@@ -113,6 +131,17 @@ def export_xlsx(
     who = find_unit(registry, unit)
     ledger = open_ledger(registry, no_cache=no_cache)
     created = clock.now().astimezone(timezone.utc).replace(tzinfo=None)
+    if assessment:
+        if fillable or who is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError("--assessment 不能与 --fillable 或 --unit 一起使用")
+        _export_assessment(registry, ledger, on, round_, output, created)
+        return
+    if round_ is not None:
+        from safecity_cli.errors import UsageError
+
+        raise UsageError("--round 只能与 --assessment 一起使用")
     if fillable:
         _export_fillable(registry, ledger, on, who, output, created)
         return
@@ -126,6 +155,27 @@ def export_xlsx(
         f"任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
         f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程",
     )
+
+
+def _export_assessment(
+    registry: Registry,
+    ledger: Ledger,
+    on: Date,
+    round_: str | None,
+    output: Path | None,
+    created: datetime,
+) -> None:
+    from safecity_cli.assessment.findings import current_round, load_findings, parse_round
+    from safecity_cli.assessment.report import build_assessment
+    from safecity_cli.exchange.assessment_book import build_assessment_workbook
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
+
+    findings = load_findings(registry.path)
+    chosen = parse_round(round_) if round_ else current_round(findings)
+    report = build_assessment(registry, ledger, chosen, on, findings)
+    path = _target(output, f"自评表_{chosen}_{on.isoformat()}.xlsx", binary=True)
+    content = workbook_bytes(build_assessment_workbook(report, created=created))
+    save(path, content, f"{chosen}表，{report.coverage.text}；整改问题 {len(report.problems)} 项")
 
 
 def _export_fillable(
@@ -257,6 +307,49 @@ def export_csv(
     _dump(OutputFormat.CSV, date, unit, output, data, no_cache)
 
 
+def export_bundle(
+    output: OutputOpt = None,
+    unit: UnitOpt = None,
+    item: Annotated[
+        str | None,
+        typer.Option("--item", help="只含此三级项的材料，如 4 或 (4)", show_default=False),
+    ] = None,
+    task: Annotated[
+        int | None, typer.Option("--task", help="只含此任务的材料", show_default=False)
+    ] = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """打包复核材料（.zip）：每个一级项/三级项一个文件夹（未对应三级项的任务每项一个文件夹），
+
+    内含扣分记录、整改问题存入档案的材料和进展记录引用的本地文件，以及目录（目录.md、目录.xlsx、目录.json），
+    逐份写明对应的任务或三级项、单位、日期和 SHA-256。默认写入「复核材料.zip」。
+
+    示例：safecity export bundle -o 复核材料.zip --data ./台账；safecity export bundle --item 4 -o 三级项4.zip
+    """
+    from safecity_cli.assessment.bundle import build_bundle
+    from safecity_cli.assessment.criteria import resolve_item
+    from safecity_cli.errors import UsageError
+
+    registry = open_registry(data, no_cache=no_cache)
+    who = find_unit(registry, unit)
+    chosen = resolve_item(registry, item) if item is not None else None
+    if task is not None and registry.task(task) is None:
+        raise UsageError(f"没有序号为 {task} 的任务（共 {len(registry.tasks)} 项）")
+    bundle = build_bundle(
+        registry, open_ledger(registry, no_cache=no_cache), unit=who, item=chosen, task=task
+    )
+    for line in bundle.missing:
+        note(f"注意：{line}，未打包（用 safecity evidence check 检查）")
+    if not bundle.files:
+        note("没有符合条件的佐证材料，未生成材料包")
+        return
+    path = _target(output, "复核材料.zip", binary=True)
+    title = f"{registry.program.name}复核材料目录"
+    files = len(bundle.files)
+    save(path, bundle.zip_bytes(title), f"{files} 份材料及目录（目录.md、目录.xlsx、目录.json）")
+
+
 # -- import ---------------------------------------------------------------------------------------
 
 
@@ -319,4 +412,5 @@ command(export_app, "xlsx")(export_xlsx)
 command(export_app, "ics")(export_ics)
 command(export_app, "json")(export_json)
 command(export_app, "csv")(export_csv)
+command(export_app, "bundle")(export_bundle)
 command(import_app, "xlsx")(import_xlsx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,6 +24,10 @@ from safecity_cli.cli.common import (
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import ExitCode
 from safecity_cli.render.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from safecity_cli.assessment.store import Stored
+    from safecity_cli.ledger.entries import Entry
 
 
 def recorded_now() -> datetime:
@@ -59,7 +63,16 @@ def update(
     evidence: Annotated[
         list[str] | None,
         typer.Option(
-            "--evidence", "-e", help="佐证材料的文件路径或网址，可重复；本地文件记录大小和 SHA-256"
+            "--evidence",
+            "-e",
+            help="佐证材料文件，复制进登记册的材料档案（evidence/，按 SHA-256 存放）；网址只记录，可重复",
+        ),
+    ] = None,
+    evidence_link: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evidence-link",
+            help="只记录路径或网址、不复制的佐证材料（本地文件记录大小和 SHA-256），可重复",
         ),
     ] = None,
     date: Annotated[
@@ -91,13 +104,19 @@ def update(
 
     registry = open_registry(data, no_cache=True)
     ensure_writable(registry)
+    files = [ref for ref in evidence or () if "://" not in ref]
+    staged: list[Stored] = []
+    if files:
+        from safecity_cli.assessment.store import stage_file
+
+        staged = [stage_file(ref, Path.cwd()) for ref in files]  # refuses a missing file, a folder
     report = Report(
         task=task_id,
         unit=unit,
         status=status,
         date=as_of(date, "--date"),
         note=note_text,
-        evidence=tuple(evidence or ()),
+        evidence=tuple(evidence or ()) + tuple(evidence_link or ()),
         by=by,
         new_deadline=as_of(new_deadline, "--new-deadline") if new_deadline else None,
     )
@@ -109,11 +128,36 @@ def update(
         recorded_at=recorded_now(),
         evidence_base=Path.cwd(),
     )
+    if files:
+        entry = _archived(registry.path, entry, len(evidence or ()), staged, recorded_now())
     record(registry, [entry])
     extra = f"，完成时限调整为{chinese_date(entry.new_deadline)}" if entry.new_deadline else ""
     note(
         f"已记录：任务 {entry.task} {entry.unit} {entry.status.value}（{chinese_date(entry.date)}）{extra}"
     )
+
+
+def _archived(
+    data_dir: Path, entry: Entry, count: int, staged: list[Stored], at: datetime
+) -> Entry:
+    """The entry with its first `count` evidence items (the --evidence ones) that are local
+    files copied into the archive and named by their copies."""
+    from dataclasses import replace
+
+    from safecity_cli.assessment.store import EVIDENCE_DIR, writing
+    from safecity_cli.ledger.entries import Evidence
+
+    with writing(data_dir) as writer:
+        for stored in staged:
+            writer.archive(stored, entry.date, at)
+    by_hash = {s.sha256: s for s in staged}
+    evidence = [
+        Evidence(f"{EVIDENCE_DIR}/{by_hash[e.sha256].archive_name}", e.size, e.sha256)
+        if index < count and e.sha256 in by_hash
+        else e
+        for index, e in enumerate(entry.evidence)
+    ]
+    return replace(entry, evidence=tuple(evidence))
 
 
 def close(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,14 +25,20 @@ from safecity_cli.cli.common import (
 from safecity_cli.cli.common import show as show_rich
 from safecity_cli.render.formats import DetailFormat, OutputFormat
 
+if TYPE_CHECKING:
+    from datetime import date as Date
+
+    from safecity_cli.registry.models import Registry, Unit
+
 
 def validate(data: DataOpt = None) -> None:
-    """检查登记册（tasks.yaml、units.yaml、schedule.yaml 及进展记录）是否完整、正确。
+    """检查登记册（tasks.yaml、units.yaml、schedule.yaml、criteria.yaml、进展记录、自评与整改记录）是否完整、正确。
 
     列出发现的全部问题，每条写明「文件:行号: 字段: 说明」；有错误时退出码为 1。
 
     示例：safecity validate --data ./我的登记册
     """
+    from safecity_cli.assessment.checks import check_assessment
     from safecity_cli.errors import RegistryError
     from safecity_cli.ledger.files import check_ledger
     from safecity_cli.registry.layout import data_dir
@@ -41,6 +47,7 @@ def validate(data: DataOpt = None) -> None:
     registry, problems = check_registry(data_dir(data))
     if registry is not None:
         problems += check_ledger(registry)
+        problems += check_assessment(registry)
     errors = [p for p in problems if not p.warning]
     if errors or registry is None:
         raise RegistryError(problems)
@@ -54,6 +61,10 @@ def validate(data: DataOpt = None) -> None:
         + (f"；{len(problems)} 条警告" if problems else "")
         + "\n"
     )
+    if registry.criteria is not None:
+        from safecity_cli.assessment.criteria import coverage
+
+        write(f"评价细则：{coverage(registry.criteria).text}\n")
 
 
 def list_tasks(
@@ -171,6 +182,25 @@ def overdue(
     )
     title = f"截至{chinese_date(on)}逾期未完成的任务" + (f"（{who.name}）" if who else "")
     emit(task_listing(registry, states, title=title, extra="days_overdue", unit=who), fmt)
+    _overdue_problems(registry, on, who, workdays)
+
+
+def _overdue_problems(registry: Registry, on: Date, who: Unit | None, workdays: bool) -> None:
+    """整改问题 are not tasks: `overdue` names the overdue ones on stderr, `problem list` lists them."""
+    from safecity_cli.assessment.paths import PROBLEMS_FILE, file_path
+
+    if not file_path(registry.path, PROBLEMS_FILE).is_file():
+        return
+    from safecity_cli.assessment.problems import load_problems, problem_states
+
+    late = [
+        p
+        for p in problem_states(registry, load_problems(registry.path), on, workdays=workdays)
+        if p.overdue and (who is None or p.unit == who.name)
+    ]
+    if late:
+        ids = "、".join(p.id for p in late)
+        note(f"另有 {len(late)} 项整改问题逾期（{ids}），用 safecity problem list --open 查看")
 
 
 def due(

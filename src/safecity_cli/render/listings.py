@@ -65,6 +65,7 @@ def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
         "unit_status": {p.unit: p.status.value for p in state.parties},
         "via": state.via,
         "latest_note": state.latest.note if state.latest else None,
+        "criteria": list(task.criteria),
     }
 
 
