@@ -70,7 +70,14 @@ def update(
             metavar="DATE",
         ),
     ] = None,
-    by: Annotated[str, typer.Option("--by", help="报送人")] = "",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="报送人（默认：环境变量 SAFECITY_USER；登记册在 git 仓库中时为 git config user.name）",
+            show_default=False,
+        ),
+    ] = None,
     new_deadline: Annotated[
         str | None,
         typer.Option(
@@ -86,6 +93,7 @@ def update(
 
     示例：safecity update 27 --unit 住建 --status 推进中 --note "已完成排查 120 处" --data ./台账
     """
+    from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.tracking.recording import Report, check_report, ensure_writable, record
 
     registry = open_registry(data, no_cache=True)
@@ -97,7 +105,7 @@ def update(
         date=as_of(date, "--date"),
         note=note_text,
         evidence=tuple(evidence or ()),
-        by=by,
+        by=recorder(by, registry.path),
         new_deadline=as_of(new_deadline, "--new-deadline") if new_deadline else None,
     )
     entry = check_report(
@@ -127,13 +135,21 @@ def close(
             metavar="DATE",
         ),
     ] = None,
-    by: Annotated[str, typer.Option("--by", help="经办人")] = "",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="经办人（默认：环境变量 SAFECITY_USER；登记册在 git 仓库中时为 git config user.name）",
+            show_default=False,
+        ),
+    ] = None,
     data: DataOpt = None,
 ) -> None:
     """创建办对整项任务销号：所有责任单位都已报告完成后才可销号。
 
     示例：safecity close 27 --note "经核查已完成" --data ./台账
     """
+    from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.tracking.recording import check_close, ensure_writable, record
 
     registry = open_registry(data, no_cache=True)
@@ -146,7 +162,7 @@ def close(
         today=today(),
         recorded_at=now(),
         note=note_text,
-        by=by,
+        by=recorder(by, registry.path),
     )
     record(registry, [entry])
     note(f"已销号：任务 {task_id}（{chinese_date(entry.date)}）")
