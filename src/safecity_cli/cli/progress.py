@@ -11,14 +11,19 @@ import typer
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     FormatOpt,
+    TaskRefArg,
     UnitOpt,
     as_of,
+    district_ref,
     emit,
     find_unit,
     note,
     open_ledger,
     open_registry,
+    open_rollup,
+    task_number,
     today,
 )
 from safecity_cli.dates import chinese_date
@@ -169,20 +174,27 @@ def close(
 
 
 def history(
-    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    task_id: TaskRefArg,
     unit: UnitOpt = None,
     date: DateOpt = None,
     fmt: FormatOpt = OutputFormat.TABLE,
     data: DataOpt = None,
+    district: DistrictOpt = None,
 ) -> None:
     """列出一项任务的全部进展记录，按时间先后排列。
 
-    示例：safecity history 27 --unit 区住建局 --format json
+    示例：safecity history 27 --unit 区住建局 --format json；汇总登记册：safecity history 临潼区:27
     """
     from safecity_cli.errors import UsageError
     from safecity_cli.ledger.entries import check_evidence
     from safecity_cli.render.listings import history_listing
 
+    if (rollup := open_rollup(data, district)) is not None:
+        from safecity_cli.cli.rollups import history_rollup
+
+        until = as_of(date) if date is not None else None
+        return history_rollup(rollup, district_ref(task_id, district), unit, until, fmt)
+    task_id = task_number(task_id)
     registry = open_registry(data)
     task = registry.task(task_id)
     if task is None:
