@@ -358,3 +358,33 @@ def test_a_change_in_one_district_rereads_only_that_one(
     read_registries.clear()  # update itself reads the registry afresh
     ok(runner, "overdue", "--date", ON, "--data", str(city))
     assert (read_registries, read_files) == ([], ["阎良/县住建局.yaml"])
+
+
+# -- the weekly briefing -------------------------------------------------------------------------
+
+
+def test_weekly_report_on_a_rollup(runner: CliRunner, city: Path, tmp_path: Path) -> None:
+    from test_reports_cli import check_golden
+
+    text = ok(runner, "report", "weekly", "--date", "2021-03-31", "--data", str(city))
+    check_golden("rollup-weekly-2021-03-31.md", text)
+    html = tmp_path / "汇总周报.html"
+    code, _, err = run(
+        runner, "report", "weekly", "--date", "2021-03-31", "-o", str(html), "--data", str(city)
+    )
+    assert (code, err) == (0, f"已写入 {html}：西安市汇总周报（截至2021年3月31日）\n")
+    page = html.read_text(encoding="utf-8")
+    assert "<td>阎良区</td><td>组织实施阶段</td>" in page
+    assert "督办事项：县应急局（逾期 1 项，红色 1 项）" in page
+    one = ok(
+        runner,
+        "report",
+        "weekly",
+        "--date",
+        "2021-03-31",
+        "--district",
+        "阎良区",
+        "--data",
+        str(city),
+    )
+    assert "> 汇总 1 个区县。" in one and "临潼区" not in one
