@@ -232,7 +232,7 @@ def test_recording_on_a_rollup_points_to_the_districts(
     assert (code, err) == (
         1,
         f"错误：{city} 是汇总登记册（rollup.yaml），只能用于查询（list、overdue、due、units、stats、"
-        "show、history、report weekly）；记录进展等请用 --data 指向区县自己的登记册"
+        "show、history、validate、report weekly、export xlsx）；记录进展等请用 --data 指向区县自己的登记册"
         f"（临潼区：--data {root / '临潼'}；阎良区：--data {root / '阎良'}）\n",
     )
 
@@ -388,3 +388,32 @@ def test_weekly_report_on_a_rollup(runner: CliRunner, city: Path, tmp_path: Path
         str(city),
     )
     assert "> 汇总 1 个区县。" in one and "临潼区" not in one
+
+
+def test_export_xlsx_on_a_rollup(runner: CliRunner, city: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    target = tmp_path / "汇总台账.xlsx"
+    code, _, err = run(
+        runner, "export", "xlsx", "--date", ON, "-o", str(target), "--data", str(city)
+    )
+    assert (code, err) == (
+        0,
+        f"已写入 {target}：区县汇总 2 个区县，共 16 项任务（逾期 4 项），每个区县一个任务台账工作表\n",
+    )
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == ["区县汇总", "临潼区", "阎良区"]
+    rows = [[c.value for c in row] for row in book["区县汇总"].iter_rows(min_row=2)]
+    assert rows == [
+        ["区县", "任务数", "已完成", "未完成", "逾期", "红色督办", "完成率"],
+        ["临潼区", 8, 2, 6, 1, 0, 0.25],
+        ["阎良区", 8, 0, 8, 3, 2, 0],
+    ]
+    assert book["阎良区"]["A1"].value == (
+        "示例县创建工作工作台账（阎良区）（截至2021年6月1日，共 8 项任务，已完成 0 项，逾期 3 项）"
+    )
+    code, _, err = run(runner, "export", "xlsx", "--fillable", "--data", str(city))
+    assert (code, err) == (
+        2,
+        "错误：汇总登记册的台账不分单位：--fillable 和 --unit 请用于区县自己的登记册\n",
+    )

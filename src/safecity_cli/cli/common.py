@@ -271,7 +271,7 @@ def refuse_rollup(path: Path) -> None:
     more = f"；等 {len(districts)} 个区县" if len(districts) > 3 else ""
     raise SafecityError(
         f"{path} 是汇总登记册（{ROLLUP_FILE}），只能用于查询（list、overdue、due、units、stats、"
-        f"show、history、report weekly）；记录进展等请用 --data 指向区县自己的登记册（{shown}{more}）"
+        f"show、history、validate、report weekly、export xlsx）；记录进展等请用 --data 指向区县自己的登记册（{shown}{more}）"
     )
 
 

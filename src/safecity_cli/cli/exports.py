@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     NoCacheOpt,
     UnitOpt,
     as_of,
@@ -20,6 +21,7 @@ from safecity_cli.cli.common import (
     note,
     open_ledger,
     open_registry,
+    open_rollup,
     progress_bar,
     today,
     write,
@@ -91,8 +93,11 @@ def export_xlsx(
     output: OutputOpt = None,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """导出 Excel 工作台账（任务台账、单位汇总、日程安排三个工作表），状态按 --date 计算。
+
+    对汇总登记册（rollup.yaml）：一个「区县汇总」工作表，加每个区县一个任务台账工作表。
 
     默认写入当前目录的「工作台账_日期.xlsx」（-o 为目录时写入该目录）；指定 --unit 时只含该单位的任务。
 
@@ -107,6 +112,14 @@ def export_xlsx(
     from safecity_cli.exchange.xlsx_style import workbook_bytes
     from safecity_cli.files import save_output
 
+    if (rollup := open_rollup(data, district)) is not None:
+        if fillable or unit is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError(
+                "汇总登记册的台账不分单位：--fillable 和 --unit 请用于区县自己的登记册"
+            )
+        return _export_rollup(rollup, as_of(date), output, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
@@ -123,6 +136,29 @@ def export_xlsx(
     note(
         f"已写入 {path}：任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
         f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程"
+    )
+
+
+def _export_rollup(
+    rollup: tuple[Path, list[Any]], on: Date, output: Path | None, no_cache: bool
+) -> None:
+    from safecity_cli.cli.rollups import offices
+    from safecity_cli.exchange.dumps import default_name
+    from safecity_cli.exchange.ledger_book import build_rollup_workbook
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
+    from safecity_cli.files import save_output
+
+    title = rollup[0].resolve().name
+    path = _target(output, default_name(f"{title}工作台账", on, None, ".xlsx"), binary=True)
+    loaded = list(offices(rollup, no_cache))
+    created = datetime.now(timezone.utc).replace(tzinfo=None)
+    with progress_bar("正在生成汇总台账") as progress:
+        book = build_rollup_workbook(title, loaded, on, created=created, progress=progress)
+        content = workbook_bytes(book.workbook)
+    save_output(path, content)
+    note(
+        f"已写入 {path}：区县汇总 {book.districts} 个区县，共 {book.tasks} 项任务"
+        f"（逾期 {book.overdue} 项），每个区县一个任务台账工作表"
     )
 
 
