@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -417,3 +418,33 @@ def test_export_xlsx_on_a_rollup(runner: CliRunner, city: Path, tmp_path: Path) 
         2,
         "错误：汇总登记册的台账不分单位：--fillable 和 --unit 请用于区县自己的登记册\n",
     )
+
+
+def test_the_benchmark_province_as_a_rollup(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "bench" / "generate.py"
+    spec = importlib.util.spec_from_file_location("bench_generate", path)
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, generate)  # its dataclasses look themselves up
+    spec.loader.exec_module(generate)
+    out = tmp_path / "全省"
+    summary = generate.generate_rollup(out, 3, 40, seed=7)
+    assert (summary.tasks, summary.sample_bureau) == (120, "新城区住建局")
+    assert (out / "rollup.yaml").read_text(encoding="utf-8").splitlines()[2:] == [
+        "districts:",
+        "  - name: 新城区",
+        "    path: d001",
+        "  - name: 碑林区",
+        "    path: d002",
+        "  - name: 莲湖区",
+        "    path: d003",
+    ]
+    assert ok(runner, "validate", "--data", str(out)) == "汇总登记册有效：3 个区县，共 120 项任务\n"
+    items = json.loads(
+        ok(runner, "list", "--unit", "碑林区住建局", "-f", "json", "--data", str(out))
+    )
+    assert items and {i["district"] for i in items} == {"碑林区"}

@@ -161,15 +161,18 @@ def load_offices(
 ) -> Iterator[Office]:
     """Each district's registry and ledger, through the cache (a change in one district
     re-reads only that one); a district's problems are reported under its name."""
-    from safecity_cli.cache import load, load_ledger
+    from safecity_cli.cache import gc_paused, load, load_ledger
 
-    for district in districts:
-        try:
-            registry = load(district.path, use_cache=use_cache, progress=progress)
-            ledger = load_ledger(registry, use_cache=use_cache)
-        except RegistryError as exc:
-            raise DistrictError(folder / ROLLUP_FILE, district, exc.problems) from None
-        yield Office(district.name, registry, ledger)
+    # Paused for the whole walk, not per district: each collection would scan every district
+    # loaded before it.
+    with gc_paused():
+        for district in districts:
+            try:
+                registry = load(district.path, use_cache=use_cache, progress=progress)
+                ledger = load_ledger(registry, use_cache=use_cache)
+            except RegistryError as exc:
+                raise DistrictError(folder / ROLLUP_FILE, district, exc.problems) from None
+            yield Office(district.name, registry, ledger)
 
 
 def split_ref(text: str) -> tuple[str | None, str]:

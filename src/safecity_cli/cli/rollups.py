@@ -41,7 +41,11 @@ def with_unit(
         districts = [d for d in districts if d.name == name]
     first: UsageError | None = None
     found = False
+    query = unit_text.strip()
     for office in offices((folder, districts), no_cache):
+        names = (n for u in office.registry.units for n in (u.name, *u.aliases))
+        if office.registry.unit(query) is None and not any(query and query in n for n in names):
+            continue  # not this district's unit (and no costly suggestions for it)
         try:
             unit = resolve_unit(office.registry, unit_text)
         except UsageError as exc:
