@@ -220,3 +220,21 @@ def test_by_option_beats_git(runner: CliRunner, offices: tuple[Path, Path]) -> N
     code, _, err = run(runner, "close", "30", "--date", "2021-01-06", "--data", str(one))
     assert code != 0  # not every unit has reported; the refusal is close's own
     assert history(runner, one, "27")[-1] == ("各街办", "", "赵六")
+
+
+def test_both_offices_start_the_same_units_file(
+    runner: CliRunner, offices: tuple[Path, Path]
+) -> None:
+    """Neither clone has progress/区应急管理局.yaml yet: an add/add, still merged by entry."""
+    one, two = offices
+    record(runner, one, "6", "区应急管理局", "甲：预案修订", "2021-01-11")
+    git(one, "add", "-A")
+    git(one, "commit", "-q", "-m", "甲办记录")
+    git(one, "push", "-q", "origin", "main")
+    record(runner, two, "6", "区应急管理局", "乙：演练一次", "2021-01-12")
+    git(two, "add", "-A")
+    git(two, "commit", "-q", "-m", "乙办记录")
+    done = git(two, "pull", "--no-edit", "origin", "main")
+    assert "CONFLICT" not in done.stdout + done.stderr
+    assert [note for _, note, _ in history(runner, two, "6")] == ["甲：预案修订", "乙：演练一次"]
+    assert run(runner, "validate", "--data", str(two))[0] == 0

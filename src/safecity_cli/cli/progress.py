@@ -174,7 +174,7 @@ def close(
 
 
 def history(
-    task_id: TaskRefArg,
+    ref: TaskRefArg,
     unit: UnitOpt = None,
     date: DateOpt = None,
     fmt: FormatOpt = OutputFormat.TABLE,
@@ -193,8 +193,8 @@ def history(
         from safecity_cli.cli.rollups import history_rollup
 
         until = as_of(date) if date is not None else None
-        return history_rollup(rollup, district_ref(task_id, district), unit, until, fmt)
-    task_id = task_number(task_id)
+        return history_rollup(rollup, district_ref(ref, district), unit, until, fmt)
+    task_id = task_number(ref)
     registry = open_registry(data)
     task = registry.task(task_id)
     if task is None:

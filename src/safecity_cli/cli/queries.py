@@ -138,7 +138,7 @@ def list_tasks(
 
 
 def show(
-    task_id: TaskRefArg,
+    ref: TaskRefArg,
     date: DateOpt = None,
     fmt: Annotated[
         DetailFormat,
@@ -161,8 +161,8 @@ def show(
     if (rollup := open_rollup(data, district)) is not None:
         from safecity_cli.cli.rollups import show_rollup
 
-        return show_rollup(rollup, district_ref(task_id, district), as_of(date), fmt, no_cache)
-    task_id = task_number(task_id)
+        return show_rollup(rollup, district_ref(ref, district), as_of(date), fmt, no_cache)
+    task_id = task_number(ref)
     registry = open_registry(data, no_cache=no_cache)
     task = registry.task(task_id)
     if task is None:

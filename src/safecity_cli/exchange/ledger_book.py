@@ -5,7 +5,7 @@ openpyxl is imported inside the functions, so commands that write no workbook ne
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -243,7 +243,7 @@ class RollupBook:
 
 def build_rollup_workbook(
     title: str,
-    offices: list[tuple[str, Registry, Ledger]],
+    offices: Sequence[tuple[str, Registry, Ledger]],
     on: date,
     *,
     created: datetime | None = None,

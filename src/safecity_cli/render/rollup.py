@@ -130,59 +130,49 @@ def rollup_stats_listing(parts: Sequence[tuple[str, Stats]], on: date) -> Listin
     and each district's units."""
     headers = ["分组", "项目", "任务数", "已完成", "逾期"]
     rows: list[list[str]] = []
-    by_district = []
+    districts: list[tuple[str, int, int, int]] = []  # district, tasks, complete, overdue
     categories: dict[str, list[int]] = {}
     statuses: Counter[str] = Counter()
     months: Counter[str] = Counter()
-    by_unit = []
+    units: list[tuple[str, str, int, int, int]] = []  # district, unit, tasks, complete, overdue
     for name, stats in parts:
         complete = sum(c for _, _, c in stats.by_category)
-        by_district.append(
-            {"district": name, "tasks": stats.total, "complete": complete, "overdue": stats.overdue}
-        )
+        districts.append((name, stats.total, complete, stats.overdue))
         for label, total, done in stats.by_category:
             pair = categories.setdefault(label, [0, 0])
             pair[0] += total
             pair[1] += done
         statuses.update(dict(stats.by_status))
         months.update(dict(stats.by_month))
-        by_unit += [
-            {"district": name, "unit": u, "tasks": t, "complete": c, "overdue": o}
-            for u, t, c, o in stats.by_unit
-        ]
-    for d in by_district:
-        rows.append(
-            [DISTRICT, d["district"], str(d["tasks"]), str(d["complete"]), str(d["overdue"])]
-        )
+        units += [(name, u, t, c, o) for u, t, c, o in stats.by_unit]
+    for name, tasks, complete, overdue in districts:
+        rows.append([DISTRICT, name, str(tasks), str(complete), str(overdue)])
     for label, (total, done) in categories.items():
         rows.append(["类别", label, str(total), str(done), ""])
     for label, count in statuses.items():
         rows.append(["状态", label, str(count), "", ""])
-    for u in by_unit:
-        rows.append(
-            [
-                "单位",
-                f"{u['district']} {u['unit']}",
-                str(u["tasks"]),
-                str(u["complete"]),
-                str(u["overdue"]),
-            ]
-        )
+    for name, unit, tasks, complete, overdue in units:
+        rows.append(["单位", f"{name} {unit}", str(tasks), str(complete), str(overdue)])
     month_order = sorted(months.items(), key=lambda kv: (kv[0] == "无固定期限", kv[0]))
     for month, count in month_order:
         rows.append(["截止月份", month, str(count), "", ""])
-    total = sum(d["tasks"] for d in by_district)
-    overdue = sum(d["overdue"] for d in by_district)
+    total = sum(d[1] for d in districts)
+    overdue = sum(d[3] for d in districts)
     data = {
         "date": on,
         "total": total,
         "overdue": overdue,
-        "by_district": by_district,
+        "by_district": [
+            {"district": n, "tasks": t, "complete": c, "overdue": o} for n, t, c, o in districts
+        ],
         "by_category": [
             {"category": c, "tasks": t, "complete": d} for c, (t, d) in categories.items()
         ],
         "by_status": dict(statuses),
-        "by_unit": by_unit,
+        "by_unit": [
+            {"district": n, "unit": u, "tasks": t, "complete": c, "overdue": o}
+            for n, u, t, c, o in units
+        ],
         "by_month": dict(month_order),
     }
     caption = f"截至{chinese_date(on)}：{len(parts)} 个区县共 {total} 项任务，逾期 {overdue} 项"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -50,7 +51,7 @@ class RollupWeekly:
 
 
 def build_rollup_weekly(
-    title: str, offices: list[tuple[str, Registry, Ledger]], on: date, *, workdays: bool = False
+    title: str, offices: Sequence[tuple[str, Registry, Ledger]], on: date, *, workdays: bool = False
 ) -> RollupWeekly:
     weeks = [
         DistrictWeek(name, build_weekly(registry, ledger, on, workdays=workdays))
