@@ -46,13 +46,11 @@ def git_setup(data: DataOpt = None) -> None:
 
 
 def merge_progress(
-    base: Annotated[Path, typer.Argument(metavar="祖先文件", help="共同祖先版本（git 的 %O）")],
-    ours: Annotated[
-        Path, typer.Argument(metavar="本方文件", help="本方版本，合并结果写回这里（%A）")
-    ],
-    theirs: Annotated[Path, typer.Argument(metavar="对方文件", help="对方版本（%B）")],
+    base: Annotated[Path, typer.Argument(metavar="祖先", help="共同祖先版本（git 的 %O）")],
+    ours: Annotated[Path, typer.Argument(metavar="本方", help="本方版本，合并结果写回这里（%A）")],
+    theirs: Annotated[Path, typer.Argument(metavar="对方", help="对方版本（%B）")],
     shown: Annotated[
-        str | None, typer.Argument(metavar="文件路径", help="仓库中的文件路径，用于提示（%P）")
+        str | None, typer.Argument(metavar="路径", help="仓库中的文件路径，用于提示（%P）")
     ] = None,
 ) -> None:
     """git 合并进展记录文件时调用的合并程序（由 safecity git-setup 配置，一般不必手动运行）。

@@ -16,6 +16,7 @@ from safecity_cli.cli.common import (
     WorkdaysOpt,
     as_of,
     command,
+    deliver,
     find_unit,
     new_app,
     note,
@@ -23,7 +24,6 @@ from safecity_cli.cli.common import (
     open_registry,
     open_rollup,
     progress_bar,
-    write,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from safecity_cli.reports.engine import ReportFormat
 
 app = new_app(
-    "生成报告：创建工作周报、单位任务书、督办通知单（Markdown 或可打印的 HTML）。\n\n"
+    "生成报告：创建工作周报、单位任务书、督办通知单、自评报告（Markdown 或可打印的 HTML）。\n\n"
     "报告按 --date 日期计算，同一登记册、进展记录和日期总是生成完全相同的报告。\n\n"
     "示例：safecity report weekly --date 2021-03-15 --output 周报.md",
 )
@@ -100,7 +100,7 @@ def weekly(
     report = build_weekly(registry, open_ledger(registry, no_cache=no_cache), on, workdays=workdays)
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
     text = renderer.render("weekly", report)
-    _deliver(text, output, f"{issue_number(report.issue)}周报")
+    deliver(text, output, f"{issue_number(report.issue)}周报")
 
 
 def unit(
@@ -164,7 +164,7 @@ def unit(
     from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
-    _deliver(renderer.render("unit", book), output, f"{who.name}任务书")
+    deliver(renderer.render("unit", book), output, f"{who.name}任务书")
 
 
 def notice(
@@ -216,7 +216,47 @@ def notice(
     from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
-    _deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
+    deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
+
+
+def assessment(
+    round_: Annotated[
+        str | None,
+        typer.Option(
+            "--round",
+            "-r",
+            help="自评轮次：1、2、正式（默认为最近一轮有扣分记录的轮次）",
+            show_default=False,
+            metavar="ROUND",
+        ),
+    ] = None,
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成自评报告：总体得分，失分项，评价细则逐项自评表，问题整改情况。
+
+    逐项自评表的列：一级项、二级项、三级项、评价内容、评分标准、扣分、得分、证明材料、责任单位、完成时限和进度。
+    报告写明评价细则已录入多少（如「已录入 8 个三级项，合计 16 分；评价细则满分 100 分」），得分只计已录入的三级项。
+
+    示例：safecity report assessment --round 1 --date 2021-04-01 -o 第一次模拟自评报告.html --data ./台账
+    """
+    from safecity_cli.assessment.findings import current_round, load_findings, parse_round
+    from safecity_cli.assessment.report import build_assessment
+    from safecity_cli.reports.engine import Renderer
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    findings = load_findings(registry.path)
+    chosen = parse_round(round_) if round_ else current_round(findings)
+    report = build_assessment(
+        registry, open_ledger(registry, no_cache=no_cache), chosen, on, findings
+    )
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    deliver(renderer.render("assessment", report), output, f"{chosen}报告")
 
 
 def _rollup_weekly(
@@ -238,14 +278,13 @@ def _rollup_weekly(
     title = folder.resolve().name
     report = build_rollup_weekly(title, loaded, on, workdays=workdays)
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=folder)
-    _deliver(
-        renderer.render("rollup", report), output, f"{title}汇总周报（截至{chinese_date(on)}）"
-    )
+    deliver(renderer.render("rollup", report), output, f"{title}汇总周报（截至{chinese_date(on)}）")
 
 
 command(app, "weekly")(weekly)
 command(app, "unit")(unit)
 command(app, "notice")(notice)
+command(app, "assessment")(assessment)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -260,22 +299,8 @@ def _format(fmt: str | None, output: Path | None, template: Path | None) -> Repo
     try:
         return ReportFormat(fmt.strip().lower())
     except ValueError:
-        raise UsageError(f"未知的报告格式「{fmt}」，可选：md、html") from None
-
-
-def _deliver(text: str, output: Path | None, what: str) -> None:
-    """Stdout without --output; with it, the file (written atomically) and a line on stderr."""
-    if output is None:
-        write(text)
-        return
-    _save(output, text)
-    note(f"已写入 {output}：{what}")
-
-
-def _save(path: Path, text: str) -> None:
-    from safecity_cli.files import save_output
-
-    save_output(path, text)
+        choices = "、".join(f.value for f in ReportFormat)
+        raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
 
 
 def _all_task_books(
@@ -288,7 +313,7 @@ def _all_task_books(
     no_cache: bool,
 ) -> None:
     from safecity_cli.errors import SafecityError
-    from safecity_cli.files import safe_name
+    from safecity_cli.files import safe_name, save_output
     from safecity_cli.reports.engine import Renderer
     from safecity_cli.reports.task_book import build_task_book, task_book_units
 
@@ -306,7 +331,7 @@ def _all_task_books(
             book = build_task_book(registry, ledger, who, on, workdays=workdays)
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
-                _save(path, renderer.render("unit", book))
+                save_output(path, renderer.render("unit", book))
                 written += 1
             progress(done, len(units))
     note(f"已写入 {folder}：{written} 个单位的任务书")

@@ -215,9 +215,9 @@ def show_rollup(rollup: Rollup, ref: str, on: date, fmt: DetailFormat, no_cache:
     if fmt is DetailFormat.JSON:
         write(render_json(detail.data))
     elif fmt is DetailFormat.TABLE:
-        from safecity_cli.cli.common import stdout_console
+        from safecity_cli.cli.common import show
 
-        stdout_console().print(detail.rich())
+        show(detail.rich())
     else:
         write(detail.markdown())
 
