@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +12,7 @@ from safecity_cli.cli import clock
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     NoCacheOpt,
     UnitOpt,
     as_of,
@@ -22,6 +23,7 @@ from safecity_cli.cli.common import (
     note,
     open_ledger,
     open_registry,
+    open_rollup,
     progress_bar,
     save,
     show,
@@ -109,10 +111,12 @@ def export_xlsx(
     output: OutputOpt = None,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """导出 Excel 工作台账（任务台账、单位汇总、日程安排三个工作表），状态按 --date 计算。
 
     加 --assessment 导出自评表，写入「自评表_轮次_日期.xlsx」。
+    对汇总登记册（rollup.yaml）：一个「区县汇总」工作表，加每个区县一个任务台账工作表。
 
     默认写入当前目录的「工作台账_日期.xlsx」（-o 为目录时写入该目录）；指定 --unit 时只含该单位的任务。
 
@@ -126,6 +130,14 @@ def export_xlsx(
     from safecity_cli.exchange.ledger_book import build_ledger_workbook
     from safecity_cli.exchange.xlsx_style import workbook_bytes
 
+    if (rollup := open_rollup(data, district)) is not None:
+        if fillable or unit is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError(
+                "汇总登记册的台账不分单位：--fillable 和 --unit 请用于区县自己的登记册"
+            )
+        return _export_rollup(rollup, as_of(date), output, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
@@ -176,6 +188,27 @@ def _export_assessment(
     path = _target(output, f"自评表_{chosen}_{on.isoformat()}.xlsx", binary=True)
     content = workbook_bytes(build_assessment_workbook(report, created=created))
     save(path, content, f"{chosen}表，{report.coverage.text}；整改问题 {len(report.problems)} 项")
+def _export_rollup(
+    rollup: tuple[Path, list[Any]], on: Date, output: Path | None, no_cache: bool
+) -> None:
+    from safecity_cli.cli.rollups import offices
+    from safecity_cli.exchange.dumps import default_name
+    from safecity_cli.exchange.ledger_book import build_rollup_workbook
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
+
+    title = rollup[0].resolve().name
+    path = _target(output, default_name(f"{title}工作台账", on, None, ".xlsx"), binary=True)
+    loaded = list(offices(rollup, no_cache))
+    created = clock.now().astimezone(timezone.utc).replace(tzinfo=None)
+    with progress_bar("正在生成汇总台账") as progress:
+        book = build_rollup_workbook(title, loaded, on, created=created, progress=progress)
+        content = workbook_bytes(book.workbook)
+    save(
+        path,
+        content,
+        f"区县汇总 {book.districts} 个区县，共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
+        "每个区县一个任务台账工作表",
+    )
 
 
 def _export_fillable(
@@ -384,7 +417,11 @@ def import_xlsx(
     day = clock.today()
     returned = [read_returned(path, registry, today=day) for path in files]
     plan = plan_import(
-        registry, open_ledger(registry, no_cache=no_cache), returned, today=day, recorded_at=recorded_now()
+        registry,
+        open_ledger(registry, no_cache=no_cache),
+        returned,
+        today=day,
+        recorded_at=recorded_now(),
     )
     skipped = f"，{plan.duplicates} 行与台账中已有记录相同，已跳过" if plan.duplicates else ""
     units = "、".join(plan.units)

@@ -12,14 +12,19 @@ from safecity_cli.cli import clock
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     FormatOpt,
+    TaskRefArg,
     UnitOpt,
     as_of,
+    district_ref,
     emit,
     find_unit,
     note,
     open_ledger,
     open_registry,
+    open_rollup,
+    task_number,
 )
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import ExitCode
@@ -84,7 +89,14 @@ def update(
             metavar="DATE",
         ),
     ] = None,
-    by: Annotated[str, typer.Option("--by", help="报送人")] = "",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="报送人（默认：环境变量 SAFECITY_USER；登记册在 git 仓库中时为 git config user.name）",
+            show_default=False,
+        ),
+    ] = None,
     new_deadline: Annotated[
         str | None,
         typer.Option(
@@ -100,6 +112,7 @@ def update(
 
     示例：safecity update 27 --unit 住建 --status 推进中 --note "已完成排查 120 处" --data ./台账
     """
+    from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.tracking.recording import Report, check_report, ensure_writable, record
 
     registry = open_registry(data, no_cache=True)
@@ -117,7 +130,7 @@ def update(
         date=as_of(date, "--date"),
         note=note_text,
         evidence=tuple(evidence or ()) + tuple(evidence_link or ()),
-        by=by,
+        by=recorder(by, registry.path),
         new_deadline=as_of(new_deadline, "--new-deadline") if new_deadline else None,
     )
     entry = check_report(
@@ -172,13 +185,21 @@ def close(
             metavar="DATE",
         ),
     ] = None,
-    by: Annotated[str, typer.Option("--by", help="经办人")] = "",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="经办人（默认：环境变量 SAFECITY_USER；登记册在 git 仓库中时为 git config user.name）",
+            show_default=False,
+        ),
+    ] = None,
     data: DataOpt = None,
 ) -> None:
     """创建办对整项任务销号：所有责任单位都已报告完成后才可销号。
 
     示例：safecity close 27 --note "经核查已完成" --data ./台账
     """
+    from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.tracking.recording import check_close, ensure_writable, record
 
     registry = open_registry(data, no_cache=True)
@@ -191,27 +212,34 @@ def close(
         today=clock.today(),
         recorded_at=recorded_now(),
         note=note_text,
-        by=by,
+        by=recorder(by, registry.path),
     )
     record(registry, [entry])
     note(f"已销号：任务 {task_id}（{chinese_date(entry.date)}）")
 
 
 def history(
-    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    ref: TaskRefArg,
     unit: UnitOpt = None,
     date: DateOpt = None,
     fmt: FormatOpt = OutputFormat.TABLE,
     data: DataOpt = None,
+    district: DistrictOpt = None,
 ) -> None:
     """列出一项任务的全部进展记录，按时间先后排列。
 
-    示例：safecity history 27 --unit 区住建局 --format json
+    示例：safecity history 27 --unit 区住建局 --format json；汇总登记册：safecity history 临潼区:27
     """
     from safecity_cli.errors import UsageError
     from safecity_cli.ledger.entries import check_evidence
     from safecity_cli.render.listings import history_listing
 
+    if (rollup := open_rollup(data, district)) is not None:
+        from safecity_cli.cli.rollups import history_rollup
+
+        until = as_of(date) if date is not None else None
+        return history_rollup(rollup, district_ref(ref, district), unit, until, fmt)
+    task_id = task_number(ref)
     registry = open_registry(data)
     task = registry.task(task_id)
     if task is None:

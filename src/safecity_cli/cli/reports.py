@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     NoCacheOpt,
     UnitOpt,
     WorkdaysOpt,
@@ -21,6 +22,7 @@ from safecity_cli.cli.common import (
     note,
     open_ledger,
     open_registry,
+    open_rollup,
     progress_bar,
 )
 
@@ -78,16 +80,21 @@ def weekly(
     workdays: WorkdaysOpt = False,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """生成创建工作周报：该日期所在的一周（周一至周日），数据截至该日期。
 
     内容：期数与本周日期，当前阶段及剩余天数，本周和下周到期的日程，总体及分类完成情况（含进度图），本周报送的进展、新完成和新增逾期的任务，按单位分列的督办事项（三色督办），14 天内到期的任务，各单位完成率排名。
+
+    对汇总登记册（rollup.yaml）生成汇总周报：各区县对照、完成率排名和分区县情况。
 
     示例：safecity report weekly --date 2021-03-15 --output 周报.md
     """
     from safecity_cli.reports.engine import Renderer, issue_number
     from safecity_cli.reports.weekly import build_weekly
 
+    if (rollup := open_rollup(data, district)) is not None:
+        return _rollup_weekly(rollup, as_of(date), output, template, fmt, workdays, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     report = build_weekly(registry, open_ledger(registry, no_cache=no_cache), on, workdays=workdays)
@@ -250,6 +257,28 @@ def assessment(
     )
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
     deliver(renderer.render("assessment", report), output, f"{chosen}报告")
+
+
+def _rollup_weekly(
+    rollup: tuple[Path, list[Any]],
+    on: Date,
+    output: Path | None,
+    template: Path | None,
+    fmt: str | None,
+    workdays: bool,
+    no_cache: bool,
+) -> None:
+    from safecity_cli.cli.rollups import offices
+    from safecity_cli.dates import chinese_date
+    from safecity_cli.reports.engine import Renderer
+    from safecity_cli.reports.rollup_weekly import build_rollup_weekly
+
+    folder = rollup[0]
+    loaded = list(offices(rollup, no_cache))
+    title = folder.resolve().name
+    report = build_rollup_weekly(title, loaded, on, workdays=workdays)
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=folder)
+    deliver(renderer.render("rollup", report), output, f"{title}汇总周报（截至{chinese_date(on)}）")
 
 
 command(app, "weekly")(weekly)

@@ -131,7 +131,9 @@ def render(
 def render_tsv(listing: Listing) -> str:
     """Plain rows for a pipe or a listing too long for a table: a header line, tab-separated cells."""
     lines = ["\t".join(listing.headers)]
-    lines += ["\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in listing.rows]
+    lines += [
+        "\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in listing.rows
+    ]
     return "\n".join(lines) + "\n"
 
 
