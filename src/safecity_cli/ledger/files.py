@@ -54,7 +54,7 @@ def read_progress_file(path: Path) -> list[Entry]:
     except YamlProblem as exc:
         if exc.problem.message == "文件为空":
             return []
-        raise RegistryError([exc.problem]) from None
+        raise RegistryError(exc.problems) from None
     try:
         parsed = ProgressFile.model_validate(raw)
     except ValidationError as exc:

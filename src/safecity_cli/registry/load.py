@@ -134,7 +134,7 @@ class _Checker:
         try:
             raw = load_yaml(path)
         except YamlProblem as exc:
-            self.problems.append(exc.problem)
+            self.problems.extend(exc.problems)
             return None
         try:
             return model.model_validate(raw)
