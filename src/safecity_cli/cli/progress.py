@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,10 +24,16 @@ from safecity_cli.cli.common import (
 from safecity_cli.dates import chinese_date
 from safecity_cli.render.formats import OutputFormat
 
+if TYPE_CHECKING:
+    from safecity_cli.ledger.entries import Entry, Ledger
+
 
 def now() -> datetime:
-    """When an entry was recorded (orders entries of one day, and finds the last for undo)."""
-    return datetime.now().astimezone().replace(tzinfo=None)
+    """When an entry was recorded (orders entries of one day, and finds the last for undo),
+    in the district's zone whatever the machine's."""
+    from safecity_cli.dates import district_now
+
+    return district_now()
 
 
 def init(
@@ -100,15 +106,17 @@ def update(
         by=by,
         new_deadline=as_of(new_deadline, "--new-deadline") if new_deadline else None,
     )
-    entry = check_report(
-        registry,
-        open_ledger(registry),
-        report,
-        today=today(),
-        recorded_at=now(),
-        evidence_base=Path.cwd(),
-    )
-    record(registry, [entry])
+    base, day, checked = Path.cwd(), today(), []
+
+    def check(ledger: Ledger) -> list[Entry]:  # under the lock, against the ledger as it is now
+        entry = check_report(
+            registry, ledger, report, today=day, recorded_at=now(), evidence_base=base
+        )
+        checked.append(entry)
+        return [entry]
+
+    record(registry, check)
+    entry = checked[0]
     extra = f"，完成时限调整为{chinese_date(entry.new_deadline)}" if entry.new_deadline else ""
     note(
         f"已记录：任务 {entry.task} {entry.unit} {entry.status.value}（{chinese_date(entry.date)}）{extra}"
@@ -138,18 +146,17 @@ def close(
 
     registry = open_registry(data, no_cache=True)
     ensure_writable(registry)
-    entry = check_close(
-        registry,
-        open_ledger(registry),
-        task_id,
-        as_of(date),
-        today=today(),
-        recorded_at=now(),
-        note=note_text,
-        by=by,
-    )
-    record(registry, [entry])
-    note(f"已销号：任务 {task_id}（{chinese_date(entry.date)}）")
+    on, day = as_of(date), today()
+
+    def check(ledger: Ledger) -> list[Entry]:  # under the lock: of 16 closers, one succeeds
+        return [
+            check_close(
+                registry, ledger, task_id, on, today=day, recorded_at=now(), note=note_text, by=by
+            )
+        ]
+
+    record(registry, check)
+    note(f"已销号：任务 {task_id}（{chinese_date(on)}）")
 
 
 def history(
@@ -210,11 +217,11 @@ def undo(
         raise LedgerError("没有可撤销的进展记录")
     who = last.unit or "（创建办销号）"
     note(
-        f"最后一条记录：任务 {last.task} {who} {last.status.value}（{chinese_date(last.date)}）"
-        + (f"：{last.note}" if last.note else "")
+        f"最后一条记录（编号 {last.id}）：任务 {last.task} {who} {last.status.value}"
+        f"（{chinese_date(last.date)}）" + (f"：{last.note}" if last.note else "")
     )
     if not yes and not typer.confirm("确认撤销这条记录吗？", default=False, err=True):
         note("未撤销。")
         raise typer.Exit(1)
-    remove_entry(registry.path, last)
-    note("已撤销。")
+    remove_entry(registry.path, last.id, must_be_latest=True)
+    note(f"已撤销（记录编号 {last.id}）。")

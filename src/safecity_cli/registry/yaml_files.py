@@ -126,7 +126,11 @@ class YamlProblem(Exception):
 
 def load_yaml(path: Path) -> Any:
     """Parse one YAML file safely; raises YamlProblem with file and line."""
-    text = read_text(path)
+    return parse_yaml(read_text(path), path)
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    """Parse YAML text as if it were the file `path` (what a file is about to hold)."""
     if not text.strip():
         raise YamlProblem(Problem(str(path), None, "", "文件为空"))
     loader = _Loader(text)
@@ -156,7 +160,9 @@ def load_yaml(path: Path) -> Any:
 
 
 def _duplicate(path: Path, key: Any, line: int, first: int) -> Problem:
-    message = f"键「{key}」重复（第 {first} 行已有）：YAML 会让后写的悄悄取代先写的，请删去或合并其中一个"
+    message = (
+        f"键「{key}」重复（第 {first} 行已有）：YAML 会让后写的悄悄取代先写的，请删去或合并其中一个"
+    )
     return Problem(str(path), line, "", message)
 
 
@@ -207,6 +213,12 @@ def line_of(path: Path, loc: Sequence[str | int]) -> int | None:
         node = child
         line = node.start_mark.line + 1
     return line
+
+
+def compose_node(text: str) -> yaml.Node | None:
+    """The node tree of YAML text, with positions (the C composer when present)."""
+    node: yaml.Node | None = yaml.compose(text, Loader=_BaseLoader)
+    return node
 
 
 def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
