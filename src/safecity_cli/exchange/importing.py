@@ -320,5 +320,6 @@ def import_listing(entries: Sequence[Entry], title: str) -> Listing:
     for entry, row in zip(entries, listing.rows, strict=True):
         row[:] = [str(entry.task), *row[:-1]]
     listing.wrap = {column + 1: share for column, share in listing.wrap.items()}
+    listing.whole = ()
     listing.csv_rows = None
     return listing

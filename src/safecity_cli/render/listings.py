@@ -333,4 +333,5 @@ def history_listing(entries: list[Entry], title: str) -> Listing:
         caption=f"共 {len(entries)} 条记录",
         wrap={3: 2, 4: 1},
         csv_rows=csv_rows,
+        whole=(7,),
     )
