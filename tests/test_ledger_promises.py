@@ -274,6 +274,27 @@ def test_the_checks_run_under_the_lock_on_the_ledger_as_it_is(work_registry: Pat
     assert held == [1, 1]
 
 
+def test_update_checks_its_deferral_rules_under_the_lock(
+    runner: CliRunner, work_registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import safecity_cli.tracking.recording as recording
+
+    real, held = recording.check_report, []
+
+    def spy(*args: object, **kwargs: object) -> Entry:
+        held.append(ledger_files._held)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recording, "check_report", spy)
+    deferral = ["-s", "延期", "--new-deadline", "2021-06-30", "--date", "2020-12-01"]
+    args = ["update", "76", "-u", "财政", *deferral, "--data", str(work_registry)]
+    assert _run(runner, *args)[0] == 0
+    earlier = ["update", "76", "-u", "财政", "-s", "延期", "--new-deadline", "2021-03-31"]
+    code, _, err = _run(runner, *earlier, "--date", "2020-12-05", "--data", str(work_registry))
+    assert code == 2 and "延期不能提前" in err
+    assert held == [1, 1]
+
+
 def _env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")

@@ -171,10 +171,14 @@ def settle(data_dir: Path) -> None:
     try:
         with locked(data_dir):
             pass
-    except PermissionError:
-        raise LedgerError(
-            f"{folder} 中有一次未完成的写入，需要有写权限的用户运行任一 safecity 命令来完成它"
-        ) from None
+    except OSError:  # a read-only copy: only a committed journal changes what a read sees
+        from safecity_cli.ledger.journal import COMMIT, JOURNAL_DIR
+
+        if (folder / JOURNAL_DIR / COMMIT).is_file():
+            raise LedgerError(
+                f"{folder} 中有一次已提交但未完成的写入，需要有写权限的用户运行任一 safecity 命令"
+                "来完成它"
+            ) from None
 
 
 def append_entries(data_dir: Path, new: list[Entry], *, skip_repeats: bool = False) -> int:
