@@ -96,6 +96,16 @@ def test_recording_appends_and_keeps_every_byte_already_written(
         assert "\n" not in added.replace("\r\n", "")
 
 
+def test_an_empty_bracket_list_left_by_an_older_undo_is_continued(
+    runner: CliRunner, work_registry: Path
+) -> None:
+    path = _write(work_registry, HOUSING, "# 张三整理\nentries: []   # 已全部撤销\n")
+    assert _update(runner, work_registry)[0] == 0
+    (entry,) = load_ledger(work_registry).entries
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(f"# 张三整理\nentries:   # 已全部撤销\n- id: {entry.id}\n")
+
+
 def test_a_new_file_gets_the_header_and_the_entries_key(
     runner: CliRunner, work_registry: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -296,7 +297,7 @@ def appended(path: Path, old: bytes | None, existing: list[Entry], new: list[Ent
             head = _header(new[0].unit).encode("utf-8")
         text = head + b"entries:\n" + _blocks(new, "", "\n").encode("utf-8")
     else:
-        indent = _item_indent(path)
+        old, indent = _continuable(path, old)
         newline = "\r\n" if b"\r\n" in old else "\n"
         tail = b"" if old.endswith(b"\n") else newline.encode()
         text = old + tail + _blocks(new, indent, newline).encode("utf-8")
@@ -349,26 +350,32 @@ def _entries_node(text: str) -> Any:
     return value
 
 
-def _item_indent(path: Path) -> str:
-    """The indentation of the existing list items, so that new ones continue the same list."""
+def _continuable(path: Path, old: bytes) -> tuple[bytes, str]:
+    """The file's bytes as new list items can follow them, and the items' indentation."""
     import yaml
 
-    from safecity_cli.registry.yaml_files import read_text
-
+    bom = codecs.BOM_UTF8 if old.startswith(codecs.BOM_UTF8) else b""
+    text = old[len(bom) :].decode("utf-8")
     try:
-        value = _entries_node(read_text(path))
+        value = _entries_node(text)
     except LedgerError as exc:
         raise LedgerError(
             f"{path}：{exc.message}，无法只在末尾追加记录；请把 entries: 放在文件最后"
         ) from None
-    if isinstance(value, yaml.SequenceNode) and value.value:
-        if value.flow_style:
-            raise LedgerError(
-                f"{path}：entries 写成了方括号列表，无法只在末尾追加记录；"
-                "请改为每条记录以「- 」开头的写法"
-            )
-        return " " * value.start_mark.column
-    return ""
+    if not isinstance(value, yaml.SequenceNode):
+        return old, ""
+    if not value.flow_style:
+        return old, " " * value.start_mark.column
+    if value.value:
+        raise LedgerError(
+            f"{path}：entries 写成了方括号列表，无法只在末尾追加记录；"
+            "请改为每条记录以「- 」开头的写法"
+        )
+    # `entries: []`, as undo used to leave a file it emptied: the brackets hold nothing to keep.
+    start, end = value.start_mark.index, value.end_mark.index
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    return bom + (text[:start] + text[end:]).encode("utf-8"), ""
 
 
 def _content_end(node: Any) -> int:
