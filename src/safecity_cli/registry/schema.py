@@ -8,16 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from safecity_cli.dates import FIRST_YEAR, LAST_YEAR
 from safecity_cli.errors import Problem
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -89,16 +81,6 @@ class ProgramEntry(Strict):
     start: date
     final_deadline: date
     escalation: EscalationEntry = EscalationEntry()
-
-    @field_validator("start", "final_deadline")
-    @classmethod
-    def _plausible(cls, value: date) -> date:
-        # 9999-12-31 as "no end" would overflow every calculation that looks past it.
-        if not FIRST_YEAR <= value.year <= LAST_YEAR:
-            raise ValueError(
-                f"日期 {value.isoformat()} 超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）"
-            )
-        return value
 
 
 class PhaseEntry(Strict):

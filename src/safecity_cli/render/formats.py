@@ -149,10 +149,10 @@ def rich_table(listing: Listing) -> Table:
             # fold only when the table cannot fit otherwise: a no_wrap column there makes
             # the console crop whole columns off the right edge.
             # A header keeps its whole width, so it never breaks mid-word.
-            least = cell_len(header)
+            table.add_column(header, overflow="fold", min_width=cell_len(header))
             if index in listing.whole:
-                least = max([least, *(cell_len(row[index]) for row in listing.rows)])
-            table.add_column(header, overflow="fold", min_width=least)
+                widest = max([cell_len(header), *(cell_len(row[index]) for row in listing.rows)])
+                table.columns[-1].min_width = widest
     styles = listing.row_styles or [None] * len(listing.rows)
     for row, style in zip(listing.rows, styles, strict=True):
         table.add_row(*row, style=style)
