@@ -471,11 +471,10 @@ def test_a_two_unit_import_is_whole_after_kill_9(runner: CliRunner, tmp_path: Pa
 
 
 def test_a_sheet_imported_again_from_another_folder_is_not_recorded_twice(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, tmp_path: Path
 ) -> None:
     from test_import_xlsx import MINI, fill, import_, issue
 
-    monkeypatch.setattr("safecity_cli.cli.exports.today", lambda: date(2021, 3, 25))
     data = tmp_path / "mini"
     shutil.copytree(MINI, data)
     first = tmp_path / "收件箱"
