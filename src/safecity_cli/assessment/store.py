@@ -135,9 +135,7 @@ def read_records(data_dir: Path, name: str) -> list[Any]:
 
 def _text_with(path: Path, name: str, new: list[dict[str, Any]]) -> str:
     """The file's text with `new` records appended after its existing bytes."""
-    import yaml
-
-    from safecity_cli.registry.yaml_files import dump_yaml
+    from safecity_cli.registry.yaml_files import YamlProblem, dump_yaml, parse_yaml
 
     key = _KEYS[name]
     chunk = dump_yaml(new)
@@ -147,15 +145,16 @@ def _text_with(path: Path, name: str, new: list[dict[str, Any]]) -> str:
     text = old + ("" if old.endswith("\n") else "\n") + chunk
     before = len(read_records(path.parent.parent, name))
     try:
-        parsed = yaml.safe_load(text)
+        parsed = parse_yaml(text, path)
         appended = isinstance(parsed, dict) and len(parsed.get(key) or []) == before + len(new)
-    except yaml.YAMLError:
+    except YamlProblem:
         appended = False
-    if appended:
-        return text
-    # A file someone rewrote by hand (e.g. `findings: []`): write it whole once.
-    records = yaml.safe_load(old) or {}
-    return _HEADERS[name] + dump_yaml({key: [*(records.get(key) or []), *new]})
+    if not appended:  # e.g. `findings: []` written by hand: appending would rewrite it
+        raise LedgerError(
+            f"{path} 的 {key} 不是以「- 」开头的列表写在文件末尾，无法只在末尾追加；"
+            "请改回 safecity 写入的格式后重试，未做任何改动"
+        )
+    return text
 
 
 # -- writing -------------------------------------------------------------------------------------

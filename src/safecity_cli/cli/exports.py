@@ -408,7 +408,13 @@ def import_xlsx(
     示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run --data ./登记册
     """
     from safecity_cli.cli.progress import recorded_now
-    from safecity_cli.exchange.importing import import_listing, plan_import, read_returned
+    from safecity_cli.exchange.importing import (
+        ImportPlan,
+        import_listing,
+        plan_import,
+        read_returned,
+    )
+    from safecity_cli.ledger.entries import Entry
     from safecity_cli.tracking.recording import ensure_writable, record
 
     registry = open_registry(data, no_cache=no_cache)
@@ -416,13 +422,21 @@ def import_xlsx(
         ensure_writable(registry)
     day = clock.today()
     returned = [read_returned(path, registry, today=day) for path in files]
-    plan = plan_import(
-        registry,
-        open_ledger(registry, no_cache=no_cache),
-        returned,
-        today=day,
-        recorded_at=recorded_now(),
-    )
+    plans: list[ImportPlan] = []
+
+    def check(ledger: Ledger) -> tuple[Entry, ...]:
+        # Under the lock when recording: duplicates are judged against the ledger as it is
+        # at the moment of writing, so two imports of one sheet at once record it once.
+        plans.append(
+            plan_import(registry, ledger, returned, today=day, recorded_at=recorded_now())
+        )
+        return plans[-1].entries
+
+    if dry_run:
+        check(open_ledger(registry, no_cache=no_cache))
+    else:
+        record(registry, check)
+    plan = plans[-1]
     skipped = f"，{plan.duplicates} 行与台账中已有记录相同，已跳过" if plan.duplicates else ""
     units = "、".join(plan.units)
     if not plan.entries:
@@ -432,11 +446,8 @@ def import_xlsx(
         _print_table(import_listing(plan.entries, "将记录的进展（试运行，未写入）"))
         note(f"试运行：将为 {units} 记录 {len(plan.entries)} 条进展{skipped}；未写入任何内容")
         return
-    written = record(registry, list(plan.entries), skip_repeats=True)  # all rows, or none
     _print_table(import_listing(plan.entries, "已记录的进展"))
-    late = len(plan.entries) - written
-    raced = f"；其中 {late} 条刚由他人同时导入，未重复记录" if late else ""
-    note(f"已为 {units} 记录 {written} 条进展{skipped}{raced}")
+    note(f"已为 {units} 记录 {len(plan.entries)} 条进展{skipped}")
 
 
 def _print_table(listing: Listing) -> None:

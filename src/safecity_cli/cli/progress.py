@@ -32,12 +32,15 @@ from safecity_cli.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from safecity_cli.assessment.store import Stored
-    from safecity_cli.ledger.entries import Entry
+    from safecity_cli.ledger.entries import Entry, Ledger
 
 
 def recorded_now() -> datetime:
-    """When an entry is recorded (orders entries of one day, and finds the last for undo)."""
-    return clock.now().replace(tzinfo=None)
+    """When an entry is recorded (orders entries of one day, and finds the last for undo), in
+    the district's zone whatever the machine's."""
+    from safecity_cli.dates import DISTRICT_ZONE
+
+    return clock.now().astimezone(DISTRICT_ZONE)
 
 
 def init(
@@ -133,36 +136,35 @@ def update(
         by=recorder(by, registry.path),
         new_deadline=as_of(new_deadline, "--new-deadline") if new_deadline else None,
     )
-    entry = check_report(
-        registry,
-        open_ledger(registry),
-        report,
-        today=clock.today(),
-        recorded_at=recorded_now(),
-        evidence_base=Path.cwd(),
-    )
+    base, day, checked = Path.cwd(), clock.today(), []
+
+    def check(ledger: Ledger) -> list[Entry]:  # under the lock, against the ledger as it is now
+        entry = check_report(
+            registry, ledger, report, today=day, recorded_at=recorded_now(), evidence_base=base
+        )
+        if files:
+            entry = _archived(entry, len(evidence or ()), staged)
+        checked.append(entry)
+        return [entry]
+
+    record(registry, check)
+    entry = checked[0]
     if files:
-        entry = _archived(registry.path, entry, len(evidence or ()), staged, recorded_now())
-    record(registry, [entry])
+        _archive(registry.path, entry, staged)
     extra = f"，完成时限调整为{chinese_date(entry.new_deadline)}" if entry.new_deadline else ""
     note(
         f"已记录：任务 {entry.task} {entry.unit} {entry.status.value}（{chinese_date(entry.date)}）{extra}"
     )
 
 
-def _archived(
-    data_dir: Path, entry: Entry, count: int, staged: list[Stored], at: datetime
-) -> Entry:
+def _archived(entry: Entry, count: int, staged: list[Stored]) -> Entry:
     """The entry with its first `count` evidence items (the --evidence ones) that are local
-    files copied into the archive and named by their copies."""
+    files named by their copies in the archive (written by `_archive` once recorded)."""
     from dataclasses import replace
 
-    from safecity_cli.assessment.store import EVIDENCE_DIR, writing
+    from safecity_cli.assessment.store import EVIDENCE_DIR
     from safecity_cli.ledger.entries import Evidence
 
-    with writing(data_dir) as writer:
-        for stored in staged:
-            writer.archive(stored, entry.date, at)
     by_hash = {s.sha256: s for s in staged}
     evidence = [
         Evidence(f"{EVIDENCE_DIR}/{by_hash[e.sha256].archive_name}", e.size, e.sha256)
@@ -171,6 +173,16 @@ def _archived(
         for index, e in enumerate(entry.evidence)
     ]
     return replace(entry, evidence=tuple(evidence))
+
+
+def _archive(data_dir: Path, entry: Entry, staged: list[Stored]) -> None:
+    """Copy the files into the archive. After the record is written, not under its lock: a
+    refused record leaves no copy behind (a crash in between shows in `evidence check`)."""
+    from safecity_cli.assessment.store import writing
+
+    with writing(data_dir) as writer:
+        for stored in staged:
+            writer.archive(stored, entry.date, entry.recorded_at)
 
 
 def close(
@@ -204,18 +216,24 @@ def close(
 
     registry = open_registry(data, no_cache=True)
     ensure_writable(registry)
-    entry = check_close(
-        registry,
-        open_ledger(registry),
-        task_id,
-        as_of(date),
-        today=clock.today(),
-        recorded_at=recorded_now(),
-        note=note_text,
-        by=recorder(by, registry.path),
-    )
-    record(registry, [entry])
-    note(f"已销号：任务 {task_id}（{chinese_date(entry.date)}）")
+    on, day, who = as_of(date), clock.today(), recorder(by, registry.path)
+
+    def check(ledger: Ledger) -> list[Entry]:  # under the lock: of 16 closers, one succeeds
+        return [
+            check_close(
+                registry,
+                ledger,
+                task_id,
+                on,
+                today=day,
+                recorded_at=recorded_now(),
+                note=note_text,
+                by=who,
+            )
+        ]
+
+    record(registry, check)
+    note(f"已销号：任务 {task_id}（{chinese_date(on)}）")
 
 
 def history(
@@ -283,11 +301,11 @@ def undo(
         raise LedgerError("没有可撤销的进展记录")
     who = last.unit or "（创建办销号）"
     note(
-        f"最后一条记录：任务 {last.task} {who} {last.status.value}（{chinese_date(last.date)}）"
-        + (f"：{last.note}" if last.note else "")
+        f"最后一条记录（编号 {last.id}）：任务 {last.task} {who} {last.status.value}"
+        f"（{chinese_date(last.date)}）" + (f"：{last.note}" if last.note else "")
     )
     if not yes and not typer.confirm("确认撤销这条记录吗？", default=False, err=True):
         note("未撤销。")
         raise typer.Exit(ExitCode.DATA_ERROR)
-    remove_entry(registry.path, last)
-    note("已撤销。")
+    remove_entry(registry.path, last.id, must_be_latest=True)
+    note(f"已撤销（记录编号 {last.id}）。")

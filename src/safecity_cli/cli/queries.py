@@ -45,6 +45,7 @@ def validate(data: DataOpt = None) -> None:
     示例：safecity validate --data ./我的登记册
     """
     from safecity_cli.assessment.checks import check_assessment
+    from safecity_cli.cache import refresh
     from safecity_cli.errors import RegistryError
     from safecity_cli.ledger.files import check_ledger
     from safecity_cli.registry.layout import data_dir
@@ -64,6 +65,7 @@ def validate(data: DataOpt = None) -> None:
         raise RegistryError(problems)
     for problem in problems:
         note(str(problem))
+    refresh(registry)  # what the YAML says now, whatever the cache held before
     groups = sum(u.is_group for u in registry.units)
     write(
         f"登记册有效：{len(registry.tasks)} 项任务、{len(registry.categories)} 个类别、"

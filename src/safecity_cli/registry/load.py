@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from safecity_cli.dates import FIRST_YEAR, LAST_YEAR
 from safecity_cli.errors import Problem, RegistryError, UsageError
 from safecity_cli.registry.deadlines import Deadline, DeadlineError, parse_deadline
 from safecity_cli.registry.layout import (
@@ -148,7 +149,7 @@ class _Checker:
         try:
             raw = load_yaml(path)
         except YamlProblem as exc:
-            self.problems.append(exc.problem)
+            self.problems.extend(exc.problems)
             return None
         try:
             return model.model_validate(raw)
@@ -507,6 +508,15 @@ class _Checker:
         self, schedule: schema.ScheduleFile, known: dict[str, Unit] | None
     ) -> tuple[Program, tuple[Phase, ...], tuple[ScheduleItem, ...]]:
         p = schedule.program
+        for name, day in (("start", p.start), ("final_deadline", p.final_deadline)):
+            # 9999-12-31 as "no end" would overflow every calculation that looks past it.
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self._add(
+                    SCHEDULE_FILE,
+                    ["program", name],
+                    f"program.{name}",
+                    f"日期 {day.isoformat()} 超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）",
+                )
         if p.final_deadline < p.start:
             self._add(
                 SCHEDULE_FILE,

@@ -443,12 +443,13 @@ def build_gantt(registry: Registry, on: date, soon_days: int | None = None) -> G
 def _ticks(first: date, last: date, position: Callable[[date], float]) -> list[GanttTick]:
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     step = 1 if months <= 12 else 2 if months <= 24 else 3 if months <= 36 else 12
+    every = -(-months // (12 * 24))  # years between ticks: at most about two dozen on any span
     ticks = []
     year, month = first.year, first.month
     shown_year = None
-    while date(year, month, 1) <= last:
+    while (year, month) <= (last.year, last.month):
         day = date(year, month, 1)
-        if day >= first and (month - 1) % step == 0:
+        if day >= first and (month - 1) % step == 0 and year % every == 0:
             label = f"{month}月" if shown_year == year else f"{year}年{month}月"
             shown_year = year
             ticks.append(GanttTick(label, position(day)))
