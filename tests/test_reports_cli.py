@@ -429,7 +429,7 @@ def test_a_broken_base_template_is_named(runner: CliRunner, mini: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["weekly", "--format", "pdf"], "错误：未知的报告格式「pdf」，可选：md、html"),
+        (["weekly", "--format", "pdf"], "错误：未知的报告格式「pdf」，可选：md、html、docx"),
         (["weekly", "--template", "no-such.md.j2"], "错误：模板文件不存在：no-such.md.j2"),
         (["weekly", "--date", "2099-01-05", "--workdays"], "请去掉 --workdays，按自然日计算"),
         (["unit"], "错误：请给出责任单位名称，或用 --all-units 为每个单位生成任务书"),

@@ -330,3 +330,14 @@ def _stream_rows(listing: Listing) -> None:
 def write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def write_bytes(data: bytes) -> None:
+    """A binary document (a .docx) to a redirected stdout."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
