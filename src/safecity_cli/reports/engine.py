@@ -156,6 +156,18 @@ def _nl2br(value: Any) -> Any:
     return Markup("<br>").join(escape(line) for line in lines)
 
 
+def _css_string(value: Any) -> Any:
+    """Text inside a CSS string in a <style> element, where HTML entities are not read:
+    the plain text (an HTML-escaped block unescaped), quotes, backslashes and < escaped."""
+    from markupsafe import Markup
+
+    text = value.unescape() if isinstance(value, Markup) else str(value)
+    text = " ".join(text.split())
+    for char in ("\\", '"', "<", ">", "&"):
+        text = text.replace(char, f"\\{ord(char):x} ")
+    return Markup(text)
+
+
 def _iso(day: date) -> str:
     return day.isoformat()
 
@@ -271,6 +283,7 @@ def _environment(fmt: ReportFormat, search: list[Path]) -> Environment:
     env.filters.update(FILTERS)
     env.filters["mermaid"] = _mermaid
     env.filters["nl2br"] = _nl2br
+    env.filters["css_string"] = _css_string
     env.filters["md"] = lambda v: Markup(escape_markdown(v))
     return env
 
