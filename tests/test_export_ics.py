@@ -192,6 +192,10 @@ def test_cli_remind_days_and_per_unit_feed(runner: CliRunner, mini: Path, tmp_pa
     )
     assert task_uid(registry, 6) not in found  # still only the unit's own tasks
     assert str(Calendar.from_ical(out.read_bytes())["X-WR-CALNAME"]).endswith("（县住建局）")
+    result = runner.invoke(app, [*args, "-o", "-"])  # the default: 3 days
+    feed = alarms(result.stdout.encode())
+    triggers = {a["TRIGGER"].dt for found_alarms in feed.values() for a in found_alarms}  # type: ignore[index]
+    assert triggers == {timedelta(days=-3, hours=9)}
 
 
 @pytest.mark.parametrize("value", ["-1", "91"])

@@ -84,6 +84,8 @@ def weekly(
     内容：期数与本周日期，当前阶段及剩余天数，本周和下周到期的日程，总体及分类完成情况（含进度图），本周报送的进展、新完成和新增逾期的任务，按单位分列的督办事项（三色督办），14 天内到期的任务，各单位完成率排名。
 
     示例：safecity report weekly --date 2021-03-15 --output 周报.md
+
+    示例：safecity report weekly --date 2021-03-15 --output 周报.docx（Word 文档，公文格式）
     """
     from safecity_cli.reports.engine import Renderer, issue_number
     from safecity_cli.reports.weekly import build_weekly
