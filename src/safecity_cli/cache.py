@@ -26,6 +26,10 @@ from safecity_cli.registry.layout import is_embedded, registry_files
 from safecity_cli.registry.models import (
     AppliesToAll,
     Category,
+    Criteria,
+    CriteriaChild,
+    CriteriaItem,
+    CriteriaLevel,
     Escalation,
     MainTask,
     MainTaskGroup,
@@ -38,7 +42,7 @@ from safecity_cli.registry.models import (
 )
 
 ENV_CACHE = "SAFECITY_CACHE_DIR"
-_FORMAT = 1  # bump when the layout of the cached tuples changes
+_FORMAT = 2  # bump when the layout of the cached tuples changes
 
 
 def cache_dir() -> Path:
@@ -267,6 +271,7 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
                 deadlines[t.deadline],
                 t.written_units,
                 t.open_ended,
+                t.criteria,
             )
             for t in r.tasks
         ],
@@ -276,11 +281,61 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
         [(i.id, i.text, i.units, deadlines[i.deadline], i.written_units) for i in r.items],
         [(g.numeral, g.heading, [(m.id, m.title, m.text) for m in g.tasks]) for g in r.main_tasks],
         (r.applies_to_all.units, r.applies_to_all.note),
+        _criteria_to(r.criteria),
+    )
+
+
+def _item_to(i: CriteriaItem) -> tuple[Any, ...]:
+    return (i.id, i.title, i.points, i.content, i.scoring_rule, i.source, i.level, i.child)
+
+
+def _criteria_to(c: Criteria | None) -> tuple[Any, ...] | None:
+    if c is None:
+        return None
+    return (
+        c.document,
+        c.total_points,
+        [
+            (
+                lv.id,
+                lv.title,
+                lv.points,
+                [
+                    (ch.id, ch.title, ch.points, [_item_to(i) for i in ch.items])
+                    for ch in lv.children
+                ],
+            )
+            for lv in c.levels
+        ],
+        [_item_to(i) for i in c.bonus],
+    )
+
+
+def _criteria_from(row: tuple[Any, ...] | None) -> Criteria | None:
+    if row is None:
+        return None
+    document, total, levels, bonus = row
+    return Criteria(
+        document,
+        total,
+        tuple(
+            CriteriaLevel(
+                lid,
+                title,
+                points,
+                tuple(
+                    CriteriaChild(cid, ctitle, cpoints, tuple(CriteriaItem(*i) for i in items))
+                    for cid, ctitle, cpoints, items in children
+                ),
+            )
+            for lid, title, points, children in levels
+        ),
+        tuple(CriteriaItem(*i) for i in bonus),
     )
 
 
 def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
-    program, categories, deadlines, tasks, units, kinds, phases, items, groups, common = row
+    program, categories, deadlines, tasks, units, kinds, phases, items, groups, common, crit = row
     name, short, start, final, document, issuer, blue, red, idle = program
     table = [_deadline_from(d) for d in deadlines]
     return Registry(
@@ -296,7 +351,9 @@ def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
             Escalation(blue, red, idle),
         ),
         categories=tuple(Category(*c) for c in categories),
-        tasks=tuple(Task(i, c, text, u, table[d], w, o) for i, c, text, u, d, w, o in tasks),
+        tasks=tuple(
+            Task(i, c, text, u, table[d], w, o, cr) for i, c, text, u, d, w, o, cr in tasks
+        ),
         units=tuple(Unit(*u) for u in units),
         kinds=tuple(kinds),
         phases=tuple(
@@ -307,6 +364,7 @@ def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
             MainTaskGroup(n, h, tuple(MainTask(*m) for m in ms)) for n, h, ms in groups
         ),
         applies_to_all=AppliesToAll(*common),
+        criteria=_criteria_from(crit),
     )
 
 

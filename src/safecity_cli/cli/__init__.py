@@ -31,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("reports", "app"),
     "export": ("exports", "export_app"),
     "import": ("exports", "import_app"),
+    "assess": ("assess", "app"),
+    "problem": ("problems", "app"),
+    "evidence": ("evidence", "app"),
 }
 
 HELP = (

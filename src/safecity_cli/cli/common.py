@@ -12,16 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+# Typer keeps its own copy of click from 0.26 on; pyproject.toml pins typer to match.
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from safecity_cli.cli.l10n import USAGE, install
-from safecity_cli.errors import SafecityError
+from safecity_cli.errors import ExitCode, SafecityError
 from safecity_cli.render.formats import Listing, OutputFormat, render
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import RenderableType
     from rich.progress import Progress, TaskID
 
     from safecity_cli.ledger.entries import Ledger
@@ -92,22 +94,22 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
             raise typer.Exit(int(exc.exit_code)) from None
         except NoArgsIsHelpError as exc:  # a command group given no command: show its help
             sys.stderr.write(exc.ctx.get_help() + "\n")
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.USAGE_ERROR) from None
         except UsageError as exc:  # the command line itself: say it in Chinese
             note(f"错误：{_chinese_usage(exc.format_message())}")
             where = exc.ctx.command_path if exc.ctx is not None else "safecity"
             note(f"用 {where} -h 查看用法和示例")
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.USAGE_ERROR) from None
         except KeyboardInterrupt:
             note("已中断")
-            raise typer.Exit(130) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         except OSError as exc:  # a full disk, a file open in another program, no permission
             where = f"：{exc.filename}" if exc.filename else ""
             note(f"错误：文件读写失败（{exc.strerror or exc}）{where}；已有数据未被改动")
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.DATA_ERROR) from None
         except typer.Abort:  # a prompt that got no answer (end of input, Ctrl-D)
             note("已取消，未做任何改动")
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.DATA_ERROR) from None
         except (typer.Exit, TyperException):
             raise  # Typer's own flow: exits, aborts and the usage errors it reports itself
         except Exception as exc:
@@ -117,7 +119,7 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
                 f"错误：safecity 内部错误（{type(exc).__name__}：{exc}）。请把所用命令和这条信息"
                 "告知维护人员；设置环境变量 SAFECITY_DEBUG=1 可看到详细信息"
             )
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.DATA_ERROR) from None
 
 
 def note(message: str) -> None:
@@ -164,6 +166,43 @@ DateOpt = Annotated[
         metavar="DATE",
     ),
 ]
+def _completion_registry(ctx: typer.Context) -> Registry | None:
+    """The registry the command line being completed names, if it loads (never an error)."""
+    from safecity_cli.cache import load
+    from safecity_cli.registry.layout import data_dir
+
+    option = ctx.params.get("data")
+    try:
+        return load(data_dir(Path(option) if option else None))
+    except Exception:  # a shell completing a half-typed line must never see an error
+        return None
+
+
+def complete_unit(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Unit names and aliases that contain what has been typed, for the shell's completion."""
+    registry = _completion_registry(ctx)
+    if registry is None:
+        return []
+    names = [(n, u.name) for u in registry.units for n in (u.name, *u.aliases)]
+    return [(n, "" if n == owner else owner) for n, owner in names if incomplete in n]
+
+
+def complete_status(incomplete: str) -> list[str]:
+    from safecity_cli.ledger.entries import Status
+
+    return [s.value for s in Status if s.value.startswith(incomplete)]
+
+
+def complete_task(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Task ids that start with what has been typed, each with the start of its text."""
+    registry = _completion_registry(ctx)
+    if registry is None:
+        return []
+    return [
+        (str(t.id), t.text[:20]) for t in registry.tasks if str(t.id).startswith(incomplete)
+    ]
+
+
 UnitOpt = Annotated[
     str | None,
     typer.Option(
@@ -172,6 +211,7 @@ UnitOpt = Annotated[
         help="责任单位：全称、别名或能唯一确定的简称（如 住建）",
         show_default=False,
         metavar="UNIT",
+        autocompletion=complete_unit,
     ),
 ]
 FormatOpt = Annotated[
@@ -191,15 +231,12 @@ WorkdaysOpt = Annotated[
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="不使用缓存，直接读取 YAML")]
 
 
-def today() -> date:
-    """The one place that reads the clock: the default for --date."""
-    return date.today()
-
-
 def as_of(text: str | None, option: str = "--date") -> date:
+    from safecity_cli.cli import clock
     from safecity_cli.dates import parse_date
 
-    return today() if text is None else parse_date(text, today(), option=f"{option} 日期")
+    day = clock.today()
+    return day if text is None else parse_date(text, day, option=f"{option} 日期")
 
 
 def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:
@@ -289,11 +326,16 @@ def find_unit(registry: Registry, text: str | None) -> Unit | None:
     return resolve_unit(registry, text) if text is not None else None
 
 
-def stdout_console() -> Console:
-    from rich.console import Console
+def terminal_width() -> int | None:
+    """The width tables are laid out for: the terminal's own, else $COLUMNS (default 100)."""
+    return None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "100") or 100)
 
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "100") or 100)
-    return Console(width=width, soft_wrap=False, highlight=False)
+
+def show(renderable: RenderableType) -> None:
+    """Something Rich draws (a table, a task's detail), on stdout; colour only on a terminal."""
+    from safecity_cli.render.formats import render_rich
+
+    write(render_rich(renderable, width=terminal_width(), color=sys.stdout.isatty()))
 
 
 LARGE_TABLE = 500  # rows; beyond this a Rich table costs seconds and no one reads it as a table
@@ -305,26 +347,16 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         note(listing.empty)
         if fmt is OutputFormat.TABLE:
             return
-    if fmt is not OutputFormat.TABLE:
-        write(render(listing, fmt))
-    elif len(listing.rows) > LARGE_TABLE:
+    if fmt is OutputFormat.TABLE and len(listing.rows) > LARGE_TABLE:
+        from safecity_cli.render.formats import render_tsv
+
         note(
             f"{listing.caption}；超过 {LARGE_TABLE} 行，按行输出制表符分隔的文本"
             "（需要表格文件请用 --format csv）"
         )
-        _stream_rows(listing)
-    else:
-        from safecity_cli.render.formats import rich_table
-
-        stdout_console().print(rich_table(listing))
-
-
-def _stream_rows(listing: Listing) -> None:
-    out = sys.stdout
-    out.write("\t".join(listing.headers) + "\n")
-    for row in listing.rows:
-        out.write("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row) + "\n")
-    out.flush()
+        write(render_tsv(listing))
+        return
+    write(render(listing, fmt, width=terminal_width(), color=sys.stdout.isatty()))
 
 
 def write(text: str) -> None:
@@ -341,3 +373,19 @@ def write_bytes(data: bytes) -> None:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def deliver(content: str | bytes, output: Path | None, what: str) -> None:
+    """The one way output leaves a command: stdout without a file (or with -), else `save`."""
+    if output is None or str(output) == "-":
+        write(content if isinstance(content, str) else content.decode("utf-8"))
+        return
+    save(output, content, what)
+
+
+def save(path: Path, content: str | bytes, what: str) -> None:
+    """The file written atomically (all or nothing), and one line on stderr saying what it holds."""
+    from safecity_cli.files import save_output
+
+    save_output(path, content)
+    note(f"已写入 {path}：{what}")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from safecity_cli.cli import clock
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
@@ -15,14 +16,15 @@ from safecity_cli.cli.common import (
     UnitOpt,
     as_of,
     command,
+    deliver,
     find_unit,
     new_app,
     note,
     open_ledger,
     open_registry,
     progress_bar,
-    today,
-    write,
+    save,
+    show,
 )
 
 if TYPE_CHECKING:
@@ -105,13 +107,12 @@ def export_xlsx(
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.ledger_book import build_ledger_workbook
     from safecity_cli.exchange.xlsx_style import workbook_bytes
-    from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
     ledger = open_ledger(registry, no_cache=no_cache)
-    created = datetime.now(timezone.utc).replace(tzinfo=None)
+    created = clock.now().astimezone(timezone.utc).replace(tzinfo=None)
     if fillable:
         _export_fillable(registry, ledger, on, who, output, created)
         return
@@ -119,10 +120,11 @@ def export_xlsx(
     with progress_bar("正在生成工作台账") as progress:
         book = build_ledger_workbook(registry, ledger, on, who, created=created, progress=progress)
         content = workbook_bytes(book.workbook)
-    save_output(path, content)
-    note(
-        f"已写入 {path}：任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
-        f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程"
+    save(
+        path,
+        content,
+        f"任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
+        f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程",
     )
 
 
@@ -142,8 +144,7 @@ def _export_fillable(
     if who is not None:
         book = build_fillable_workbook(registry, ledger, on, who, created=created)
         path = _target(output, default_name("进展填报", on, who, ".xlsx"), binary=True)
-        save_output(path, workbook_bytes(book.workbook))
-        note(f"已写入 {path}：{who.name}的填报表，共 {book.tasks} 项任务")
+        save(path, workbook_bytes(book.workbook), f"{who.name}的填报表，共 {book.tasks} 项任务")
         return
     folder = output or Path(default_name("进展填报", on, None, ""))
     if folder.exists() and not folder.is_dir():
@@ -193,7 +194,6 @@ def export_ics(
     from safecity_cli.errors import UsageError
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.ics import MAX_REMIND_DAYS, build_calendar
-    from safecity_cli.files import save_output
 
     if not 0 <= remind <= MAX_REMIND_DAYS:
         raise UsageError(
@@ -207,16 +207,15 @@ def export_ics(
         open_ledger(registry, no_cache=no_cache),
         on,
         who,
-        stamp=datetime.now(timezone.utc),
+        stamp=clock.now().astimezone(timezone.utc),
         remind=remind,
     )
-    if output is not None and str(output) == "-":
-        write(feed.data.decode("utf-8"))
-        return
-    path = _target(output, default_name("任务日历", None, who, ".ics"))
-    save_output(path, feed.data)
     skipped = f"；{feed.undated} 项无具体日期，未列入" if feed.undated else ""
-    note(f"已写入 {path}：共 {feed.tasks} 项任务、{feed.items} 项日程{skipped}")
+    what = f"共 {feed.tasks} 项任务、{feed.items} 项日程{skipped}"
+    if output is not None and str(output) == "-":
+        deliver(feed.data, output, what)
+        return
+    save(_target(output, default_name("任务日历", None, who, ".ics")), feed.data, what)
 
 
 def _dump(
@@ -228,7 +227,6 @@ def _dump(
     no_cache: bool,
 ) -> None:
     from safecity_cli.exchange.dumps import default_name, dump_tasks
-    from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -236,11 +234,10 @@ def _dump(
         registry, open_ledger(registry, no_cache=no_cache), on, fmt, find_unit(registry, unit)
     )
     if output is None or str(output) == "-":
-        write(dump.text)
+        deliver(dump.text, output, "")
         return
     path = _target(output, default_name("任务清单", on, None, f".{fmt.value}"))
-    save_output(path, dump.text.encode("utf-8"))
-    note(f"已写入 {path}：共 {dump.tasks} 项任务")
+    save(path, dump.text.encode("utf-8"), f"共 {dump.tasks} 项任务")
 
 
 def export_json(
@@ -299,17 +296,17 @@ def import_xlsx(
 
     示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run --data ./登记册
     """
-    from safecity_cli.cli.progress import now
+    from safecity_cli.cli.progress import recorded_now
     from safecity_cli.exchange.importing import import_listing, plan_import, read_returned
     from safecity_cli.tracking.recording import ensure_writable, record
 
     registry = open_registry(data, no_cache=no_cache)
     if not dry_run:
         ensure_writable(registry)
-    day = today()
+    day = clock.today()
     returned = [read_returned(path, registry, today=day) for path in files]
     plan = plan_import(
-        registry, open_ledger(registry, no_cache=no_cache), returned, today=day, recorded_at=now()
+        registry, open_ledger(registry, no_cache=no_cache), returned, today=day, recorded_at=recorded_now()
     )
     skipped = f"，{plan.duplicates} 行与台账中已有记录相同，已跳过" if plan.duplicates else ""
     units = "、".join(plan.units)
@@ -328,10 +325,9 @@ def import_xlsx(
 
 
 def _print_table(listing: Listing) -> None:
-    from safecity_cli.cli.common import stdout_console
     from safecity_cli.render.formats import rich_table
 
-    stdout_console().print(rich_table(listing))
+    show(rich_table(listing))
 
 
 command(export_app, "xlsx")(export_xlsx)

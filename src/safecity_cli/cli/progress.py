@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from safecity_cli.cli import clock
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
@@ -19,15 +20,15 @@ from safecity_cli.cli.common import (
     note,
     open_ledger,
     open_registry,
-    today,
 )
 from safecity_cli.dates import chinese_date
+from safecity_cli.errors import ExitCode
 from safecity_cli.render.formats import OutputFormat
 
 
-def now() -> datetime:
-    """When an entry was recorded (orders entries of one day, and finds the last for undo)."""
-    return datetime.now().astimezone().replace(tzinfo=None)
+def recorded_now() -> datetime:
+    """When an entry is recorded (orders entries of one day, and finds the last for undo)."""
+    return clock.now().replace(tzinfo=None)
 
 
 def init(
@@ -104,8 +105,8 @@ def update(
         registry,
         open_ledger(registry),
         report,
-        today=today(),
-        recorded_at=now(),
+        today=clock.today(),
+        recorded_at=recorded_now(),
         evidence_base=Path.cwd(),
     )
     record(registry, [entry])
@@ -143,8 +144,8 @@ def close(
         open_ledger(registry),
         task_id,
         as_of(date),
-        today=today(),
-        recorded_at=now(),
+        today=clock.today(),
+        recorded_at=recorded_now(),
         note=note_text,
         by=by,
     )
@@ -215,6 +216,6 @@ def undo(
     )
     if not yes and not typer.confirm("确认撤销这条记录吗？", default=False, err=True):
         note("未撤销。")
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.DATA_ERROR)
     remove_entry(registry.path, last)
     note("已撤销。")

@@ -14,6 +14,7 @@ from safecity_cli.cli.common import (
     UnitOpt,
     WorkdaysOpt,
     as_of,
+    complete_status,
     emit,
     find_unit,
     note,
@@ -21,6 +22,7 @@ from safecity_cli.cli.common import (
     open_registry,
     write,
 )
+from safecity_cli.cli.common import show as show_rich
 from safecity_cli.render.formats import DetailFormat, OutputFormat
 
 
@@ -67,6 +69,7 @@ def list_tasks(
             "-s",
             help="状态：未启动、推进中、已完成、已销号、延期、暂缓",
             show_default=False,
+            autocompletion=complete_status,
         ),
     ] = None,
     due_before: Annotated[
@@ -137,9 +140,7 @@ def show(
     if fmt is DetailFormat.JSON:
         write(render_json(detail.data))
     elif fmt is DetailFormat.TABLE:
-        from safecity_cli.cli.common import stdout_console
-
-        stdout_console().print(detail.rich())
+        show_rich(detail.rich())
     else:
         write(detail.markdown())
 

@@ -15,13 +15,13 @@ from safecity_cli.cli.common import (
     WorkdaysOpt,
     as_of,
     command,
+    deliver,
     find_unit,
     new_app,
     note,
     open_ledger,
     open_registry,
     progress_bar,
-    write,
 )
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from safecity_cli.reports.engine import ReportFormat
 
 app = new_app(
-    "生成报告：创建工作周报、单位任务书、督办通知单（Markdown、可打印的 HTML 或 Word 文档）。\n\n"
+    "生成报告：创建工作周报、单位任务书、督办通知单、自评报告（Markdown、可打印的 HTML 或 Word 文档）。\n\n"
     "报告按 --date 日期计算，同一登记册、进展记录和日期总是生成完全相同的报告。\n\n"
     "示例：safecity report weekly --date 2021-03-15 --output 周报.md",
 )
@@ -213,9 +213,50 @@ def notice(
     _deliver(renderer.document("notice", report), output, f"{who.name}督办通知单")
 
 
+def assessment(
+    round_: Annotated[
+        str | None,
+        typer.Option(
+            "--round",
+            "-r",
+            help="自评轮次：1、2、正式（默认为最近一轮有扣分记录的轮次）",
+            show_default=False,
+            metavar="ROUND",
+        ),
+    ] = None,
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成自评报告：总体得分，失分项，评价细则逐项自评表，问题整改情况。
+
+    逐项自评表的列：一级项、二级项、三级项、评价内容、评分标准、扣分、得分、证明材料、责任单位、完成时限和进度。
+    报告写明评价细则已录入多少（如「已录入 8 个三级项，合计 16 分；评价细则满分 100 分」），得分只计已录入的三级项。
+
+    示例：safecity report assessment --round 1 --date 2021-04-01 -o 第一次模拟自评报告.html --data ./台账
+    """
+    from safecity_cli.assessment.findings import current_round, load_findings, parse_round
+    from safecity_cli.assessment.report import build_assessment
+    from safecity_cli.reports.engine import Renderer
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    findings = load_findings(registry.path)
+    chosen = parse_round(round_) if round_ else current_round(findings)
+    report = build_assessment(
+        registry, open_ledger(registry, no_cache=no_cache), chosen, on, findings
+    )
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    _deliver(renderer.document("assessment", report), output, f"{chosen}报告")
+
+
 command(app, "weekly")(weekly)
 command(app, "unit")(unit)
 command(app, "notice")(notice)
+command(app, "assessment")(assessment)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -227,21 +268,22 @@ def _format(fmt: str | None, output: Path | None, template: Path | None) -> Repo
     from safecity_cli.errors import UsageError
     from safecity_cli.reports.engine import ReportFormat, guess_format, output_format
 
-    named = output_format(output) if output is not None else None
+    target = None if output is None or str(output) == "-" else output
+    named = output_format(target) if target is not None else None
     if fmt is None:
-        chosen = (
-            ReportFormat.DOCX
-            if named is ReportFormat.DOCX
-            else guess_format(None, output, template)
-        )
+        if named is ReportFormat.DOCX:
+            chosen = ReportFormat.DOCX
+        else:
+            chosen = guess_format(None, target, template)
     else:
         try:
             chosen = ReportFormat(fmt.strip().lower())
         except ValueError:
-            raise UsageError(f"未知的报告格式「{fmt}」，可选：md、html、docx") from None
-        if output is not None and (named is ReportFormat.DOCX) != (chosen is ReportFormat.DOCX):
+            choices = "、".join(f.value for f in ReportFormat)
+            raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
+        if target is not None and (named is ReportFormat.DOCX) != (chosen is ReportFormat.DOCX):
             raise UsageError(
-                f"--format {chosen.value} 与输出文件 {output} 的扩展名不符；"
+                f"--format {chosen.value} 与输出文件 {target} 的扩展名不符；"
                 "Word 文档请用 --format docx 并写入 .docx 文件"
             )
     if (
@@ -256,29 +298,19 @@ def _format(fmt: str | None, output: Path | None, template: Path | None) -> Repo
 
 
 def _deliver(content: str | bytes, output: Path | None, what: str) -> None:
-    """Stdout without --output; with it, the file (written atomically) and a line on stderr.
-    A Word document goes to stdout only when it is redirected, never onto a terminal."""
-    if output is None:
-        if isinstance(content, bytes):
-            from safecity_cli.cli.common import stdout_is_terminal, write_bytes
-            from safecity_cli.errors import UsageError
+    """As `deliver`, except that a Word document (bytes) goes to stdout only when it is
+    redirected, never onto a terminal, and is written there as it is."""
+    if isinstance(content, bytes) and (output is None or str(output) == "-"):
+        from safecity_cli.cli.common import stdout_is_terminal, write_bytes
+        from safecity_cli.errors import UsageError
 
-            if stdout_is_terminal():
-                raise UsageError(
-                    "Word 文档不能显示在屏幕上：请用 -o 指定文件（如 -o 周报.docx），或重定向到文件（> 周报.docx）"
-                )
-            write_bytes(content)
-            return
-        write(content)
+        if stdout_is_terminal():
+            raise UsageError(
+                "Word 文档不能显示在屏幕上：请用 -o 指定文件（如 -o 周报.docx），或重定向到文件（> 周报.docx）"
+            )
+        write_bytes(content)
         return
-    _save(output, content)
-    note(f"已写入 {output}：{what}")
-
-
-def _save(path: Path, content: str | bytes) -> None:
-    from safecity_cli.files import save_output
-
-    save_output(path, content)
+    deliver(content, output, what)
 
 
 def _all_task_books(
@@ -291,7 +323,7 @@ def _all_task_books(
     no_cache: bool,
 ) -> None:
     from safecity_cli.errors import SafecityError
-    from safecity_cli.files import safe_name
+    from safecity_cli.files import safe_name, save_output
     from safecity_cli.reports.engine import Renderer
     from safecity_cli.reports.task_book import build_task_book, task_book_units
 
@@ -309,7 +341,7 @@ def _all_task_books(
             book = build_task_book(registry, ledger, who, on, workdays=workdays)
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
-                _save(path, renderer.document("unit", book))
+                save_output(path, renderer.document("unit", book))
                 written += 1
             progress(done, len(units))
     note(f"已写入 {folder}：{written} 个单位的任务书")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import parse_date
-from safecity_cli.errors import LedgerError, SafecityError, UsageError
+from safecity_cli.errors import ImportRowsError, SafecityError, UsageError
 from safecity_cli.exchange.fillable import (
     EDITABLE,
     META_FORMAT,
@@ -238,17 +238,6 @@ def _evidence_ref(ref: str, base: Path) -> str:
 
 
 # -- checking and planning ----------------------------------------------------------------------
-
-
-class ImportRowsError(LedgerError):
-    """Rows of a returned workbook were refused; nothing from it was recorded."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"填报表中有 {len(problems)} 行有问题，未记录任何内容")
-        self.problems = problems
-
-    def lines(self) -> list[str]:
-        return [*self.problems, f"错误：{self.message}"]
 
 
 @dataclass(frozen=True)

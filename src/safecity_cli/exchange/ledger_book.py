@@ -30,6 +30,7 @@ from safecity_cli.tracking.query import (
     ScheduleItemState,
     TaskFilter,
     UnitSummary,
+    current_phase,
     schedule_states,
     select_tasks,
     summarize_unit,
@@ -212,8 +213,9 @@ def _schedule_sheet(
     write_table(ws, SCHEDULE_COLUMNS, rows, header_row=2)
     write_title(ws, 1, f"创建步骤与日程安排{who}（{listing.caption}）", len(SCHEDULE_COLUMNS))
     phases = len(registry.phases)
-    for row, style in enumerate(listing.row_styles, start=3):
-        if style == "bold":  # the current phase
+    current = current_phase(registry, on)
+    for row, phase in enumerate(registry.phases, start=3):
+        if phase == current:
             for column in range(1, len(SCHEDULE_COLUMNS) + 1):
                 ws.cell(row=row, column=column).font = body_font(bold=True)
     for row, state in enumerate(items, start=3 + phases):

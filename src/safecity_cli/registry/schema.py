@@ -39,6 +39,7 @@ class TaskEntry(Strict):
     units: list[Text] = Field(min_length=1)
     open_ended: Text | None = None
     deadline: Text
+    criteria: list[Text] = []
 
 
 class TasksFile(Strict):
@@ -114,6 +115,43 @@ class ScheduleFile(Strict):
     phases: list[PhaseEntry] = []
     items: list[ItemEntry] = []
     main_tasks: list[MainTaskGroupEntry] = []
+
+
+Points = Annotated[float, Field(gt=0, le=1000)]
+
+
+class CriteriaItemEntry(Strict):
+    """A 三级项 (or a 鼓励项): title, points, 评价内容 and 评分标准 as the document has them."""
+
+    id: Text
+    title: Text
+    points: Points
+    content: str = ""
+    scoring_rule: str = ""
+    source: str = ""
+
+
+class CriteriaChildEntry(Strict):
+    id: Text
+    title: Text
+    points: Points | None = None
+    items: list[CriteriaItemEntry] = []
+
+
+class CriteriaLevelEntry(Strict):
+    id: Text
+    title: Text
+    points: Points | None = None
+    children: list[CriteriaChildEntry] = []
+
+
+class CriteriaFile(Strict):
+    """criteria.yaml: the 评价细则 (一级项 → 二级项 → 三级项) and its 鼓励项."""
+
+    document: str = ""
+    total_points: Points | None = None
+    levels: list[CriteriaLevelEntry] = []
+    bonus: list[CriteriaItemEntry] = []
 
 
 # -- pydantic errors in Chinese ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Render listings as a Rich table, JSON, CSV or Markdown; each renderer is a pure function."""
+"""Render listings as a table, tab-separated rows, JSON, CSV or Markdown; each a pure function to text."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from rich.table import Table
 
 
@@ -23,12 +24,10 @@ class OutputFormat(str, Enum):
     MD = "md"
 
 
-class DetailFormat(str, Enum):
-    """Formats for one record (show): a single task is no table for CSV."""
-
-    TABLE = "table"
-    JSON = "json"
-    MD = "md"
+# One record (show) is no table for CSV: the same formats less that one.
+DetailFormat = Enum(  # type: ignore[misc]
+    "DetailFormat", {f.name: f.value for f in OutputFormat if f is not OutputFormat.CSV}, type=str
+)
 
 
 @dataclass
@@ -112,8 +111,12 @@ def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> st
     return "\n".join(lines) + "\n"
 
 
-def render(listing: Listing, fmt: OutputFormat) -> str:
-    """Text for json, csv and md (tables go through `rich_table`)."""
+def render(
+    listing: Listing, fmt: OutputFormat, *, width: int | None = None, color: bool = False
+) -> str:
+    """The listing as text in `fmt`; a table is laid out for `width` columns."""
+    if fmt is OutputFormat.TABLE:
+        return render_table(listing, width=width, color=color)
     if fmt is OutputFormat.JSON:
         return render_json(listing.data() if callable(listing.data) else listing.data)
     if fmt is OutputFormat.CSV:
@@ -126,6 +129,33 @@ def render(listing: Listing, fmt: OutputFormat) -> str:
         caption = f"\n{listing.caption}\n" if listing.caption else ""
         return title + render_markdown(listing.headers, listing.rows) + caption
     raise ValueError(fmt)
+
+
+def render_tsv(listing: Listing) -> str:
+    """Plain rows for a pipe or a listing too long for a table: a header line, tab-separated cells."""
+    lines = ["\t".join(listing.headers)]
+    lines += ["\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in listing.rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_table(listing: Listing, *, width: int | None = None, color: bool = False) -> str:
+    return render_rich(rich_table(listing), width=width, color=color)
+
+
+def render_rich(renderable: RenderableType, *, width: int | None, color: bool) -> str:
+    """What Rich draws for a terminal `width` columns wide, as text (ANSI styles only with `color`)."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        soft_wrap=False,
+        highlight=False,
+    )
+    console.print(renderable)
+    return buffer.getvalue()
 
 
 def rich_table(listing: Listing) -> Table:
