@@ -4,7 +4,9 @@ and `report … -o X.docx` / `--format docx` on the command line."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from typer.testing import CliRunner
 
 from safecity_cli.cli import app
 from safecity_cli.registry.layout import embedded_data_dir
-from safecity_cli.reports.docx import FIGURE_NOTE, markdown_to_docx
+from safecity_cli.reports.docx import CELL_MARGIN, FIGURE_NOTE, SHORT_CELL, markdown_to_docx
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The real reports the office circulates, rendered from the embedded registry and the
@@ -245,7 +247,7 @@ def test_sample_tables(samples: dict[str, str], name: str) -> None:
                 for paragraph in cell.paragraphs:
                     for run in _text_runs(paragraph):
                         assert run.font.name == _east_asia(run) == "仿宋_GB2312"
-                        assert run.font.size in (Pt(12), Pt(14))
+                        assert run.font.size in (Pt(10.5), Pt(12), Pt(14))
 
 
 @pytest.mark.parametrize("name", SAMPLE_FILES)
@@ -419,3 +421,79 @@ def test_all_units_as_word_documents(lintong: Path, tmp_path: Path) -> None:
     doc = Document(str(folder / "区住建局.docx"))
     assert doc.paragraphs[0].text == "区住建局创建工作任务书"
     assert doc.tables and doc.tables[0].rows[0].cells[0].text == "序号"
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
+@pytest.mark.parametrize("name", SAMPLE_FILES)
+def test_no_column_is_narrower_than_its_heading_or_its_short_words(
+    samples: dict[str, str], name: str
+) -> None:
+    """The notice's 状态, 督办 and 时限情况 columns were one character wide: 推/进/中."""
+    doc = _load(samples[name])
+    for table in doc.tables:
+        rows = _row_texts(table)
+        size = next(r.font.size for c in table.rows[0].cells for p in c.paragraphs for r in p.runs)
+        half = size // 2
+        pad = 2 * CELL_MARGIN
+        widths = [table.cell(0, i).width for i in range(len(rows[0]))]
+        assert sum(widths) <= Mm(156) + Mm(0.1)
+        for i, heading in enumerate(rows[0]):
+            body = [row[i] for row in rows[1:]]
+            need = _width(heading)
+            if body and max(map(_width, body)) <= SHORT_CELL:
+                need = max(need, *map(_width, body))
+            assert widths[i] >= need * half + pad, (name, heading, widths[i], need)
+
+
+def test_the_notice_keeps_its_status_words_on_one_line(samples: dict[str, str]) -> None:
+    table = _load(samples["notice"]).tables[0]
+    heads = [c.text for c in table.rows[0].cells]
+    assert heads == ["序号", "主要目标任务", "完成时限", "状态", "时限情况", "督办", "最新进展"]
+    size = Pt(10.5)  # seven columns: 五号
+    assert table.rows[1].cells[3].paragraphs[0].runs[0].font.size == size
+    for column, word in ((3, "推进中"), (4, "逾期 74 天"), (5, "督办")):
+        assert table.cell(0, column).width >= _width(word) * (size // 2) + 2 * CELL_MARGIN
+
+
+# -- opened by a real word processor ---------------------------------------------------------------
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) not installed")
+def test_libreoffice_opens_the_notice(samples: dict[str, str], tmp_path: Path) -> None:
+    source = tmp_path / "督办通知单.docx"
+    source.write_bytes(markdown_to_docx(samples["notice"]))
+    assert SOFFICE is not None
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "督办通知单.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    pages = text.count("\f")
+    assert 1 < pages <= 6
+    for page in range(1, pages + 1):
+        assert re.search(rf"—\s*{page}\s*—", text)
+    assert text.lstrip().startswith("督办通知单")
+    # the short columns hold their words on one line: 推进中 and 逾期 74 天 in every row
+    assert text.count("推进中") == 11 and text.count("逾期 74 天") == 11

@@ -42,6 +42,7 @@ SIZE_2 = Pt(22)  # 二号
 SIZE_3 = Pt(16)  # 三号
 SIZE_4 = Pt(14)  # 四号
 SIZE_S4 = Pt(12)  # 小四
+SIZE_5 = Pt(10.5)  # 五号
 LINE_PITCH = Pt(28.95)  # 297 mm page, 225 mm text block / 22 lines
 
 PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
@@ -53,7 +54,13 @@ FOOTER_DISTANCE = Mm(35 - 7 - 5)
 EM_DASH = "\u2014"
 BULLET = "\u2022"
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-WIDE_TABLE_COLUMNS = 4
+WIDE_TABLE_COLUMNS = 4  # more columns than this: 小四
+WIDER_TABLE_COLUMNS = 5  # more than this: 五号
+CELL_MARGIN = Mm(1)  # left and right inside each cell
+# A column whose cells are all this short (display width: a Chinese character counts 2) keeps
+# its longest cell on one line: 状态, 督办, 逾期 74 天 are never set one character per line.
+SHORT_CELL = 12
+LONG_COLUMN_FLOOR = 8  # the least a column of long texts gets: 4 Chinese characters
 FIGURE_NOTE = "（此处的进度图见本报告的 HTML 版。）"
 FIGURE_CAPTION = "图中"
 WIDE_SPACE = "\u3000"
@@ -379,14 +386,21 @@ def _add_table(doc: DocxDocument, tokens: Sequence[Token]) -> None:
     if not rows:
         return
     columns = max(len(row) for row in rows)
-    font = _Font(FANGSONG, SIZE_4 if columns <= WIDE_TABLE_COLUMNS else SIZE_S4)
+    size = (
+        SIZE_4
+        if columns <= WIDE_TABLE_COLUMNS
+        else SIZE_S4
+        if columns <= WIDER_TABLE_COLUMNS
+        else SIZE_5
+    )
+    font = _Font(FANGSONG, size)
     table = doc.add_table(rows=len(rows), cols=columns)
     if "Table Grid" in doc.styles:
         table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     _table_properties(table)
-    widths = _column_widths(rows, columns)
+    widths = _column_widths(rows, columns, size)
     for index, width in enumerate(widths):
         table.columns[index].width = width
     for r, row in enumerate(rows):
@@ -428,18 +442,37 @@ def _table_properties(table: Table) -> None:
         line.set(qn("w:color"), "auto")
         borders.append(line)
     _insert_in_order(tbl_pr, borders, ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook"))
+    margins = OxmlElement("w:tblCellMar")
+    for edge in ("left", "right"):
+        margin = OxmlElement(f"w:{edge}")
+        margin.set(qn("w:w"), str(CELL_MARGIN.twips))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    _insert_in_order(tbl_pr, margins, ("w:tblLook",))
 
 
-def _column_widths(rows: Sequence[Sequence[_Cell]], columns: int) -> list[Length]:
-    # Share the text width by typical cell length so 序号-like columns stay narrow.
+def _column_widths(rows: Sequence[Sequence[_Cell]], columns: int, size: Length) -> list[Length]:
+    """Each column first gets its heading on one line (and, where every cell is short, its
+    longest cell); what is left of the text width goes to the long-text columns by their
+    typical length, so 序号-like columns stay narrow and none is narrower than its words."""
+    least: list[int] = []
     weights: list[int] = []
     for c in range(columns):
         cells = [row[c] for row in rows if c < len(row)]
         header = max((_display_width(x) for x in cells if x.header), default=4)
         body = [_display_width(x) for x in cells if not x.header] or [header]
-        weights.append(max(header, min(sum(body) // len(body), 60)) + 2)
-    total = sum(weights)
-    return [Length(TEXT_WIDTH * weight // total) for weight in weights]
+        short = max(body) <= SHORT_CELL
+        least.append(max(header, max(body) if short else LONG_COLUMN_FLOOR))
+        weights.append(0 if short else max(header, min(sum(body) // len(body), 60)) + 2)
+    half = size // 2  # a display unit: half a Chinese character
+    minimum = [Length(units * half + 2 * CELL_MARGIN + Mm(0.4)) for units in least]
+    spare = TEXT_WIDTH - sum(minimum)
+    if spare <= 0 or not any(weights):
+        # Too many columns to keep every word whole: share the width by the minimums.
+        total = sum(minimum)
+        return [Length(TEXT_WIDTH * m // total) for m in minimum]
+    total_weight = sum(weights)
+    return [Length(m + spare * w // total_weight) for m, w in zip(minimum, weights, strict=True)]
 
 
 def _display_width(cell: _Cell) -> int:
