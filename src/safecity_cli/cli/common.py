@@ -18,6 +18,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
+from safecity_cli.cli.help_format import SafecityContext
 from safecity_cli.cli.l10n import USAGE, install
 from safecity_cli.errors import ExitCode, SafecityError
 from safecity_cli.render.formats import Listing, OutputFormat, render
@@ -81,9 +82,13 @@ class _ChineseHelpOption:
 class SafecityCommand(_ChineseHelpOption, TyperCommand):
     """A command whose --help text is Chinese too."""
 
+    context_class = SafecityContext
+
 
 class SafecityGroup(_ChineseHelpOption, TyperGroup):
     """Turns safecity's own errors into Chinese lines on stderr and an exit code, never a traceback."""
+
+    context_class = SafecityContext
 
     def invoke(self, ctx: Any) -> Any:
         try:
