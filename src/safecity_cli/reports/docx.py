@@ -25,6 +25,7 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Length, Mm, Pt
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
+from docx.table import _Cell as _DocxCell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from markdown_it import MarkdownIt
@@ -403,12 +404,14 @@ def _add_table(doc: DocxDocument, tokens: Sequence[Token]) -> None:
     widths = _column_widths(rows, columns, size)
     for index, width in enumerate(widths):
         table.columns[index].width = width
+    # table.cell() re-walks the whole grid on every call: a 40-row table took seconds.
+    grid = [[_DocxCell(tc, table) for tc in tr.tc_lst] for tr in table._tbl.tr_lst]
     for r, row in enumerate(rows):
         if r == 0:
             header = OxmlElement("w:tblHeader")  # repeat the header row on every page
             table.rows[0]._tr.get_or_add_trPr().append(header)
         for c in range(columns):
-            cell = table.cell(r, c)
+            cell = grid[r][c]
             cell.width = widths[c]
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             paragraph = cell.paragraphs[0]
