@@ -47,6 +47,10 @@ ZHUJIAN = [
     48, 54, 58, 61, 62, 64, 65, 66, 67, 74, 77, 80, 81, 84, 88, 89, 93, 95, 96, 97, 98, 99,
     101, 103,
 ]  # fmt: skip
+# Rows that reach 区住建局 through a group it belongs to: 区级负有安全生产监管职责的部门 (51…94;
+# task 103 names it among them) and, by its kind, 区级部门和单位 (104).
+THROUGH_DUTY = [51, 53, 55, 56, 59, 60, 73, 75, 94]
+ZHUJIAN_ALL = sorted([*ZHUJIAN, *THROUGH_DUTY, 104])
 # 附件2 rows that do not name 各街办 (备注 2 makes them 各街办's all the same).
 WITHOUT_JIEBAN = [68, 76, 77, 89, 93, 102, 103]
 
@@ -104,20 +108,23 @@ def mini(tmp_path: Path) -> str:
 
 def test_tasks_of_zhujian(runner: CliRunner) -> None:
     rows = as_json(runner, "list", "--unit", "区住建局", "--date", "2021-01-01")
-    assert ids(rows) == ZHUJIAN
-    assert all(row["via"] is None for row in rows)  # named directly every time
+    assert ids(rows) == ZHUJIAN_ALL
+    via = {row["id"]: row["via"] for row in rows}
+    assert [tid for tid in ZHUJIAN if via[tid] is not None] == []  # named directly
+    assert {via[tid] for tid in THROUGH_DUTY} == {"区级负有安全生产监管职责的部门"}
+    assert via[104] == "区级部门和单位"
     assert all(row["unit_status"] == {"区住建局": "未启动"} for row in rows)
 
 
 @pytest.mark.parametrize("spelling", ["住建", " 区住建局 ", "区住建"])
 def test_unit_by_part_of_its_name(runner: CliRunner, spelling: str) -> None:
-    assert ids(as_json(runner, "list", "--unit", spelling)) == ZHUJIAN
+    assert ids(as_json(runner, "list", "--unit", spelling)) == ZHUJIAN_ALL
 
 
 def test_unit_by_alias(runner: CliRunner) -> None:
     # 区城市管理局 is how task 15 writes 区城管局.
     rows = as_json(runner, "list", "--unit", "区城市管理局")
-    assert ids(rows) == [8, 10, 15, 25, 31, 45, 61, 65, 91, 95, 96]
+    assert ids(rows) == [8, 10, 15, 25, 31, 45, 61, 65, 91, 95, 96, 104]  # 104: 区级部门和单位
 
 
 @pytest.mark.parametrize("group", ["各街办", "各园区管委会"])
@@ -201,7 +208,7 @@ def test_overdue_starts_the_day_after_the_deadline(runner: CliRunner) -> None:
 
 def test_overdue_for_one_unit(runner: CliRunner) -> None:
     rows = as_json(runner, "overdue", "--date", "2021-05-01", "--unit", "区住建局")
-    expected = [46] + [i for i in ENDS_2020_12 + ENDS_2021_04 if i in ZHUJIAN]
+    expected = [46] + [i for i in ENDS_2020_12 + ENDS_2021_04 if i in ZHUJIAN_ALL]
     assert ids(rows) == expected
 
 
@@ -253,7 +260,7 @@ def test_due_soonest_first(runner: CliRunner) -> None:
 
 def test_due_for_one_unit(runner: CliRunner) -> None:
     rows = as_json(runner, "due", "--date", "2021-04-20", "--within", "10", "--unit", "住建")
-    assert ids(rows) == [10, 11, 12, 16, 31, 48]
+    assert ids(rows) == [10, 11, 12, 16, 31, 48, 55, 59]  # 55, 59 through 区级负有…的部门
 
 
 def test_due_negative_within(runner: CliRunner) -> None:
@@ -341,16 +348,34 @@ def test_units_json_contract(runner: CliRunner) -> None:
     assert {"name", "kind", "aliases", "members", "tasks", "overdue"} <= set(zhujian)
     assert (zhujian["kind"], zhujian["aliases"], zhujian["members"]) == ("区级部门", [], None)
     assert (zhujian["tasks"], zhujian["direct_tasks"], zhujian["complete"], zhujian["open"]) == (
-        47,
+        57,
         47,
         0,
-        47,
+        57,
     )
-    assert zhujian["overdue"] == len([i for i in ENDS_2020_10 + ENDS_2020_12 if i in ZHUJIAN])
+    late = ENDS_2020_10 + ENDS_2020_12
+    assert zhujian["overdue"] == len([i for i in late if i in ZHUJIAN_ALL])
     duty = by_name["区级负有安全生产监管职责的部门"]
     assert duty["kind"] == "集合"
-    assert duty["aliases"] == ["负有安全生产监管职责的部门", "负有安全生产监管职责的区级部门"]
-    assert duty["members"] == []
+    assert duty["aliases"] == [
+        "负有安全生产监管职责的部门",
+        "负有安全生产监管职责的区级部门",
+        "负有安全生产监督管理职责的部门",
+    ]
+    # The units 附件2 names before 「等负有安全生产监管职责的部门」 (tasks 58, 66, 67, 69–71, 103)
+    members = ["公安临潼分局", "区住建局", "区交运局", "区应急管理局", "区市场监管局"]
+    assert (duty["members"], duty["resolved_members"], duty["member_kinds"]) == (
+        members,
+        members,
+        [],
+    )
+    everyone = by_name["区级部门和单位"]
+    assert everyone["member_kinds"] == ["区级部门", "驻区/分局"]
+    assert everyone["members"] == everyone["resolved_members"]
+    assert "区住建局" in everyone["members"] and "区消防救援大队" in everyone["members"]
+    assert len(everyone["members"]) == 29  # 23 区级部门 and 6 驻区/分局
+    assert by_name["各街办"]["resolved_members"] == []  # the office has still to name them
+    assert zhujian["resolved_members"] is None and zhujian["member_kinds"] is None
     # 51, 53, 55, 56, 59, 60 and (under its aliases) 73, 94, 75
     assert duty["tasks"] == 9
     assert by_name["各街办"]["tasks"] == 104
@@ -428,9 +453,9 @@ def test_stats_json(runner: CliRunner) -> None:
     assert top == [
         ("各园区管委会", 104),
         ("各街办", 104),
-        ("区应急管理局", 51),
-        ("区住建局", 47),
-        ("区交运局", 45),
+        ("区应急管理局", 61),
+        ("区住建局", 57),
+        ("区交运局", 55),
     ]
 
 
@@ -608,7 +633,7 @@ def test_csv_rows_of_list(runner: CliRunner) -> None:
         "督办",
         "来源",
     ]
-    assert [int(row[0]) for row in rows[1:]] == ZHUJIAN
+    assert [int(row[0]) for row in rows[1:]] == ZHUJIAN_ALL
     assert rows[1][4] == "2020 年 12 月"
     assert rows[1][3].endswith("区消防救援大队等相关部门，各街办、各园区管委会")
 
@@ -619,7 +644,7 @@ def test_markdown_of_list_matches_json(runner: CliRunner) -> None:
     rows = as_json(runner, "list", "--unit", "区住建局", "--date", "2021-01-01")
     assert [r[2] for r in table[1:]] == [row["text"] for row in rows]
     assert md.startswith("## 区住建局的任务\n\n")
-    assert md.endswith("\n共 47 项任务\n")
+    assert md.endswith("\n共 57 项任务，其中 10 项经集合单位适用\n")
 
 
 # -- the JSON contract ------------------------------------------------------------------------

@@ -21,14 +21,26 @@ from typer.testing import CliRunner, Result
 from safecity_cli.cli import app
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
+EMBEDDED = Path(__file__).parents[1] / "data"
 
 EMBEDDED_SUMMARY = (
     "登记册有效：104 项任务、7 个类别、44 个责任单位（含 9 个集合）、5 个阶段、"
-    "20 项日程、21 项主要任务\n"
+    "20 项日程、21 项主要任务；7 条警告\n"
 )
 MINI_SUMMARY = (
     "登记册有效：8 项任务、3 个类别、9 个责任单位（含 2 个集合）、3 个阶段、3 项日程、2 项主要任务"
 )
+_FILL = "请用 members 列出成员，或用 member_kinds 按单位类型指定（警告）"
+
+
+def mini_group_warnings(root: Path, task: int = 5) -> str:
+    """The mini registry's 负有监管职责的部门 lists no members: validate says so (issue 12)."""
+    return (
+        f"{root / 'units.yaml'}:24: units[负有监管职责的部门].members: 集合单位没有成员："
+        f"任务 {task} 中它的那一部分只能由集合整体报送；{_FILL}\n"
+        f"{root / 'tasks.yaml'}:10: tasks: 任务 {task} 的责任单位都是没有成员的集合单位，"
+        "尚无具体单位报送（警告）\n"
+    )
 
 
 def validate(runner: CliRunner, *args: str) -> Result:
@@ -57,20 +69,39 @@ def test_embedded_registry_is_valid(runner: CliRunner) -> None:
     result = validate(runner)
     assert result.exit_code == 0
     assert result.stdout == EMBEDDED_SUMMARY
-    assert result.stderr == ""
+    # What the office must still fill in: the groups the document does not list.
+    everything = "任务 1–67、69–75、78–88、90–92、94–101、104、日程 7、9–11、13–15、17–19"
+    expected = [
+        (90, "各街办", everything),
+        (93, "各园区管委会", everything),
+        (108, "区安委会各成员单位", "任务 1、3、5"),
+        (113, "负有自然灾害防治职责的区级部门", "任务 4、5"),
+        (116, "区级各相关部门", "任务 50、52"),
+        (119, "各行业主管部门", "任务 17"),
+    ]
+    units = EMBEDDED / "units.yaml"
+    assert result.stderr.splitlines() == [
+        *(
+            f"{units}:{line}: units[{name}].members: 集合单位没有成员：{where} 中它的那一部分"
+            f"只能由集合整体报送；{_FILL}"
+            for line, name, where in expected
+        ),
+        f"{EMBEDDED / 'tasks.yaml'}:15: tasks: 任务 1、4、90 的责任单位都是没有成员的集合单位，"
+        "尚无具体单位报送（警告）",
+    ]
 
 
 def test_mini_registry_is_valid(runner: CliRunner, registry: Path) -> None:
     result = validate(runner, "--data", str(registry))
     assert result.exit_code == 0
-    assert result.stdout == MINI_SUMMARY + "\n"
-    assert result.stderr == ""
+    assert result.stdout == MINI_SUMMARY + "；2 条警告\n"
+    assert result.stderr == mini_group_warnings(registry)
 
 
 def test_data_from_environment(runner: CliRunner, registry: Path) -> None:
     result = runner.invoke(app, ["validate"], env={"SAFECITY_DATA": str(registry)})
     assert result.exit_code == 0
-    assert result.stdout == MINI_SUMMARY + "\n"
+    assert result.stdout == MINI_SUMMARY + "；2 条警告\n"
 
 
 # -- the catalogue of broken inputs ---------------------------------------------------------
@@ -359,7 +390,7 @@ def test_utf8_bom_is_accepted(runner: CliRunner, registry: Path) -> None:
         path.write_bytes(codecs.BOM_UTF8 + path.read_bytes())
     result = validate(runner, "--data", str(registry))
     assert result.exit_code == 0
-    assert result.stdout == MINI_SUMMARY + "\n"
+    assert result.stdout == MINI_SUMMARY + "；2 条警告\n"
 
 
 def test_bom_keeps_line_numbers(runner: CliRunner, registry: Path) -> None:
@@ -374,8 +405,11 @@ def test_id_gap_is_a_warning(runner: CliRunner, registry: Path) -> None:
     edit(registry / T, "  - id: 5\n", "  - id: 9\n")
     result = validate(runner, "--data", str(registry))
     assert result.exit_code == 0
-    assert result.stderr == f"{registry / T}:10: tasks: 任务序号不连续，缺少 5（警告）\n"
-    assert result.stdout == MINI_SUMMARY + "；1 条警告\n"
+    assert result.stderr == (
+        f"{registry / T}:10: tasks: 任务序号不连续，缺少 5（警告）\n"
+        + mini_group_warnings(registry, task=9)
+    )
+    assert result.stdout == MINI_SUMMARY + "；3 条警告\n"
 
 
 def test_huge_id_gap_is_summarised(runner: CliRunner, registry: Path) -> None:
@@ -385,6 +419,7 @@ def test_huge_id_gap_is_summarised(runner: CliRunner, registry: Path) -> None:
     assert result.exit_code == 0
     assert result.stderr == (
         f"{registry / T}:10: tasks: 任务序号不连续，缺少 8、9、10、11、12、13、14、15、16、17…（警告）\n"
+        + mini_group_warnings(registry)
     )
 
 
@@ -392,7 +427,10 @@ def test_schedule_item_gap_is_a_warning(runner: CliRunner, registry: Path) -> No
     edit(registry / S, "  - id: 2\n    text: 完成自评报告", "  - id: 4\n    text: 完成自评报告")
     result = validate(runner, "--data", str(registry))
     assert result.exit_code == 0
-    assert result.stderr == f"{registry / S}:15: items: 日程序号不连续，缺少 2（警告）\n"
+    assert result.stderr == (
+        f"{registry / S}:15: items: 日程序号不连续，缺少 2（警告）\n"
+        + mini_group_warnings(registry)
+    )
 
 
 def test_missing_directory_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
@@ -436,8 +474,8 @@ def test_a_real_process_keeps_data_and_messages_apart(registry: Path) -> None:
     env.pop("SAFECITY_DATA", None)
     command = [sys.executable, "-m", "safecity_cli", "validate", "--data", str(registry)]
     good = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
-    assert (good.returncode, good.stderr) == (0, b"")
-    assert good.stdout.decode("utf-8") == MINI_SUMMARY + "\n"
+    assert (good.returncode, good.stderr.decode("utf-8")) == (0, mini_group_warnings(registry))
+    assert good.stdout.decode("utf-8") == MINI_SUMMARY + "；2 条警告\n"
     edit(registry / T, "deadline: 2021年3月\n", "deadline: 明年春天\n")
     bad = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
     assert (bad.returncode, bad.stdout) == (1, b"")

@@ -38,7 +38,7 @@ from safecity_cli.registry.models import (
 )
 
 ENV_CACHE = "SAFECITY_CACHE_DIR"
-_FORMAT = 1  # bump when the layout of the cached tuples changes
+_FORMAT = 2  # bump when the layout of the cached tuples changes
 
 
 def cache_dir() -> Path:
@@ -270,7 +270,10 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
             )
             for t in r.tasks
         ],
-        [(u.name, u.kind, u.aliases, u.members, u.contact, u.phone) for u in r.units],
+        [
+            (u.name, u.kind, u.aliases, u.members, u.contact, u.phone, u.member_kinds)
+            for u in r.units
+        ],
         r.kinds,
         [(ph.id, ph.name, ph.period, _day(ph.start), _day(ph.end), ph.summary) for ph in r.phases],
         [(i.id, i.text, i.units, deadlines[i.deadline], i.written_units) for i in r.items],

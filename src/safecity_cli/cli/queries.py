@@ -34,7 +34,7 @@ def validate(data: DataOpt = None) -> None:
     from safecity_cli.errors import RegistryError
     from safecity_cli.ledger.files import check_ledger
     from safecity_cli.registry.layout import data_dir
-    from safecity_cli.registry.load import check_registry
+    from safecity_cli.registry.load import check_registry, coverage_warnings
 
     registry, problems = check_registry(data_dir(data))
     if registry is not None:
@@ -42,6 +42,8 @@ def validate(data: DataOpt = None) -> None:
     errors = [p for p in problems if not p.warning]
     if errors or registry is None:
         raise RegistryError(problems)
+    # Who can report on what is worth a word only once the files themselves are right.
+    problems += coverage_warnings(registry)
     for problem in problems:
         note(str(problem))
     groups = sum(u.is_group for u in registry.units)
@@ -224,7 +226,7 @@ def units(
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     summaries = summarize_units(registry, open_ledger(registry, no_cache=no_cache), on, kind)
-    emit(unit_listing(summaries, on), fmt)
+    emit(unit_listing(summaries, on, registry), fmt)
 
 
 def schedule(

@@ -225,20 +225,39 @@ class _Checker:
                         f"units[{u.name}].members",
                         "单位不能是自己的成员",
                     )
-                else:
+                elif target.name not in members:
                     members.append(target.name)
+            for j, kind in enumerate(u.member_kinds or []):
+                if kind not in units.kinds:
+                    self._add(
+                        UNITS_FILE,
+                        ["units", i, "member_kinds", j],
+                        f"units[{u.name}].member_kinds",
+                        f"未知的单位类型「{kind}」，可选：{'、'.join(units.kinds)}",
+                    )
+                members.extend(
+                    other.name
+                    for other in units.units
+                    if other.kind == kind and other.name != u.name and other.name not in members
+                )
+            group = u.members is not None or u.member_kinds is not None
             built[u.name] = Unit(
                 u.name,
                 u.kind,
                 tuple(u.aliases),
-                tuple(members) if u.members is not None else None,
+                tuple(members) if group else None,
                 u.contact,
                 u.phone,
+                tuple(u.member_kinds or ()),
             )
         in_cycle: set[str] = set()
         for i, u in enumerate(units.units):
             # A group that contains itself would make expanding it into parties endless.
-            if u.members and u.name not in in_cycle and (cycle := _cycle(u.name, built)):
+            if (
+                built[u.name].members
+                and u.name not in in_cycle
+                and (cycle := _cycle(u.name, built))
+            ):
                 in_cycle.update(cycle)
                 self._add(
                     UNITS_FILE,
@@ -445,6 +464,63 @@ def _row(
 
 def _canonical(known: dict[str, Unit], name: str) -> str:
     return known[name].name
+
+
+def coverage_warnings(registry: Registry) -> list[Problem]:
+    """Warnings about who can report: each group without members (the tasks and 日程 it leaves
+    without a unit of its own to report), and the tasks all of whose units are such groups."""
+    from safecity_cli.registry.yaml_files import line_of
+
+    problems = []
+    units_path = registry.path / UNITS_FILE
+    empty = {u.name for u in registry.units if u.members == ()}
+    for i, unit in enumerate(registry.units):
+        if unit.name not in empty:
+            continue
+        named = [t.id for t in registry.tasks if unit.name in t.units]
+        listed = [it.id for it in registry.items if unit.name in it.units]
+        where = "、".join(
+            text
+            for text in (
+                f"任务 {_id_ranges(named)}" if named else "",
+                f"日程 {_id_ranges(listed)}" if listed else "",
+            )
+            if text
+        )
+        share = f"{where} 中它的那一部分只能由集合整体报送" if where else "尚未承担任务"
+        problems.append(
+            Problem(
+                str(units_path),
+                line_of(units_path, ["units", i, "name"]),
+                f"units[{unit.name}].members",
+                f"集合单位没有成员：{share}；请用 members 列出成员，或用 member_kinds 按单位类型指定",
+                warning=True,
+            )
+        )
+    orphans = [t.id for t in registry.tasks if t.units and all(n in empty for n in t.units)]
+    if orphans:
+        tasks_path = registry.path / TASKS_FILE
+        problems.append(
+            Problem(
+                str(tasks_path),
+                line_of(tasks_path, ["tasks"]),
+                "tasks",
+                f"任务 {_id_ranges(orphans)} 的责任单位都是没有成员的集合单位，尚无具体单位报送",
+                warning=True,
+            )
+        )
+    return problems
+
+
+def _id_ranges(ids: Sequence[int]) -> str:
+    """1–3、5: consecutive ids as ranges."""
+    runs: list[list[int]] = []
+    for n in sorted(set(ids)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return "、".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else "、".join(map(str, r)) for r in runs)
 
 
 def _unknown_unit(name: str, known: Iterable[str]) -> str:

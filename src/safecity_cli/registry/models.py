@@ -24,9 +24,12 @@ class Unit:
     name: str
     kind: str
     aliases: tuple[str, ...] = ()
-    members: tuple[str, ...] | None = None  # None: a single unit; a tuple: a group
+    # None: a single unit; a tuple: a group's direct members, those listed by name and then
+    # every unit of one of its member_kinds (resolved when the registry is loaded)
+    members: tuple[str, ...] | None = None
     contact: str | None = None
     phone: str | None = None
+    member_kinds: tuple[str, ...] = ()
 
     @property
     def is_group(self) -> bool:

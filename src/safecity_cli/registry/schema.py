@@ -58,6 +58,7 @@ class UnitEntry(Strict):
     kind: Text
     aliases: list[Text] = []
     members: list[Text] | None = None
+    member_kinds: list[Text] | None = None  # every unit of these kinds is a member too
     contact: str | None = None
     phone: str | None = None
 

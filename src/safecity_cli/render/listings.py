@@ -123,13 +123,19 @@ def task_listing(
         data,
         empty="没有符合条件的任务",
         caption=caption,
-        wrap={2: 3, 3: 2},
+        # 来源 may name a long group (经区级负有安全生产监管职责的部门): it wraps too.
+        wrap={2: 3, 3: 2, 7: 2} if unit is not None else {2: 3, 3: 2},
         row_styles=styles,
         csv_rows=csv_rows,
     )
 
 
-def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
+def unit_listing(
+    summaries: list[UnitSummary], on: date, registry: Registry | None = None
+) -> Listing:
+    """`registry` gives each group's resolved members (its parties) in the JSON."""
+    from safecity_cli.registry.units import expand
+
     headers = ["单位", "类型", "别名", "成员", "任务数", "直接承担", "已完成", "未完成", "逾期"]
     rows, data = [], []
     for s in summaries:
@@ -156,6 +162,12 @@ def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
                 "aliases": list(s.unit.aliases),
                 "members": list(s.unit.members) if s.unit.members is not None else None,
                 "group": s.unit.is_group,
+                "member_kinds": list(s.unit.member_kinds) if s.unit.is_group else None,
+                "resolved_members": (
+                    [n for n in expand(registry, s.unit) if n != s.unit.name]
+                    if s.unit.is_group and registry is not None
+                    else None
+                ),
                 "contact": s.unit.contact,
                 "phone": s.unit.phone,
                 "tasks": s.tasks,
