@@ -741,9 +741,12 @@ def test_mini_list_and_groups(runner: CliRunner, mini: str) -> None:
 
 def test_mini_overdue_and_due(runner: CliRunner, mini: str) -> None:
     overdue = as_json(runner, "overdue", "--data", mini, "--date", "2021-05-01")
-    assert [(r["id"], r["days_overdue"]) for r in overdue] == [(6, 75), (1, 31)]
+    # Issue 12: 每季度 falls due at the end of each quarter, and nothing was reported within
+    # the first one, so task 8 is overdue for it (it used to be never overdue).
+    assert [(r["id"], r["days_overdue"]) for r in overdue] == [(6, 75), (1, 31), (8, 31)]
+    assert overdue[2]["period"] == "2021年第一季度"
     due = as_json(runner, "due", "--data", mini, "--date", "2021-03-20", "--within", "14")
-    # 每季度 falls due at the end of each quarter (never overdue); 规划水平年 never falls due.
+    # 规划水平年 never falls due.
     assert [(r["id"], r["days_left"]) for r in due] == [(1, 11), (8, 11)]
     assert ids(as_json(runner, "list", "--data", mini, "--open-deadline")) == [7, 8]
 
@@ -761,7 +764,7 @@ def test_mini_schedule_units_stats(runner: CliRunner, mini: str) -> None:
     assert group["members"] == ["东街道", "西街道"]
     assert next(u for u in units if u["name"] == "县住建局")["phone"] == "029-00000001"
     stats = as_json(runner, "stats", "--data", mini, "--date", "2021-05-01")
-    assert (stats["total"], stats["overdue"]) == (8, 2)
+    assert (stats["total"], stats["overdue"]) == (8, 3)  # 8: no report for a quarter (issue 12)
 
 
 def test_mini_markdown_escapes_pipes(runner: CliRunner, mini: str) -> None:

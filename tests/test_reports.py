@@ -147,8 +147,10 @@ def test_weekly_escalation_orders_units_by_how_much_they_have_overdue(
     registry, ledger = mini
     weekly = build_weekly(registry, ledger, date(2021, 7, 9))
     groups = [(g.unit, [r.id for r in g.rows]) for g in weekly.escalation]
-    # 西街道 never reported on task 3; everyone else finished (or is not yet late).
-    assert groups == [("西街道", [3])]
+    # 西街道 never reported on task 3; 县应急局 reported nothing within the second quarter on
+    # the quarterly task 8 (issue 12: recurring deadlines fall due each period); everyone
+    # else finished (or is not yet late).
+    assert groups == [("西街道", [3]), ("县应急局", [8])]
     assert weekly.escalation[0].rows[0].level == "红"
     assert weekly.days_to_final == -9
 
@@ -261,9 +263,11 @@ def test_notice_lists_overdue_and_yellow_red_most_urgent_first(
     west = registry.unit("西街道")
     assert west is not None
     notice = build_notice(registry, ledger, west, date(2021, 5, 10))
-    assert [(r.id, r.level) for r in notice.rows] == [(6, "红"), (1, "红"), (3, "黄"), (4, "黄")]
+    # 8 (每季度, through 全部任务适用): no report within the first quarter (issue 12).
+    rows = [(r.id, r.level) for r in notice.rows]
+    assert rows == [(6, "红"), (1, "红"), (8, "红"), (3, "黄"), (4, "黄")]
     assert notice.reply_by == date(2021, 5, 17)
-    assert (notice.overdue, notice.red, notice.yellow) == (2, 2, 2)
+    assert (notice.overdue, notice.red, notice.yellow) == (3, 3, 2)
 
 
 def test_notice_reply_date_cannot_precede_it(mini: tuple[Registry, Ledger]) -> None:

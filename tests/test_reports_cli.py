@@ -183,6 +183,7 @@ def test_notice_golden(runner: CliRunner, mini: Path) -> None:
     assert [(r[0], r[4], r[5]) for r in rows[1:]] == [
         ("6", "逾期 84 天", "红"),
         ("1", "逾期 40 天", "红"),
+        ("8", "逾期 40 天", "红"),  # 每季度: nothing reported within the first quarter (issue 12)
         ("3", "剩余 21 天", "黄"),
         ("4", "剩余 51 天", "黄"),
     ]
@@ -401,7 +402,7 @@ def test_a_user_template_in_the_registry(runner: CliRunner, mini: Path) -> None:
         encoding="utf-8",
     )
     text = report(runner, "notice", "-u", "西街道", "--date", "2021-05-10", "--data", str(mini))
-    assert text == "请西街道于2021年5月17日前回复（4 项）\n"
+    assert text == "请西街道于2021年5月17日前回复（5 项）\n"  # 5 with the quarterly task 8
 
 
 def test_a_broken_user_template(runner: CliRunner, mini: Path, tmp_path: Path) -> None:

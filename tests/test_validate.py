@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from safecity_cli.cli import app
+from safecity_cli.registry.deadlines import ACCEPTED_FORMS
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 EMBEDDED = Path(__file__).parents[1] / "data"
@@ -213,7 +214,7 @@ BROKEN: list[tuple[str, Callable[[Path], None], list[tuple[str, int | None, str]
     (
         "unparseable-deadline",
         lambda r: edit(r / T, "deadline: 2021年3月\n", "deadline: 明年春天\n"),
-        [(T, 14, "tasks[序号1].deadline: 无法识别的完成时限「明年春天」")],
+        [(T, 14, "tasks[序号1].deadline: 无法识别的完成时限「明年春天」；" + ACCEPTED_FORMS)],
     ),
     (
         "deadline-year-out-of-range",
@@ -326,7 +327,7 @@ BROKEN: list[tuple[str, Callable[[Path], None], list[tuple[str, int | None, str]
         "three-errors",
         _three_errors,
         [
-            (T, 14, "tasks[序号1].deadline: 无法识别的完成时限「明年春天」"),
+            (T, 14, "tasks[序号1].deadline: 无法识别的完成时限「明年春天」；" + ACCEPTED_FORMS),
             (
                 T,
                 24,
@@ -455,7 +456,7 @@ def test_other_commands_refuse_a_broken_registry(runner: CliRunner, registry: Pa
         assert result.exit_code == 1, command
         assert result.stdout == ""
         assert result.stderr.splitlines() == [
-            f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」",
+            f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」；" + ACCEPTED_FORMS,
             "错误：登记册有 1 处错误",
         ]
 
@@ -480,7 +481,7 @@ def test_a_real_process_keeps_data_and_messages_apart(registry: Path) -> None:
     bad = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
     assert (bad.returncode, bad.stdout) == (1, b"")
     assert bad.stderr.decode("utf-8").splitlines() == [
-        f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」",
+        f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」；" + ACCEPTED_FORMS,
         "错误：登记册有 1 处错误",
     ]
 

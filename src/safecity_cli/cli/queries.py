@@ -171,7 +171,12 @@ def overdue(
         registry, open_ledger(registry, no_cache=no_cache), on, who, workdays=workdays
     )
     title = f"截至{chinese_date(on)}逾期未完成的任务" + (f"（{who.name}）" if who else "")
-    emit(task_listing(registry, states, title=title, extra="days_overdue", unit=who), fmt)
+    emit(
+        task_listing(
+            registry, states, title=title, extra="days_overdue", unit=who, workdays=workdays
+        ),
+        fmt,
+    )
 
 
 def due(
@@ -201,7 +206,12 @@ def due(
         registry, open_ledger(registry, no_cache=no_cache), on, within, who, workdays=workdays
     )
     title = f"{chinese_date(on)}起 {within} 天内到期的任务" + (f"（{who.name}）" if who else "")
-    emit(task_listing(registry, states, title=title, extra="days_left", unit=who), fmt)
+    emit(
+        task_listing(
+            registry, states, title=title, extra="days_left", unit=who, workdays=workdays
+        ),
+        fmt,
+    )
 
 
 def units(

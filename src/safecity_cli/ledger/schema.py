@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from datetime import datetime
 
+import re
+from typing import Any
+
 from pydantic import Field, field_validator, model_validator
 
 from safecity_cli.ledger.entries import Status
-from safecity_cli.registry.schema import PositiveId, Strict, Text
+from safecity_cli.registry.schema import Strict, Text
 
 
 class EvidenceEntry(Strict):
@@ -18,7 +21,7 @@ class EvidenceEntry(Strict):
 
 
 class ProgressEntry(Strict):
-    task: PositiveId
+    task: int | str  # a task by its number; a 日程 item as S1, S2, …
     unit: Text | None
     status: Status
     date: dt.date
@@ -27,6 +30,15 @@ class ProgressEntry(Strict):
     evidence: list[EvidenceEntry] = Field(default_factory=list)
     by: str = ""
     recorded_at: datetime
+
+    @field_validator("task", mode="plain")
+    @classmethod
+    def _target(cls, value: Any) -> int | str:
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 999_999_999:
+            return value
+        if isinstance(value, str) and re.fullmatch(r"S[1-9][0-9]{0,8}", value):
+            return value
+        raise ValueError("应为任务序号（正整数）或日程序号（如 S12）")
 
     @field_validator("recorded_at")
     @classmethod

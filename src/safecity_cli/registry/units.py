@@ -53,15 +53,16 @@ def _expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
-    """Who must report 已完成 for the task to be complete (a group without members is one party)."""
+def parties_of(registry: Registry, task: Task | ScheduleItem) -> tuple[str, ...]:
+    """Who must report 已完成 for the task (or 日程 item) to be complete (a group without
+    members is one party)."""
     found: tuple[str, ...] = registry.remember(
-        ("parties", task.id), lambda: _parties_of(registry, task)
+        ("parties", task.key), lambda: _parties_of(registry, task)
     )
     return found
 
 
-def _parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
+def _parties_of(registry: Registry, task: Task | ScheduleItem) -> tuple[str, ...]:
     parties: list[str] = []
     for name in task.units:
         unit = registry.unit(name)
@@ -70,11 +71,14 @@ def _parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
     return tuple(parties)
 
 
-def applies_to(registry: Registry, task: Task, unit: Unit) -> tuple[bool, str | None]:
+def applies_to(
+    registry: Registry, task: Task | ScheduleItem, unit: Unit
+) -> tuple[bool, str | None]:
     """Whether a task is the unit's, and through which group (None when named directly);
-    every task applies to the groups of 附件2 备注2 (registry.applies_to_all)."""
+    every task applies to the groups of 附件2 备注2 (registry.applies_to_all), a 日程 item
+    only to the units it names."""
     applies, via = names_unit(registry, task.units, unit)
-    if applies:
+    if applies or isinstance(task, ScheduleItem):
         return applies, via
     applies, via = names_unit(registry, registry.applies_to_all.units, unit)
     return applies, (via or unit.name) if applies else None

@@ -60,6 +60,7 @@ def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
         "open_ended": task.open_ended,
         "deadline": deadline_json(task.deadline),
         "effective_deadline": state.deadline,
+        "period": state.period.label if state.period else None,
         "status": state.status.value,
         "level": state.level.value if state.level else None,
         "unit_status": {p.unit: p.status.value for p in state.parties},
@@ -75,8 +76,11 @@ def task_listing(
     title: str,
     extra: str | None = None,
     unit: Unit | None = None,
+    workdays: bool = False,
 ) -> Listing:
-    """Tasks as a listing; `extra` adds days_overdue or days_left."""
+    """Tasks as a listing; `extra` adds days_overdue or days_left (working days with
+    `workdays`, and said so)."""
+    days = "个工作日" if workdays else "天"
     headers = ["序号", "类别", "主要目标任务", "责任单位", "完成时限", "状态", "督办"]
     if unit is not None:
         headers.append("来源")
@@ -98,9 +102,9 @@ def task_listing(
         if unit is not None:
             row.append(f"经{state.via}" if state.via else "直接")
         if extra == "days_overdue":
-            row.append(f"{state.days_overdue} 天")
+            row.append(f"{state.days_overdue} {days}")
         elif extra == "days_left":
-            row.append(f"{state.days_left} 天")
+            row.append(f"{state.days_left} {days}")
         rows.append(row)
         csv_rows.append([*row[:4], state.task.deadline.raw, *row[5:]])
         styles.append(LEVEL_STYLES.get(state.level) if state.level else None)

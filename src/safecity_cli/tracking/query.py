@@ -98,6 +98,8 @@ def find_overdue(
     """Tasks not complete whose deadline ended before `on`, most overdue first."""
 
     def may_be_overdue(task: Task) -> bool:  # a cheap test first: most tasks are not late
+        if task.deadline.every_months is not None:  # each period that has ended may be late
+            return True
         end, adjusted = task.deadline.end, ledger.earliest_adjustment(task.id)
         return (end is not None and end < on) or (adjusted is not None and adjusted < on)
 
