@@ -329,6 +329,12 @@ def test_schedule_json_contract(runner: CliRunner) -> None:
         },
         "state": "即将到期",
         "days_left": 4,
+        # What its units recorded (issue 12: items are reportable as S3).
+        "key": "S3",
+        "status": "未启动",
+        "unit_status": {"区政府办": "未启动", "区创建领导小组办公室": "未启动"},
+        "days_overdue": None,
+        "level": "黄",
     }
     states = {item["id"]: (item["state"], item["days_left"]) for item in items}
     assert states[1] == ("已到期", -6)

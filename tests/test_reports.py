@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from safecity_cli.errors import TemplateError, UsageError
-from safecity_cli.ledger.entries import Ledger
+from safecity_cli.ledger.entries import Entry, Ledger, Status
 from safecity_cli.ledger.files import load_ledger
 from safecity_cli.registry.load import load_registry
 from safecity_cli.registry.models import Registry
@@ -218,10 +218,16 @@ def test_gantt_places_phases_items_and_today(mini: tuple[Registry, Ledger]) -> N
         ("动员部署阶段", "done"),
         ("组织实施阶段", "active"),
     ]
+    # Issue 12: an item is done only once recorded; 日程1's date has passed unrecorded.
     assert [(b.label, b.milestone, b.state) for b in items.bars] == [
-        ("日程1 印发实施方案", True, "done"),
+        ("日程1 印发实施方案", True, "crit"),
         ("日程2 完成自评报告", True, ""),
     ]
+    recorded = Ledger(
+        [Entry("S1", "县应急局", Status.DONE, date(2021, 1, 18), datetime(2021, 1, 18, 9))]
+    )
+    done = build_gantt(registry, date(2021, 4, 2), ledger=recorded).sections[1].bars[0]
+    assert (done.label, done.state) == ("日程1 印发实施方案", "done")
     assert gantt.start == date(2021, 1, 1) and gantt.end == date(2021, 6, 30)
     assert 0 < gantt.today < 100
     assert [t.label for t in gantt.ticks] == ["2021年1月", "2月", "3月", "4月", "5月", "6月"]

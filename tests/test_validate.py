@@ -456,7 +456,8 @@ def test_other_commands_refuse_a_broken_registry(runner: CliRunner, registry: Pa
         assert result.exit_code == 1, command
         assert result.stdout == ""
         assert result.stderr.splitlines() == [
-            f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」；" + ACCEPTED_FORMS,
+            f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」；"
+            + ACCEPTED_FORMS,
             "错误：登记册有 1 处错误",
         ]
 
@@ -481,7 +482,8 @@ def test_a_real_process_keeps_data_and_messages_apart(registry: Path) -> None:
     bad = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
     assert (bad.returncode, bad.stdout) == (1, b"")
     assert bad.stderr.decode("utf-8").splitlines() == [
-        f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」；" + ACCEPTED_FORMS,
+        f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」；"
+        + ACCEPTED_FORMS,
         "错误：登记册有 1 处错误",
     ]
 

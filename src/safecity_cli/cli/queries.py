@@ -112,7 +112,9 @@ def list_tasks(
 
 
 def show(
-    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    task_id: Annotated[
+        str, typer.Argument(metavar="ID", help="任务序号（如 28），或日程序号 S1…S20（如 S12）")
+    ],
     date: DateOpt = None,
     fmt: Annotated[
         DetailFormat,
@@ -120,22 +122,22 @@ def show(
             "--format", "-f", help="输出格式：table（默认）、json、md", show_default=False
         ),
     ] = DetailFormat.TABLE,
+    workdays: WorkdaysOpt = False,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
 ) -> None:
-    """显示一项任务的全部信息：内容、类别、各责任单位及其状态、完成时限、最新进展。
+    """显示一项任务（或一项日程，如 S12）的全部信息：内容、类别、各责任单位及其状态、完成时限、最新进展。
 
     示例：safecity show 28
     """
-    from safecity_cli.errors import UsageError
+    from safecity_cli.registry.units import resolve_target
     from safecity_cli.render.detail import task_detail
     from safecity_cli.render.formats import render_json
 
     registry = open_registry(data, no_cache=no_cache)
-    task = registry.task(task_id)
-    if task is None:
-        raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
-    detail = task_detail(registry, open_ledger(registry, no_cache=no_cache), task, as_of(date))
+    task = resolve_target(registry, task_id)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    detail = task_detail(registry, ledger, task, as_of(date), workdays=workdays)
     if fmt is DetailFormat.JSON:
         write(render_json(detail.data))
     elif fmt is DetailFormat.TABLE:
@@ -207,9 +209,7 @@ def due(
     )
     title = f"{chinese_date(on)}起 {within} 天内到期的任务" + (f"（{who.name}）" if who else "")
     emit(
-        task_listing(
-            registry, states, title=title, extra="days_left", unit=who, workdays=workdays
-        ),
+        task_listing(registry, states, title=title, extra="days_left", unit=who, workdays=workdays),
         fmt,
     )
 
@@ -254,7 +254,8 @@ def schedule(
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
-    emit(schedule_listing(registry, schedule_states(registry, on), on), fmt)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    emit(schedule_listing(registry, schedule_states(registry, on, ledger=ledger), on), fmt)
 
 
 def stats(

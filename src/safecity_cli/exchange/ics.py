@@ -74,7 +74,7 @@ def build_calendar(
             continue
         calendar.add_component(event)
         tasks += 1
-    for item_state in schedule_states(registry, on):
+    for item_state in schedule_states(registry, on, ledger=ledger):
         if unit is not None and not item_applies(registry, item_state.item, unit):
             continue
         event = _item_event(registry, item_state, stamp)

@@ -90,9 +90,13 @@ def check_ledger(registry: Registry) -> list[Problem]:
             continue
         for i, entry in enumerate(entries):
             where = f"entries[第{i + 1}项]"
-            if registry.task(entry.task) is None:
+            if registry.target(entry.task) is None:
                 line = line_of(path, ["entries", i, "task"])
-                message = f"进展记录引用了不存在的任务序号 {entry.task}"
+                message = (
+                    f"进展记录引用了不存在的日程 {entry.task}"
+                    if isinstance(entry.task, str)
+                    else f"进展记录引用了不存在的任务序号 {entry.task}"
+                )
                 problems.append(Problem(str(path), line, f"{where}.task", message))
             if entry.unit is not None and registry.unit(entry.unit) is None:
                 line = line_of(path, ["entries", i, "unit"])

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from datetime import datetime
-
 import re
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator

@@ -25,6 +25,30 @@ def resolve_unit(registry: Registry, text: str) -> Unit:
     raise UsageError(f"未知的单位「{text}」{hint}")
 
 
+def resolve_target(registry: Registry, text: str | int) -> Task | ScheduleItem:
+    """A task by its number (27) or a 日程 item by S and its number (S12); UsageError otherwise."""
+    value = str(text).strip()
+    if value.isdigit():
+        if task := registry.task(int(value)):
+            return task
+        raise UsageError(f"没有序号为 {value} 的任务（共 {len(registry.tasks)} 项）")
+    if value[:1] in ("S", "s") and value[1:].isdigit():
+        if item := registry.item(int(value[1:])):
+            return item
+        raise UsageError(
+            f"没有日程 {value.upper()}（日程安排表共 {len(registry.items)} 项："
+            f"S1–S{len(registry.items)}）"
+        )
+    raise UsageError(
+        f"「{text}」不是任务序号或日程序号：任务写数字（如 27），日程写 S 加序号（如 S12）"
+    )
+
+
+def target_label(key: int | str) -> str:
+    """任务 27, 日程 S12."""
+    return f"日程 {key}" if isinstance(key, str) else f"任务 {key}"
+
+
 def expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
     """The parties a unit stands for: itself, or its members (recursively) once it lists any."""
     if not unit.members:

@@ -8,7 +8,7 @@ from typing import Any
 from safecity_cli.dates import chinese_date
 from safecity_cli.ledger.entries import Entry
 from safecity_cli.registry.deadlines import Deadline
-from safecity_cli.registry.models import Registry, Unit
+from safecity_cli.registry.models import Registry, ScheduleItem, Unit
 from safecity_cli.render.formats import Listing
 from safecity_cli.render.wording import deadline_cell, units_cell
 from safecity_cli.tracking.query import (
@@ -50,10 +50,14 @@ def entry_json(entry: Entry) -> dict[str, Any]:
 
 def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
     task = state.task
-    category = registry.category(task.category)
+    if isinstance(task, ScheduleItem):  # show S12: an item reads like a task
+        number: int | str = task.key
+        category_id, category = None, None
+    else:
+        number, category_id, category = task.id, task.category, registry.category(task.category)
     return {
-        "id": task.id,
-        "category": task.category,
+        "id": number,
+        "category": category_id,
         "category_title": category.title if category else "",
         "text": task.text,
         "units": list(task.units),
@@ -193,8 +197,22 @@ def unit_listing(
     )
 
 
+def item_status_text(s: ScheduleItemState) -> str:
+    """What an item's units recorded, and where its date stands: 已完成; 未启动，逾期 3 天."""
+    if s.complete:
+        return s.status.value
+    if s.progress is not None and s.progress.days_overdue is not None:
+        return f"{s.status.value}，逾期 {s.progress.days_overdue} 天"
+    if s.days_left is None:
+        return f"{s.status.value}（{s.state.value}）"
+    if s.days_left == 0:
+        return f"{s.status.value}，今日到期"
+    return f"{s.status.value}，剩余 {s.days_left} 天"
+
+
 def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: date) -> Listing:
     phase_now = current_phase(registry, on)
+    styles_items: list[str | None] = []
     headers = ["类型", "序号", "内容", "责任单位", "完成时限", "状态"]
     rows: list[list[str]] = []
     csv_rows: list[list[str]] = []
@@ -228,17 +246,7 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
         )
     data_items = []
     for s in items:
-        remaining = (
-            ""
-            if s.days_left is None
-            else (
-                "（今日到期）"
-                if s.days_left == 0
-                else f"（剩余 {s.days_left} 天）"
-                if s.days_left > 0
-                else f"（已过 {-s.days_left} 天）"
-            )
-        )
+        progress = s.progress
         rows.append(
             [
                 "日程",
@@ -246,23 +254,31 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
                 s.item.text,
                 "、".join(s.item.units),
                 s.item.deadline.raw,
-                s.state.value + remaining,
+                item_status_text(s),
             ]
         )
-        csv_rows.append([*rows[-1][:5], s.state.value])
+        csv_rows.append([*rows[-1][:5], s.status.value])
+        styles_items.append(
+            LEVEL_STYLES.get(progress.level) if progress and progress.level else None
+        )
         data_items.append(
             {
                 "id": s.item.id,
+                "key": s.item.key,
                 "text": s.item.text,
                 "units": list(s.item.units),
                 "deadline": deadline_json(s.item.deadline),
                 "state": s.state.value,
                 "days_left": s.days_left,
+                "status": s.status.value,
+                "unit_status": (
+                    {p.unit: p.status.value for p in progress.parties} if progress else {}
+                ),
+                "days_overdue": progress.days_overdue if progress else None,
+                "level": progress.level.value if progress and progress.level else None,
             }
         )
-    styles: list[str | None] = ["bold" if p["current"] else None for p in phases] + [None] * len(
-        items
-    )
+    styles: list[str | None] = ["bold" if p["current"] else None for p in phases] + styles_items
     now = (
         f"当前：{phase_now.name}"
         if phase_now

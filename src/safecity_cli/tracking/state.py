@@ -112,7 +112,11 @@ def task_state(
 
 
 def _parties(
-    registry: Registry, names: tuple[str, ...], entries: list[Entry], task: Task | ScheduleItem, on: date
+    registry: Registry,
+    names: tuple[str, ...],
+    entries: list[Entry],
+    task: Task | ScheduleItem,
+    on: date,
 ) -> tuple[PartyState, ...]:
     recurring = task.deadline.every_months is not None
     if recurring:
@@ -120,9 +124,7 @@ def _parties(
         for entry in entries:
             own_entries.setdefault(entry.unit, []).append(entry)
         start = registry.program.start
-        return tuple(
-            _recurring_party(n, own_entries.get(n, []), task, start, on) for n in names
-        )
+        return tuple(_recurring_party(n, own_entries.get(n, []), task, start, on) for n in names)
     deadline = task.deadline.due_on(on)
     if not entries:  # most tasks on most days: the same untouched parties
         untouched: tuple[PartyState, ...] = registry.remember(
