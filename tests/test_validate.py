@@ -290,7 +290,7 @@ BROKEN: list[tuple[str, Callable[[Path], None], list[tuple[str, int | None, str]
     (
         "invalid-yaml-date",
         lambda r: edit(r / S, "  start: 2021-01-01", "  start: 2021-13-01"),
-        [(S, 4, "「2021-13-01」不是有效的日期")],
+        [(S, 4, "program.start: 「2021-13-01」不是有效的日期")],  # issue 12: names the field
     ),
     (
         "python-tag",
@@ -647,3 +647,54 @@ def test_random_structure_damage_never_crashes(
     runner: CliRunner, tmp_path: Path, damage: tuple[str, bytes]
 ) -> None:
     _assert_validate_survives(runner, tmp_path, *damage)
+
+
+def test_nine_problems_in_four_files_in_one_run(runner: CliRunner, registry: Path) -> None:
+    # Issue 12: these once took four runs (a structural error hid the same file's references,
+    # a bad date hid its whole file, any registry error hid the progress files).
+    edit(registry / T, "  - id: 1\n    category: 1", "  - id: 1\n    category: 一")
+    edit(registry / T, "units: [县应急局, 县市场监管局]", "units: [县应急局, 县不存在局]")
+    edit(registry / T, "deadline: 2021年4月-2021年5月", "deadline: 明年春天")
+    edit(
+        registry / U,
+        "  - name: 县城管局\n    kind: 县级部门",
+        "  - name: 县城管局\n    kind: 县级部们",
+    )
+    edit(registry / U, "members: [东街道, 西街道]", "members: [东街道, 北街道]")
+    edit(registry / S, "  start: 2021-01-01", "  start: 2021-02-30")
+    edit(
+        registry / S, "印发实施方案\n    units: [县应急局]", "印发实施方案\n    units: [县应急局局]"
+    )
+    (registry / "progress").mkdir()
+    progress = registry / "progress" / "县应急局.yaml"
+    progress.write_text(
+        "entries:\n"
+        "  - {task: 99, unit: 县应急局, status: 推进中, date: 2021-03-01,"
+        " recorded_at: 2021-03-01T10:00:00}\n"
+        "  - {task: 1, unit: 县应急局, status: 推进中, date: 2021-13-01,"
+        " recorded_at: 2021-03-01T10:00:00}\n"
+        # Task 1 has an error of its own, yet it exists: no complaint about this entry.
+        "  - {task: 1, unit: 县应急局, status: 推进中, date: 2021-03-02,"
+        " recorded_at: 2021-03-02T10:00:00}\n",
+        encoding="utf-8",
+    )
+    result = validate(runner, "--data", str(registry))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{registry / T}:11: tasks[序号1].category: 应为整数",
+        f"{registry / S}:4: program.start: 「2021-02-30」不是有效的日期",
+        f"{registry / U}:13: units[县城管局].kind: "
+        "未知的单位类型「县级部们」，可选：县级部门、驻县单位、街道、集合",
+        f"{registry / U}:23: units[各街道].members: 未知的责任单位「北街道」"
+        "（units.yaml 中没有此名称或别名），是否指：西街道、各街道、东街道",
+        f"{registry / T}:18: tasks[序号2].units: 未知的责任单位「县不存在局」"
+        "（units.yaml 中没有此名称或别名）",
+        f"{registry / T}:25: tasks[序号3].deadline: 无法识别的完成时限「明年春天」；"
+        + ACCEPTED_FORMS,
+        f"{registry / S}:17: items[序号1].units: 未知的责任单位「县应急局局」"
+        "（units.yaml 中没有此名称或别名），是否指：县应急局、县应急管理局",
+        f"{progress}:3: entries[第2项].date: 「2021-13-01」不是有效的日期",
+        f"{progress}:2: entries[第1项].task: 进展记录引用了不存在的任务序号 99",
+        "错误：登记册有 9 处错误",
+    ]

@@ -32,13 +32,20 @@ def validate(data: DataOpt = None) -> None:
     示例：safecity validate --data ./我的登记册
     """
     from safecity_cli.errors import RegistryError
-    from safecity_cli.ledger.files import check_ledger
+    from safecity_cli.ledger.files import check_ledger, check_progress
     from safecity_cli.registry.layout import data_dir
-    from safecity_cli.registry.load import check_registry, coverage_warnings
+    from safecity_cli.registry.load import check_registry_parts, coverage_warnings
 
-    registry, problems = check_registry(data_dir(data))
+    root = data_dir(data)
+    registry, problems, targets, units = check_registry_parts(root)
     if registry is not None:
         problems += check_ledger(registry)
+    else:  # one run reports everything: the progress files too, as far as they can be checked
+        problems += check_progress(
+            root,
+            targets.__contains__ if targets is not None else None,
+            units.__contains__ if units is not None else None,
+        )
     errors = [p for p in problems if not p.warning]
     if errors or registry is None:
         raise RegistryError(problems)

@@ -30,12 +30,41 @@ _TAG_NAMES = {
 }
 
 
+class BadValue(str):
+    """A scalar PyYAML cannot construct (2021-02-30 as a date): kept as its text, so the rest
+    of the file is still checked, and reported with its field by bad_values()."""
+
+    message: str
+    line: int
+
+    def __new__(cls, text: str, message: str, line: int) -> BadValue:
+        value = super().__new__(cls, text)
+        value.message, value.line = message, line
+        return value
+
+
+def bad_values(data: Any, loc: tuple[str | int, ...] = ()) -> list[tuple[list[str | int], BadValue]]:
+    """Where the loaded data holds values the loader could not construct."""
+    found: list[tuple[list[str | int], BadValue]] = []
+    if isinstance(data, BadValue):
+        found.append((list(loc), data))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            found += bad_values(value, (*loc, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += bad_values(value, (*loc, index))
+    return found
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc]
     """Safe loading that also refuses anchors, aliases and merge keys.
 
     Registries never need them, and refusing them is what stops an alias bomb: the
     document is rejected at the first reuse instead of expanding into gigabytes later.
     """
+
+    keep_bad = False  # True: a value that cannot be constructed becomes a BadValue
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         if node in self.constructed_objects:  # only reachable again through an alias
@@ -49,7 +78,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
             # only look like their type: 2021-13-01 (a timestamp), `!!int 十`.
             what = _TAG_NAMES.get(node.tag, "值")
             value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
-            raise _Refused(None, None, f"「{value}」不是有效的{what}", node.start_mark) from None
+            message = f"「{value}」不是有效的{what}"
+            if self.keep_bad and isinstance(node, yaml.ScalarNode):
+                return BadValue(node.value, message, node.start_mark.line + 1)
+            raise _Refused(None, None, message, node.start_mark) from None
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         for key, _ in node.value:
@@ -98,13 +130,19 @@ class YamlProblem(Exception):
         self.problem = problem
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse one YAML file safely; raises YamlProblem with file and line."""
+class _KeepingLoader(_Loader):
+    keep_bad = True
+
+
+def load_yaml(path: Path, *, keep_bad: bool = False) -> Any:
+    """Parse one YAML file safely; raises YamlProblem with file and line. With `keep_bad`,
+    a scalar that cannot be constructed (2021-02-30) is kept as a BadValue instead, for the
+    caller to report with its field (bad_values) while checking the rest."""
     text = read_text(path)
     if not text.strip():
         raise YamlProblem(Problem(str(path), None, "", "文件为空"))
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_KeepingLoader if keep_bad else _Loader)
     except ReaderError:
         bad = _UNPRINTABLE.search(text)
         line = text.count("\n", 0, bad.start()) + 1 if bad else None
