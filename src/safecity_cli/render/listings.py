@@ -58,7 +58,9 @@ def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
     return {
         "id": number,
         "category": category_id,
-        "category_title": category.title if category else "",
+        "category_title": category.title
+        if category
+        else ("日程安排" if category_id is None else ""),
         "text": task.text,
         "units": list(task.units),
         "open_ended": task.open_ended,
