@@ -179,7 +179,9 @@ def validation_problems(
 Positions = dict[str, list[int]]
 
 
-def check_model(path: Path, raw: Any, model: type[BaseModel]) -> tuple[Any, list[Problem], Positions]:
+def check_model(
+    path: Path, raw: Any, model: type[BaseModel]
+) -> tuple[Any, list[Problem], Positions]:
     """Every problem in one file's data (values the loader could not read, each with its
     field, then the schema's), and what can still be checked: the model, or when it does not
     validate, one salvaged from the entries of each list that validate on their own (None
@@ -208,7 +210,9 @@ def _salvage(model: type[BaseModel], raw: Any) -> tuple[Any, Positions]:
     positions: Positions = {}
     for name, info in model.model_fields.items():
         if name not in raw:
-            values[name] = None if info.is_required() else info.get_default(call_default_factory=True)
+            values[name] = (
+                None if info.is_required() else info.get_default(call_default_factory=True)
+            )
             continue
         value, annotation = raw[name], info.annotation
         args = get_args(annotation)
@@ -226,7 +230,9 @@ def _salvage(model: type[BaseModel], raw: Any) -> tuple[Any, Positions]:
         try:
             values[name] = TypeAdapter(annotation).validate_python(value)
         except ValidationError:
-            values[name] = None if info.is_required() else info.get_default(call_default_factory=True)
+            values[name] = (
+                None if info.is_required() else info.get_default(call_default_factory=True)
+            )
     return model.model_construct(**values), positions
 
 

@@ -43,7 +43,9 @@ class BadValue(str):
         return value
 
 
-def bad_values(data: Any, loc: tuple[str | int, ...] = ()) -> list[tuple[list[str | int], BadValue]]:
+def bad_values(
+    data: Any, loc: tuple[str | int, ...] = ()
+) -> list[tuple[list[str | int], BadValue]]:
     """Where the loaded data holds values the loader could not construct."""
     found: list[tuple[list[str | int], BadValue]] = []
     if isinstance(data, BadValue):
