@@ -17,6 +17,7 @@ from safecity_cli.reports.rows import (
     TaskRow,
     count_levels,
     day_unit,
+    item_due,
     item_row,
     office_name,
     task_row,
@@ -160,6 +161,7 @@ class Weekly:
     days_to_final: int  # negative once the final deadline has passed
     schedule_this_week: list[ItemRow]
     schedule_next_week: list[ItemRow]
+    schedule_overdue: list[ItemRow]  # past their date and not recorded done, latest first
     total: int
     complete: int
     overdue: int
@@ -220,6 +222,12 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
     stats = compute_stats(registry, ledger, on)
     entries = _entries(registry, ledger, week_start, on)
     this_week, next_week = _schedule(registry, ledger, on, week_start, week_end)
+    late_items = [
+        item_row(registry, s.item, item_due(s.item, on), on, s.progress)
+        for s in schedule_states(registry, on, ledger=ledger)
+        if s.overdue
+    ]
+    late_items.sort(key=lambda row: (-(row.days_overdue or 0), row.id))
     return Weekly(
         program=program,
         office=office_name(program),
@@ -235,6 +243,7 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
         days_to_final=days_to_final,
         schedule_this_week=this_week,
         schedule_next_week=next_week,
+        schedule_overdue=late_items,
         total=stats.total,
         complete=sum(s.complete for s in states),
         overdue=stats.overdue,
