@@ -305,11 +305,11 @@ def _categories(
 def _entries(registry: Registry, ledger: Ledger, first: date, last: date) -> list[EntryRow]:
     week = sorted(
         (e for e in ledger.entries if first <= e.date <= last),
-        key=lambda e: (e.date, e.recorded_at, e.unit or "", e.task),
+        key=lambda e: (e.date, e.recorded_at, e.unit or "", str(e.task)),
     )
     rows = []
     for e in week:
-        task = registry.task(e.task)
+        task = registry.target(e.task)  # a task, or a 日程 item (S12)
         rows.append(
             EntryRow(
                 e.date,
