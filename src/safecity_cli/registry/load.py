@@ -124,9 +124,9 @@ class _Checker:
             self.targets |= {row[0] for _, rows in parts for row in rows}
             self.targets |= {f"S{it.id}" for it in (schedule.items or []) if schedule}
             for (file, key), entries in self.left_out.items():
-                ids = {e.get("id") for e in entries if isinstance(e.get("id"), int)}
+                ids: set[int] = {e["id"] for e in entries if isinstance(e.get("id"), int)}
                 if key == "tasks":
-                    self.targets |= ids
+                    self.targets |= set(ids)
                 elif file == SCHEDULE_FILE and key == "items":
                     self.targets |= {f"S{i}" for i in ids}
         if any(not p.warning for p in self.problems):

@@ -76,6 +76,11 @@ class ScheduleItem:
         """How the ledger names it: S12 for 日程 12."""
         return f"S{self.id}"
 
+    @property
+    def category(self) -> int:
+        """Items belong to no category of 附件2 (0), so code over tasks can read them too."""
+        return 0
+
 
 @dataclass(frozen=True, slots=True)
 class MainTask:

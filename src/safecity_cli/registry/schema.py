@@ -228,7 +228,7 @@ def _salvage(model: type[BaseModel], raw: Any) -> tuple[Any, Positions]:
             values[name], positions[name] = kept, where
             continue
         try:
-            values[name] = TypeAdapter(annotation).validate_python(value)
+            values[name] = TypeAdapter(annotation or Any).validate_python(value)
         except ValidationError:
             values[name] = (
                 None if info.is_required() else info.get_default(call_default_factory=True)

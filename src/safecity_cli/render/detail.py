@@ -99,7 +99,7 @@ def task_detail(
         else "无截止日期，不计逾期"
     )
     fields = [
-        ("序号", task.key if item else str(task.id)),
+        ("序号", str(task.key)),
         (
             "类别",
             "日程安排"

@@ -70,7 +70,7 @@ class EntryRow:
 
     date: date
     unit: str
-    task: int
+    task: int | str  # a task's id, or a 日程 item as S12
     task_text: str
     status: str
     note: str
@@ -329,7 +329,8 @@ def _schedule(
 ) -> tuple[list[ItemRow], list[ItemRow]]:
     """Items due this week and next week (a recurring item: the period end after Monday),
     with what their units recorded by `on`."""
-    this_week, next_week = [], []
+    this_week: list[ItemRow] = []
+    next_week: list[ItemRow] = []
     for state in schedule_states(registry, week_start):
         if state.days_left is None:
             continue
@@ -409,9 +410,9 @@ def build_gantt(
         if end is None:  # recurring or without a date: nothing to place
             continue
         start = item.deadline.start or end
-        progress = task_state(registry, book, item, on)
+        recorded = task_state(registry, book, item, on)
         label = f"日程{item.id} {item.text}"
-        spans.append(("日程安排", label, start, end, start == end, progress))
+        spans.append(("日程安排", label, start, end, start == end, recorded))
     first = min([registry.program.start, on, *(s[2] for s in spans)])
     last = max([registry.program.final_deadline, on, *(s[3] for s in spans)])
     length = (last - first).days + 1
