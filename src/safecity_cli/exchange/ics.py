@@ -118,15 +118,14 @@ def _task_event(registry: Registry, state: TaskState, stamp: datetime) -> Event 
 
 
 def _item_event(registry: Registry, state: ScheduleItemState, stamp: datetime) -> Event | None:
+    from safecity_cli.render.listings import item_status_text
+
     item = state.item
-    left = ""
-    if state.days_left is not None:
-        left = f"（剩余 {state.days_left} 天）" if state.days_left >= 0 else ""
     lines = [
         f"日程{item.id}：{item.text}",
         f"责任单位：{'、'.join(item.units)}",
         f"完成时限：{item.deadline.raw}",
-        f"状态：{state.state.value}{left}",
+        f"状态：{item_status_text(state)}",  # as recorded: done only once reported done
     ]
     return _event(
         registry,

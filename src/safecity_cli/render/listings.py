@@ -149,7 +149,13 @@ def unit_listing(
     headers = ["单位", "类型", "别名", "成员", "任务数", "直接承担", "已完成", "未完成", "逾期"]
     rows, data = [], []
     for s in summaries:
-        members = "、".join(s.unit.members or ()) if s.unit.is_group else ""
+        listed = [
+            m for m in s.unit.members or () if registry is None or not _by_kind(registry, s.unit, m)
+        ]
+        members = "、".join(listed) if s.unit.is_group else ""
+        if s.unit.member_kinds:
+            kinds = f"（按类型：{'、'.join(s.unit.member_kinds)}）"
+            members = f"{members}{kinds}" if members else kinds.strip("（）")
         if s.unit.is_group and not s.unit.members:
             members = "（未填写）"
         rows.append(
@@ -210,6 +216,12 @@ def item_status_text(s: ScheduleItemState) -> str:
     if s.days_left == 0:
         return f"{s.status.value}，今日到期"
     return f"{s.status.value}，剩余 {s.days_left} 天"
+
+
+def _by_kind(registry: Registry, group: Unit, member: str) -> bool:
+    """Whether a group's member comes from its member_kinds (the table names the kinds)."""
+    unit = registry.unit(member)
+    return unit is not None and unit.kind in group.member_kinds
 
 
 def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: date) -> Listing:
