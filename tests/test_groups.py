@@ -176,3 +176,23 @@ def test_validate_warns_about_groups_without_members(runner: CliRunner, mini: Pa
         "尚无具体单位报送（警告）",
     ]
     assert result.stdout.endswith("；2 条警告\n")
+
+
+def test_entries_of_a_group_that_now_lists_members_are_flagged(
+    runner: CliRunner, work_registry: Path
+) -> None:
+    progress = work_registry / "progress"
+    progress.mkdir()
+    path = progress / "区级负有安全生产监管职责的部门.yaml"
+    path.write_text(
+        "entries:\n"
+        "  - {task: 51, unit: 区级负有安全生产监管职责的部门, status: 推进中, date: 2020-11-02,"
+        " recorded_at: 2020-11-02T10:00:00}\n",
+        encoding="utf-8",
+    )
+    result = run(runner, "validate", "--data", str(work_registry))
+    assert result.exit_code == 0
+    assert (
+        f"{path}:2: entries[第1项].unit: 「区级负有安全生产监管职责的部门」已列出成员单位，"
+        "这条记录不再计入，请由成员单位分别报送（警告）"
+    ) in result.stderr.splitlines()

@@ -78,10 +78,16 @@ def read_progress_file(path: Path) -> list[Entry]:
 def check_ledger(registry: Registry) -> list[Problem]:
     """Every problem in every progress file: broken files, and entries that name a task or
     unit the registry does not know (with file and line)."""
+
+    def listed_group(name: str) -> bool:
+        unit = registry.unit(name)
+        return unit is not None and bool(unit.members)
+
     return check_progress(
         registry.path,
         lambda key: registry.target(key) is not None,
         lambda name: registry.unit(name) is not None,
+        listed_group,
     )
 
 
@@ -89,6 +95,7 @@ def check_progress(
     data_dir: Path,
     has_target: Callable[[int | str], bool] | None,
     has_unit: Callable[[str], bool] | None,
+    listed_group: Callable[[str], bool] | None = None,
 ) -> list[Problem]:
     """Every problem in every progress file, read past its first one: broken entries, and
     entries naming a task, 日程 item or unit unknown to `has_target`/`has_unit` (None: the
@@ -125,6 +132,11 @@ def check_progress(
                 line = line_of(path, ["entries", i, "unit"])
                 message = f"进展记录引用了未知的单位「{entry.unit}」"
                 problems.append(Problem(str(path), line, f"{where}.unit", message))
+            elif entry.unit is not None and listed_group is not None and listed_group(entry.unit):
+                # Recorded before the group listed its members: its members report now.
+                line = line_of(path, ["entries", i, "unit"])
+                message = f"「{entry.unit}」已列出成员单位，这条记录不再计入，请由成员单位分别报送"
+                problems.append(Problem(str(path), line, f"{where}.unit", message, warning=True))
     return problems
 
 
