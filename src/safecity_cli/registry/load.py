@@ -563,15 +563,19 @@ def coverage_warnings(registry: Registry) -> list[Problem]:
     return problems
 
 
-def _id_ranges(ids: Sequence[int]) -> str:
-    """1–3、5: consecutive ids as ranges."""
+def _id_ranges(ids: Sequence[int], most: int = 20) -> str:
+    """1–3、5: consecutive ids as ranges; past `most` ranges, the count of the rest."""
     runs: list[list[int]] = []
     for n in sorted(set(ids)):
         if runs and n == runs[-1][-1] + 1:
             runs[-1].append(n)
         else:
             runs.append([n])
-    return "、".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else "、".join(map(str, r)) for r in runs)
+    text = "、".join(
+        f"{r[0]}–{r[-1]}" if len(r) > 2 else "、".join(map(str, r)) for r in runs[:most]
+    )
+    rest = sum(len(r) for r in runs[most:])
+    return f"{text}等（另有 {rest} 项）" if rest else text
 
 
 def _unknown_unit(name: str, known: Iterable[str]) -> str:
