@@ -66,6 +66,13 @@ def test_a_unit_task_103_names_reports_on_its_groups_task(
     assert status["区市场监管局"] == "未启动"
 
 
+def test_the_issues_command_as_written(runner: CliRunner, work_registry: Path) -> None:
+    result = run(runner, "update", "51", "-u", "区应急管理局", "-s", "推进中", "--note", "x",
+                 "--data", str(work_registry))  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("已记录：任务 51 区应急管理局 推进中（")
+
+
 def test_the_group_itself_can_no_longer_report(runner: CliRunner, work_registry: Path) -> None:
     result = run(
         runner, "update", "51", "-u", "区级负有安全生产监管职责的部门", "-s", "推进中",
