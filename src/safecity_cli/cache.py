@@ -275,12 +275,12 @@ def _from_day(value: int | None) -> date | None:
 
 
 def _deadline_to(d: Deadline) -> tuple[Any, ...]:
-    return (d.raw, d.kind.value, _day(d.start), _day(d.end), d.every_months)
+    return (d.raw, d.kind.value, _day(d.start), _day(d.end), d.every_months, d.ends_in_month)
 
 
 def _deadline_from(row: tuple[Any, ...]) -> Deadline:
-    raw, kind, start, end, every = row
-    return Deadline(raw, DeadlineKind(kind), _from_day(start), _from_day(end), every)
+    raw, kind, start, end, every, ends_in = row
+    return Deadline(raw, DeadlineKind(kind), _from_day(start), _from_day(end), every, ends_in)
 
 
 def _registry_to(r: Registry) -> tuple[Any, ...]:
@@ -315,7 +315,10 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
             )
             for t in r.tasks
         ],
-        [(u.name, u.kind, u.aliases, u.members, u.contact, u.phone) for u in r.units],
+        [
+            (u.name, u.kind, u.aliases, u.members, u.contact, u.phone, u.member_kinds)
+            for u in r.units
+        ],
         r.kinds,
         [(ph.id, ph.name, ph.period, _day(ph.start), _day(ph.end), ph.summary) for ph in r.phases],
         [(i.id, i.text, i.units, deadlines[i.deadline], i.written_units) for i in r.items],

@@ -247,27 +247,28 @@ DistrictOpt = Annotated[
 
 
 class _TaskRef(IntParamType):
-    """A task number; on a roll-up also 临潼区:27, kept as text (the district is checked later)."""
+    """A task number, or a 日程 item as S12; on a roll-up also 临潼区:27, kept as text (the
+    district is checked later)."""
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        if isinstance(value, str) and (":" in value or "：" in value):
-            return value
-        return super().convert(value, param, ctx)
+        if not isinstance(value, str) or value.strip().isdigit():
+            return super().convert(value, param, ctx)
+        return value.strip()  # an item, a district's task, or a mistake resolve_target explains
 
 
 TaskRefArg = Annotated[
     str,
     typer.Argument(
         metavar="ID",
-        help="任务序号；汇总登记册中写作 区县:序号，如 临潼区:27",
+        help="任务序号（如 27）或日程序号（如 S12）；汇总登记册中写作 区县:序号，如 临潼区:27",
         click_type=_TaskRef(),
     ),
 ]
 
 
-def task_number(ref: int | str) -> int:
-    """The task number of a single registry: 临潼区:27 belongs to a roll-up."""
-    if isinstance(ref, int):
+def task_number(ref: int | str) -> int | str:
+    """A task or 日程 item of a single registry: 临潼区:27 belongs to a roll-up."""
+    if isinstance(ref, int) or not (":" in ref or "：" in ref):
         return ref
     from safecity_cli.errors import UsageError as Refused
 

@@ -28,6 +28,7 @@ from safecity_cli.cli.common import (
 )
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import ExitCode
+from safecity_cli.registry.units import target_label
 from safecity_cli.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -62,7 +63,9 @@ def init(
 
 
 def update(
-    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    task_id: Annotated[
+        str, typer.Argument(metavar="ID", help="任务序号（如 27），或日程序号 S1…S20（如 S12）")
+    ],
     unit: Annotated[str, typer.Option("--unit", "-u", help="报送单位：全称、别名或简称")],
     status: Annotated[
         str, typer.Option("--status", "-s", help="状态：未启动、推进中、已完成、已销号、延期、暂缓")
@@ -111,7 +114,9 @@ def update(
     ] = None,
     data: DataOpt = None,
 ) -> None:
-    """记录一个单位对一项任务的进展（追加一条记录，不修改已有记录）。
+    """记录一个单位对一项任务（或一项日程）的进展（追加一条记录，不修改已有记录）。
+
+    日程安排表的事项写作 S1…S20，如 safecity update S12 -u 区创建领导小组办公室 -s 已完成。
 
     示例：safecity update 27 --unit 住建 --status 推进中 --note "已完成排查 120 处" --data ./台账
     """
@@ -153,7 +158,8 @@ def update(
         _archive(registry.path, entry, staged)
     extra = f"，完成时限调整为{chinese_date(entry.new_deadline)}" if entry.new_deadline else ""
     note(
-        f"已记录：任务 {entry.task} {entry.unit} {entry.status.value}（{chinese_date(entry.date)}）{extra}"
+        f"已记录：{target_label(entry.task)} {entry.unit} {entry.status.value}"
+        f"（{chinese_date(entry.date)}）{extra}"
     )
 
 
@@ -186,7 +192,9 @@ def _archive(data_dir: Path, entry: Entry, staged: list[Stored]) -> None:
 
 
 def close(
-    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    task_id: Annotated[
+        str, typer.Argument(metavar="ID", help="任务序号（如 27），或日程序号 S1…S20（如 S12）")
+    ],
     note_text: Annotated[str, typer.Option("--note", "-n", help="销号说明")] = "",
     date: Annotated[
         str | None,
@@ -207,11 +215,12 @@ def close(
     ] = None,
     data: DataOpt = None,
 ) -> None:
-    """创建办对整项任务销号：所有责任单位都已报告完成后才可销号。
+    """创建办对整项任务（或一项日程，如 S12）销号：所有责任单位都已报告完成后才可销号。
 
     示例：safecity close 27 --note "经核查已完成" --data ./台账
     """
     from safecity_cli.cli.gitrepo import recorder
+    from safecity_cli.registry.units import resolve_target
     from safecity_cli.tracking.recording import check_close, ensure_writable, record
 
     registry = open_registry(data, no_cache=True)
@@ -233,7 +242,8 @@ def close(
         ]
 
     record(registry, check)
-    note(f"已销号：任务 {task_id}（{chinese_date(on)}）")
+    key = resolve_target(registry, task_id).key
+    note(f"已销号：{target_label(key)}（{chinese_date(on)}）")
 
 
 def history(
@@ -244,12 +254,12 @@ def history(
     data: DataOpt = None,
     district: DistrictOpt = None,
 ) -> None:
-    """列出一项任务的全部进展记录，按时间先后排列。
+    """列出一项任务（或一项日程，如 S12）的全部进展记录，按时间先后排列。
 
     示例：safecity history 27 --unit 区住建局 --format json；汇总登记册：safecity history 临潼区:27
     """
-    from safecity_cli.errors import UsageError
     from safecity_cli.ledger.entries import check_evidence
+    from safecity_cli.registry.units import expand, resolve_target
     from safecity_cli.render.listings import history_listing
 
     if (rollup := open_rollup(data, district)) is not None:
@@ -259,20 +269,17 @@ def history(
         return history_rollup(rollup, district_ref(ref, district), unit, until, fmt)
     task_id = task_number(ref)
     registry = open_registry(data)
-    task = registry.task(task_id)
-    if task is None:
-        raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
-    from safecity_cli.registry.units import expand
+    key = resolve_target(registry, task_id).key
 
     who = find_unit(registry, unit)
     until = as_of(date) if date is not None else None
     names = {who.name, *expand(registry, who)} if who else None
     entries = [
         e
-        for e in open_ledger(registry).for_task(task_id)
+        for e in open_ledger(registry).for_task(key)
         if (until is None or e.date <= until) and (names is None or e.unit in names)
     ]
-    title = f"任务 {task_id} 的进展记录" + (f"（{who.name}）" if who else "")
+    title = f"{target_label(key)} 的进展记录" + (f"（{who.name}）" if who else "")
     emit(history_listing(entries, title), fmt)
     for entry in entries:
         for item in entry.evidence:
@@ -301,7 +308,7 @@ def undo(
         raise LedgerError("没有可撤销的进展记录")
     who = last.unit or "（创建办销号）"
     note(
-        f"最后一条记录（编号 {last.id}）：任务 {last.task} {who} {last.status.value}"
+        f"最后一条记录（编号 {last.id}）：{target_label(last.task)} {who} {last.status.value}"
         f"（{chinese_date(last.date)}）" + (f"：{last.note}" if last.note else "")
     )
     if not yes and not typer.confirm("确认撤销这条记录吗？", default=False, err=True):

@@ -83,7 +83,7 @@ def build_calendar(
             event.add_component(_alarm(remind, str(event["summary"])))
         calendar.add_component(event)
         tasks += 1
-    for item_state in schedule_states(registry, on):
+    for item_state in schedule_states(registry, on, ledger=ledger):
         if unit is not None and not item_applies(registry, item_state.item, unit):
             continue
         event = _item_event(registry, item_state, stamp)
@@ -129,15 +129,14 @@ def _task_event(registry: Registry, state: TaskState, stamp: datetime) -> Event 
 
 
 def _item_event(registry: Registry, state: ScheduleItemState, stamp: datetime) -> Event | None:
+    from safecity_cli.render.listings import item_status_text
+
     item = state.item
-    left = ""
-    if state.days_left is not None:
-        left = f"（剩余 {state.days_left} 天）" if state.days_left >= 0 else ""
     lines = [
         f"日程{item.id}：{item.text}",
         f"责任单位：{'、'.join(item.units)}",
         f"完成时限：{item.deadline.raw}",
-        f"状态：{state.state.value}{left}",
+        f"状态：{item_status_text(state)}",  # as recorded: done only once reported done
     ]
     return _event(
         registry,

@@ -263,7 +263,7 @@ def plan_import(
     problems: list[tuple[int, str, int, str]] = []
     entries: list[Entry] = []
     duplicates = 0
-    known: dict[tuple[int, str | None], list[Entry]] = {}
+    known: dict[tuple[int | str, str | None], list[Entry]] = {}
     for entry in ledger.entries:
         known.setdefault((entry.task, entry.unit), []).append(entry)
     accepted = list(ledger.entries)

@@ -49,7 +49,7 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    task: int
+    task: int | str  # a task's id, or a 日程 item as "S12"
     unit: str | None  # None: the office closed the whole task
     status: Status
     date: dt.date
@@ -116,12 +116,12 @@ class Ledger:
     __slots__ = ("_by_task", "_decode", "_earliest_adjustment", "_pending")
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
-        self._by_task: dict[int, list[Entry]] = {}
+        self._by_task: dict[int | str, list[Entry]] = {}
         for entry in sorted(entries, key=_order):
             self._by_task.setdefault(entry.task, []).append(entry)
-        self._pending: dict[int, list[Any]] = {}
+        self._pending: dict[int | str, list[Any]] = {}
         self._decode: Callable[[Any], Entry] | None = None
-        self._earliest_adjustment: dict[int, dt.date] = {}
+        self._earliest_adjustment: dict[int | str, dt.date] = {}
         for task_id, task_entries in self._by_task.items():
             adjusted = [e.new_deadline for e in task_entries if e.new_deadline is not None]
             if adjusted:
@@ -130,9 +130,9 @@ class Ledger:
     @classmethod
     def from_rows(
         cls,
-        rows: dict[int, list[Any]],
+        rows: dict[int | str, list[Any]],
         decode: Callable[[Any], Entry],
-        earliest_adjustment: dict[int, dt.date],
+        earliest_adjustment: dict[int | str, dt.date],
     ) -> Ledger:
         """A ledger over encoded rows, each task's already in order."""
         ledger = cls()
@@ -141,14 +141,15 @@ class Ledger:
         ledger._earliest_adjustment = earliest_adjustment
         return ledger
 
-    def for_task(self, task_id: int) -> list[Entry]:
-        """A task's entries, oldest first (by date, then by when they were recorded)."""
+    def for_task(self, task_id: int | str) -> list[Entry]:
+        """A task's entries (or a 日程 item's, by "S12"), oldest first (by date, then by when
+        they were recorded)."""
         rows = self._pending.pop(task_id, None)
         if rows is not None and self._decode is not None:
             self._by_task[task_id] = [self._decode(row) for row in rows]
         return list(self._by_task.get(task_id, ()))
 
-    def earliest_adjustment(self, task_id: int) -> dt.date | None:
+    def earliest_adjustment(self, task_id: int | str) -> dt.date | None:
         """The earliest adjusted deadline (延期) any entry gives the task, if any."""
         return self._earliest_adjustment.get(task_id)
 
@@ -158,11 +159,12 @@ class Ledger:
             self.for_task(task_id)
         return tuple(e for task_entries in self._by_task.values() for e in task_entries)
 
-    def grouped_rows(self, encode: Callable[[Entry], Any]) -> dict[int, list[Any]]:
+    def grouped_rows(self, encode: Callable[[Entry], Any]) -> dict[int | str, list[Any]]:
         return {task: [encode(e) for e in self.for_task(task)] for task in self.task_ids()}
 
-    def task_ids(self) -> list[int]:
-        return sorted({*self._by_task, *self._pending})
+    def task_ids(self) -> list[int | str]:
+        """Tasks first, then 日程 items (S1, S2, …)."""
+        return sorted({*self._by_task, *self._pending}, key=_key_order)
 
     def as_of(self, day: date) -> Ledger:
         return Ledger(e for e in self.entries if e.date <= day)
@@ -172,6 +174,10 @@ class Ledger:
 
     def find(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
+
+
+def _key_order(key: int | str) -> tuple[int, int]:
+    return (0, key) if isinstance(key, int) else (1, int(key[1:]) if key[1:].isdigit() else 0)
 
 
 def _order(entry: Entry) -> tuple[date, datetime]:

@@ -8,7 +8,7 @@ from typing import Any
 from safecity_cli.dates import DISTRICT_ZONE, chinese_date
 from safecity_cli.ledger.entries import Entry
 from safecity_cli.registry.deadlines import Deadline
-from safecity_cli.registry.models import Registry, Unit
+from safecity_cli.registry.models import Registry, ScheduleItem, Unit
 from safecity_cli.render.formats import Listing
 from safecity_cli.render.wording import deadline_cell, units_cell
 from safecity_cli.tracking.query import (
@@ -51,16 +51,23 @@ def entry_json(entry: Entry) -> dict[str, Any]:
 
 def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
     task = state.task
-    category = registry.category(task.category)
+    if isinstance(task, ScheduleItem):  # show S12: an item reads like a task
+        number: int | str = task.key
+        category_id, category = None, None
+    else:
+        number, category_id, category = task.id, task.category, registry.category(task.category)
     return {
-        "id": task.id,
-        "category": task.category,
-        "category_title": category.title if category else "",
+        "id": number,
+        "category": category_id,
+        "category_title": category.title
+        if category
+        else ("日程安排" if category_id is None else ""),
         "text": task.text,
         "units": list(task.units),
         "open_ended": task.open_ended,
         "deadline": deadline_json(task.deadline),
         "effective_deadline": state.deadline,
+        "period": state.period.label if state.period else None,
         "status": state.status.value,
         "level": state.level.value if state.level else None,
         "unit_status": {p.unit: p.status.value for p in state.parties},
@@ -77,8 +84,11 @@ def task_listing(
     title: str,
     extra: str | None = None,
     unit: Unit | None = None,
+    workdays: bool = False,
 ) -> Listing:
-    """Tasks as a listing; `extra` adds days_overdue or days_left."""
+    """Tasks as a listing; `extra` adds days_overdue or days_left (working days with
+    `workdays`, and said so)."""
+    days = "个工作日" if workdays else "天"
     headers = ["序号", "类别", "主要目标任务", "责任单位", "完成时限", "状态", "督办"]
     if unit is not None:
         headers.append("来源")
@@ -103,9 +113,9 @@ def task_listing(
         if unit is not None:
             row.append(f"经{state.via}" if state.via else "直接")
         if extra == "days_overdue":
-            row.append(f"{state.days_overdue} 天")
+            row.append(f"{state.days_overdue} {days}")
         elif extra == "days_left":
-            row.append(f"{state.days_left} 天")
+            row.append(f"{state.days_left} {days}")
         rows.append(row)
         csv_rows.append(_task_csv_row(state, row, extra))
         styles.append(LEVEL_STYLES.get(state.level) if state.level else None)
@@ -128,7 +138,8 @@ def task_listing(
         data,
         empty="没有符合条件的任务",
         caption=caption,
-        wrap={2: 3, 3: 2},
+        # 来源 may name a long group (经区级负有安全生产监管职责的部门): it wraps too.
+        wrap={2: 3, 3: 2, 7: 2} if unit is not None else {2: 3, 3: 2},
         row_styles=styles,
         csv_rows=csv_rows,
         csv_headers=csv_headers,
@@ -150,11 +161,22 @@ def _iso(day: date | None) -> str:
     return day.isoformat() if day is not None else ""
 
 
-def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
+def unit_listing(
+    summaries: list[UnitSummary], on: date, registry: Registry | None = None
+) -> Listing:
+    """`registry` gives each group's resolved members (its parties) in the JSON."""
+    from safecity_cli.registry.units import expand
+
     headers = ["单位", "类型", "别名", "成员", "任务数", "直接承担", "已完成", "未完成", "逾期"]
     rows, data = [], []
     for s in summaries:
-        members = "、".join(s.unit.members or ()) if s.unit.is_group else ""
+        listed = [
+            m for m in s.unit.members or () if registry is None or not _by_kind(registry, s.unit, m)
+        ]
+        members = "、".join(listed) if s.unit.is_group else ""
+        if s.unit.member_kinds:
+            kinds = f"（按类型：{'、'.join(s.unit.member_kinds)}）"
+            members = f"{members}{kinds}" if members else kinds.strip("（）")
         if s.unit.is_group and not s.unit.members:
             members = "（未填写）"
         rows.append(
@@ -177,6 +199,12 @@ def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
                 "aliases": list(s.unit.aliases),
                 "members": list(s.unit.members) if s.unit.members is not None else None,
                 "group": s.unit.is_group,
+                "member_kinds": list(s.unit.member_kinds) if s.unit.is_group else None,
+                "resolved_members": (
+                    [n for n in expand(registry, s.unit) if n != s.unit.name]
+                    if s.unit.is_group and registry is not None
+                    else None
+                ),
                 "contact": s.unit.contact,
                 "phone": s.unit.phone,
                 "tasks": s.tasks,
@@ -200,8 +228,28 @@ def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
     )
 
 
+def item_status_text(s: ScheduleItemState) -> str:
+    """What an item's units recorded, and where its date stands: 已完成; 未启动，逾期 3 天."""
+    if s.complete:
+        return s.status.value
+    if s.progress is not None and s.progress.days_overdue is not None:
+        return f"{s.status.value}，逾期 {s.progress.days_overdue} 天"
+    if s.days_left is None:
+        return f"{s.status.value}（{s.state.value}）"
+    if s.days_left == 0:
+        return f"{s.status.value}，今日到期"
+    return f"{s.status.value}，剩余 {s.days_left} 天"
+
+
+def _by_kind(registry: Registry, group: Unit, member: str) -> bool:
+    """Whether a group's member comes from its member_kinds (the table names the kinds)."""
+    unit = registry.unit(member)
+    return unit is not None and unit.kind in group.member_kinds
+
+
 def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: date) -> Listing:
     phase_now = current_phase(registry, on)
+    styles_items: list[str | None] = []
     headers = ["类型", "序号", "内容", "责任单位", "完成时限", "状态"]
     csv_headers = [*headers[:5], "开始日期", "截止日期", "状态", "剩余天数"]
     rows: list[list[str]] = []
@@ -248,17 +296,7 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
         )
     data_items = []
     for s in items:
-        remaining = (
-            ""
-            if s.days_left is None
-            else (
-                "（今日到期）"
-                if s.days_left == 0
-                else f"（剩余 {s.days_left} 天）"
-                if s.days_left > 0
-                else f"（已过 {-s.days_left} 天）"
-            )
-        )
+        progress = s.progress
         rows.append(
             [
                 "日程",
@@ -266,7 +304,7 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
                 s.item.text,
                 "、".join(s.item.units),
                 s.item.deadline.raw,
-                s.state.value + remaining,
+                item_status_text(s),
             ]
         )
         csv_rows.append(
@@ -276,23 +314,31 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
                 *rows[-1][2:5],
                 _iso(s.item.deadline.start),
                 _iso(s.item.deadline.end),
-                s.state.value,
+                s.status.value,
                 "" if s.days_left is None else s.days_left,
             ]
+        )
+        styles_items.append(
+            LEVEL_STYLES.get(progress.level) if progress and progress.level else None
         )
         data_items.append(
             {
                 "id": s.item.id,
+                "key": s.item.key,
                 "text": s.item.text,
                 "units": list(s.item.units),
                 "deadline": deadline_json(s.item.deadline),
                 "state": s.state.value,
                 "days_left": s.days_left,
+                "status": s.status.value,
+                "unit_status": (
+                    {p.unit: p.status.value for p in progress.parties} if progress else {}
+                ),
+                "days_overdue": progress.days_overdue if progress else None,
+                "level": progress.level.value if progress and progress.level else None,
             }
         )
-    styles: list[str | None] = ["bold" if p["current"] else None for p in phases] + [None] * len(
-        items
-    )
+    styles: list[str | None] = ["bold" if p["current"] else None for p in phases] + styles_items
     now = (
         f"当前：{phase_now.name}"
         if phase_now

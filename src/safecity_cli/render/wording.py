@@ -24,9 +24,15 @@ def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | 
 
 
 def deadline_cell(state: TaskState) -> str:
-    """The original text, and the adjusted date when 延期 moved it."""
+    """The original text, and the adjusted date when 延期 moved it; for a recurring deadline,
+    the period that governs (每季度（2021年第一季度）)."""
     raw = state.task.deadline.raw
     end = state.task.deadline.end
+    if state.period is not None:
+        moved = state.deadline is not None and state.deadline != state.period.end
+        return f"{raw}（{state.period.label}" + (
+            f"，调整为{chinese_date(state.deadline)}）" if moved and state.deadline else "）"
+        )
     if state.deadline is not None and end is not None and state.deadline != end:
         return f"{raw}（调整为{chinese_date(state.deadline)}）"
     return raw

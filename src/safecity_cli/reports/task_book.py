@@ -20,6 +20,7 @@ from safecity_cli.reports.rows import (
     task_row,
 )
 from safecity_cli.tracking.query import TaskFilter, select_tasks
+from safecity_cli.tracking.state import task_state
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,18 @@ class TaskBook:
     thresholds: Escalation
 
 
-def unit_items(registry: Registry, unit: Unit, on: date) -> list[ItemRow]:
-    """Schedule items naming the unit, or a group it belongs to."""
+def unit_items(
+    registry: Registry, unit: Unit, on: date, ledger: Ledger | None = None
+) -> list[ItemRow]:
+    """Schedule items naming the unit, or a group it belongs to, with what the unit recorded."""
     rows = []
+    book = ledger if ledger is not None else Ledger()
     for item in registry.items:
         applies, via = names_unit(registry, item.units, unit)
         if not applies:
             continue
-        row = item_row(registry, item, item_due(item, on), on)
-        rows.append(ItemRow(row.id, row.text, row.units, row.deadline, row.due, row.days_left, via))
+        progress = task_state(registry, book, item, on, unit=unit)
+        rows.append(item_row(registry, item, item_due(item, on), on, progress, via))
     return rows
 
 
@@ -105,7 +109,7 @@ def build_task_book(
         overdue=sum(s.overdue for s in states),
         levels=count_levels(states),
         categories=categories,
-        items=unit_items(registry, unit, on),
+        items=unit_items(registry, unit, on, ledger),
         thresholds=registry.program.escalation,
     )
 

@@ -19,6 +19,7 @@ from safecity_cli.reports.rows import (
     TaskRow,
     count_levels,
     day_unit,
+    item_due,
     item_row,
     office_name,
     task_row,
@@ -74,7 +75,7 @@ class EntryRow:
 
     date: date
     unit: str
-    task: int
+    task: int | str  # a task's id, or a 日程 item as S12
     task_text: str
     status: str
     note: str
@@ -165,6 +166,7 @@ class Weekly:
     days_to_final: int  # negative once the final deadline has passed
     schedule_this_week: list[ItemRow]
     schedule_next_week: list[ItemRow]
+    schedule_overdue: list[ItemRow]  # past their date and not recorded done, latest first
     total: int
     complete: int
     overdue: int
@@ -236,7 +238,13 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
     }
     stats = compute_stats(registry, ledger, on)
     entries = _entries(registry, ledger, week_start, on)
-    this_week, next_week = _schedule(registry, on, week_start, week_end)
+    this_week, next_week = _schedule(registry, ledger, on, week_start, week_end)
+    late_items = [
+        item_row(registry, s.item, item_due(s.item, on), on, s.progress)
+        for s in schedule_states(registry, on, ledger=ledger)
+        if s.overdue
+    ]
+    late_items.sort(key=lambda row: (-(row.days_overdue or 0), row.id))
     return Weekly(
         problems=_open_problems(registry, on, workdays),
         program=program,
@@ -253,6 +261,7 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
         days_to_final=days_to_final,
         schedule_this_week=this_week,
         schedule_next_week=next_week,
+        schedule_overdue=late_items,
         total=stats.total,
         complete=sum(s.complete for s in states),
         overdue=stats.overdue,
@@ -279,7 +288,7 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
         due_soon=[task_row(registry, ledger, s) for s in due_soon],
         due_within=program.escalation.blue_within_days,
         ranking=_ranking(registry, ledger, on),
-        gantt=build_gantt(registry, on),
+        gantt=build_gantt(registry, on, ledger=ledger),
         thresholds=program.escalation,
     )
 
@@ -314,11 +323,11 @@ def _categories(
 def _entries(registry: Registry, ledger: Ledger, first: date, last: date) -> list[EntryRow]:
     week = sorted(
         (e for e in ledger.entries if first <= e.date <= last),
-        key=lambda e: (e.date, e.recorded_at, e.unit or "", e.task),
+        key=lambda e: (e.date, e.recorded_at, e.unit or "", str(e.task)),
     )
     rows = []
     for e in week:
-        task = registry.task(e.task)
+        task = registry.target(e.task)  # a task, or a 日程 item (S12)
         rows.append(
             EntryRow(
                 e.date,
@@ -334,18 +343,20 @@ def _entries(registry: Registry, ledger: Ledger, first: date, last: date) -> lis
 
 
 def _schedule(
-    registry: Registry, on: date, week_start: date, week_end: date
+    registry: Registry, ledger: Ledger, on: date, week_start: date, week_end: date
 ) -> tuple[list[ItemRow], list[ItemRow]]:
-    """Items due this week and next week (a recurring item: the period end after Monday)."""
-    this_week, next_week = [], []
+    """Items due this week and next week (a recurring item: the period end after Monday),
+    with what their units recorded by `on`."""
+    this_week: list[ItemRow] = []
+    next_week: list[ItemRow] = []
     for state in schedule_states(registry, week_start):
         if state.days_left is None:
             continue
         due = week_start + timedelta(days=state.days_left)
-        if week_start <= due <= week_end:
-            this_week.append(item_row(registry, state.item, due, on))
-        elif week_end < due <= week_end + timedelta(days=7):
-            next_week.append(item_row(registry, state.item, due, on))
+        if week_start <= due <= week_end or week_end < due <= week_end + timedelta(days=7):
+            progress = task_state(registry, ledger, state.item, on)
+            row = item_row(registry, state.item, due, on, progress)
+            (this_week if due <= week_end else next_week).append(row)
     return this_week, next_week
 
 
@@ -397,22 +408,29 @@ def _ranking(registry: Registry, ledger: Ledger, on: date) -> list[RankRow]:
 # -- the chart ----------------------------------------------------------------------------------
 
 
-def build_gantt(registry: Registry, on: date, soon_days: int | None = None) -> Gantt:
-    """Phases and dated schedule items on one time axis, with `on` marked."""
+def build_gantt(
+    registry: Registry, on: date, soon_days: int | None = None, *, ledger: Ledger | None = None
+) -> Gantt:
+    """Phases and dated schedule items on one time axis, with `on` marked. A phase is done
+    once its dates have passed; a 日程 item only once its units recorded it done (from
+    `ledger`), and marked crit while it is overdue."""
     soon = registry.program.escalation.blue_within_days if soon_days is None else soon_days
-    spans: list[tuple[str, str, date, date, bool]] = []
+    book = ledger if ledger is not None else Ledger()
+    spans: list[tuple[str, str, date, date, bool, TaskState | None]] = []
     undated = []
     for phase in registry.phases:
         if phase.start is None or phase.end is None:
             undated.append(phase.name)
         else:
-            spans.append(("创建阶段", phase.name, phase.start, phase.end, False))
+            spans.append(("创建阶段", phase.name, phase.start, phase.end, False, None))
     for item in registry.items:
         end = item.deadline.end
         if end is None:  # recurring or without a date: nothing to place
             continue
         start = item.deadline.start or end
-        spans.append(("日程安排", f"日程{item.id} {item.text}", start, end, start == end))
+        recorded = task_state(registry, book, item, on)
+        label = f"日程{item.id} {item.text}"
+        spans.append(("日程安排", label, start, end, start == end, recorded))
     first = min([registry.program.start, on, *(s[2] for s in spans)])
     last = max([registry.program.final_deadline, on, *(s[3] for s in spans)])
     length = (last - first).days + 1
@@ -421,9 +439,11 @@ def build_gantt(registry: Registry, on: date, soon_days: int | None = None) -> G
         return round((day - first).days / length * 100, 2)
 
     sections: dict[str, list[GanttBar]] = {}
-    for section, label, start, end, milestone in spans:
-        if end < on:
+    for section, label, start, end, milestone, progress in spans:
+        if progress.complete if progress is not None else end < on:
             state = "done"
+        elif progress is not None and progress.overdue:
+            state = "crit"
         elif start <= on or (end - on).days <= soon:
             state = "active"
         else:

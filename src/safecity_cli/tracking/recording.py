@@ -13,7 +13,7 @@ from safecity_cli.errors import LedgerError, UsageError
 from safecity_cli.ledger.entries import Entry, Ledger, Status, evidence_for, same_report
 from safecity_cli.ledger.files import append_checked
 from safecity_cli.registry.models import Registry
-from safecity_cli.registry.units import applies_to, resolve_unit
+from safecity_cli.registry.units import applies_to, resolve_target, resolve_unit, target_label
 from safecity_cli.tracking.query import parse_status
 from safecity_cli.tracking.state import task_state
 
@@ -22,7 +22,7 @@ from safecity_cli.tracking.state import task_state
 class Report:
     """A report as a person typed it, before any check."""
 
-    task: int
+    task: int | str  # a task's number, or a 日程 item as "S12"
     unit: str
     status: str
     date: dt.date
@@ -50,13 +50,14 @@ def check_report(
     evidence_base: Path,
 ) -> Entry:
     """The entry to append, or UsageError/LedgerError saying why the report is refused."""
-    task = registry.task(report.task)
-    if task is None:
+    if isinstance(report.task, int) and registry.task(report.task) is None:
         raise UsageError(f"没有序号为 {report.task} 的任务")
+    task = resolve_target(registry, report.task)
+    what = target_label(task.key)
     unit = resolve_unit(registry, report.unit)
     applies, _ = applies_to(registry, task, unit)
     if not applies:
-        raise LedgerError(f"任务 {task.id} 的责任单位中没有「{unit.name}」，不能由其报送")
+        raise LedgerError(f"{what} 的责任单位中没有「{unit.name}」，不能由其报送")
     if unit.members:
         raise LedgerError(f"「{unit.name}」已列出成员单位，请由各成员单位分别报送")
     status = parse_status(report.status)
@@ -77,11 +78,11 @@ def check_report(
         state = task_state(registry, ledger, task, report.date, unit=unit)
         if not all(p.status.complete for p in state.parties):
             raise LedgerError(
-                f"「{unit.name}」在{chinese_date(report.date)}前尚未报告任务 {task.id} 已完成，不能销号"
+                f"「{unit.name}」在{chinese_date(report.date)}前尚未报告{what} 已完成，不能销号"
             )
     evidence = tuple(evidence_for(ref, evidence_base, registry.path) for ref in report.evidence)
     return Entry(
-        task.id,
+        task.key,
         unit.name,
         status,
         report.date,
@@ -96,7 +97,7 @@ def check_report(
 def check_close(
     registry: Registry,
     ledger: Ledger,
-    task_id: int,
+    task_id: int | str,
     on: date,
     *,
     today: date,
@@ -104,21 +105,19 @@ def check_close(
     note: str = "",
     by: str = "",
 ) -> Entry:
-    """The office's 销号 of a whole task: only once every responsible unit has completed it."""
-    task = registry.task(task_id)
-    if task is None:
-        raise UsageError(f"没有序号为 {task_id} 的任务")
+    """The office's 销号 of a whole task (or 日程 item, "S12"): only once every responsible
+    unit has completed it."""
+    task = resolve_target(registry, task_id)
+    key, what = task.key, target_label(task.key)
     _check_date(registry, on, today, "销号日期")
-    closed = [e for e in ledger.for_task(task_id) if e.unit is None and e.status is Status.CLOSED]
+    closed = [e for e in ledger.for_task(key) if e.unit is None and e.status is Status.CLOSED]
     if closed:  # at any date: closing again, even "earlier", would rewrite the record
-        raise LedgerError(f"任务 {task_id} 已于{chinese_date(closed[0].date)}销号")
+        raise LedgerError(f"{what} 已于{chinese_date(closed[0].date)}销号")
     state = task_state(registry, ledger, task, on)
     pending = [p.unit for p in state.parties if not p.status.complete]
     if pending:
-        raise LedgerError(
-            f"任务 {task_id} 尚未完成，不能销号；未报告完成的单位：{'、'.join(pending)}"
-        )
-    return Entry(task_id, None, Status.CLOSED, on, recorded_at, note.strip(), (), by.strip())
+        raise LedgerError(f"{what} 尚未完成，不能销号；未报告完成的单位：{'、'.join(pending)}")
+    return Entry(key, None, Status.CLOSED, on, recorded_at, note.strip(), (), by.strip())
 
 
 def _check_date(registry: Registry, day: date, today: date, label: str) -> None:
