@@ -50,6 +50,7 @@ EMBEDDED_UNIT = "区住建局"
 OVERDUE_DATE = generate.REFERENCE.isoformat()  # 2021-01-01
 LARGE = 100_000  # from this size on, --repeat is capped (each cold run re-checks 100k tasks)
 LARGE_REPEAT = 3
+HOSTILE_TASKS = 4_000  # issue 11: validate stays linear in the number of problems
 
 HELLO = (
     "import argparse\n"
@@ -379,6 +380,7 @@ class Results:
     taskwarrior: str | None = None  # version, or None when not installed
     safecity: str = ""
     seconds: float = 0.0
+    hostile: str = ""  # validate on 4,000 tasks that each name an unknown unit
 
     def cell(self, size: int, key: str, state: str) -> Cell:
         return self.cells.setdefault((size, key, state), Cell())
@@ -416,7 +418,7 @@ class Bench:
             runs += size != EMBEDDED  # the run that fills the cache before the cold runs
             if self.task:
                 runs += 2 * (per + 1)
-        return runs
+        return runs + 1  # the hostile validate
 
     def baseline_repeats(self) -> int:
         return max(10, 2 * int(self.args.repeat))
@@ -438,6 +440,7 @@ class Bench:
         self.baseline()
         for size in self.args.sizes:
             self.measure(size)
+        self.hostile()
         self.results.seconds = time.perf_counter() - started
         return self.results
 
@@ -449,6 +452,41 @@ class Bench:
         cell = self.results.cell(0, "argparse", "warm")
         for _ in range(self.baseline_repeats()):
             self.timed(cell, argv, self.env)
+
+    def hostile(self, bad: int = HOSTILE_TASKS) -> None:
+        """validate on the embedded registry plus `bad` tasks naming unknown units (issue 11):
+        every problem needs its line, and that must not cost a parse of the file each."""
+        self.step(f"validate：{bad} 项任务的责任单位不存在")
+        data = self.out / f"hostile-{bad}"
+        if data.exists():
+            shutil.rmtree(data)
+        subprocess.run(
+            [str(self.safecity), "init", str(data)], env=self.env, check=True, capture_output=True
+        )
+        with (data / "tasks.yaml").open("a", encoding="utf-8") as tasks:
+            for i in range(bad):
+                tasks.write(
+                    f"  - id: {100_000 + i}\n    category: 1\n    text: 任务{i}\n"
+                    f"    units: [不存在的单位{i}]\n    deadline: 2021 年 7 月\n"
+                )
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                [str(self.safecity), "validate", "--data", str(data)],
+                env=self.env,
+                capture_output=True,
+                timeout=self.args.timeout,
+            )
+        except subprocess.TimeoutExpired:
+            self.results.hostile = f"超时（>{self.args.timeout:.0f} 秒）"
+        else:
+            seconds = time.perf_counter() - started
+            found = done.stdout.decode("utf-8", "replace").count("未知的责任单位")
+            found += done.stderr.decode("utf-8", "replace").count("未知的责任单位")
+            self.results.hostile = (
+                f"{fmt_seconds(seconds)}，列出 {found} 处问题（退出码 {done.returncode}）"
+            )
+        self.progress.advance(self.job)
 
     def measure(self, size: int) -> None:
         prepared = prepare_registry(size, self.out, self.args, self.progress)
@@ -749,6 +787,8 @@ def notes(results: Results) -> list[str]:
             f"{size_name(size)}：冷启动 = 刚改过 {file}（缓存里其余文件仍有效）；"
             f"缓存为空时的首次 list --unit：{empty}"
         )
+    if results.hostile:
+        lines.append(f"validate，{HOSTILE_TASKS} 项任务的责任单位不存在：{results.hostile}")
     for size in results.sizes:
         count = {
             key: results.counts.get((size, key), "?")

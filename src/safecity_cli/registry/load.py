@@ -20,6 +20,7 @@ from safecity_cli.registry.layout import (
     UNITS_FILE,
     is_embedded,
 )
+from safecity_cli.registry.lines import Lines
 from safecity_cli.registry.models import (
     AppliesToAll,
     Category,
@@ -80,6 +81,7 @@ class _Checker:
     root: Path
     parts: PartCache | None = None
     problems: list[Problem] = field(default_factory=list)
+    lines: Lines = field(default_factory=Lines)
 
     def run(self) -> Registry | None:
         from safecity_cli.registry import schema
@@ -139,7 +141,7 @@ class _Checker:
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
-            self.problems.extend(schema.validation_problems(path, raw, exc))
+            self.problems.extend(schema.validation_problems(path, raw, exc, self.lines))
             return None
 
     def _task_parts(self) -> list[tuple[str, list[_TaskRow]]]:
@@ -175,10 +177,9 @@ class _Checker:
         *,
         warning: bool = False,
     ) -> None:
-        from safecity_cli.registry.yaml_files import line_of
-
         path = self.root / file
-        self.problems.append(Problem(str(path), line_of(path, loc), field_name, message, warning))
+        line = self.lines.line(path, loc)
+        self.problems.append(Problem(str(path), line, field_name, message, warning))
 
     # -- units -----------------------------------------------------------------------------
 
