@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from safecity_cli.cli import app
@@ -66,3 +67,245 @@ def test_line_index_answers_as_line_of(tmp_path: Path) -> None:
     assert [lines.line(path, loc) for loc in locs] == [line_of(path, loc) for loc in locs]
     assert [lines.line(path, loc) for loc in locs] == [2, 3, 3, 4, 5, 3, 6, 2]
     assert Lines().line(tmp_path / "absent.yaml", ["a"]) is None
+
+
+# -- control characters: refused when recorded, neutralised when shown -------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["update", "27", "-u", "住建", "-s", "推进中", "--note", "a\x01b"],
+            "错误：说明含有控制字符 U+0001（只允许换行和制表符），请删除",
+        ),
+        (
+            ["update", "27", "-u", "住建", "-s", "推进中", "--note", "\x1b]0;T\x07\x1b[2J"],
+            "错误：说明含有控制字符 U+001B（只允许换行和制表符），请删除",
+        ),
+        (
+            ["update", "27", "-u", "住建", "-s", "推进中", "--note", "\udcff"],
+            "错误：说明含有无法识别的字节（不是 UTF-8 编码的文字），请检查终端或文件的编码",
+        ),
+        (
+            ["update", "27", "-u", "住建", "-s", "推进中", "--by", "张\n三"],
+            "错误：报送人含有控制字符 U+000A，请删除",
+        ),
+        (
+            ["update", "27", "-u", "住建", "-s", "推进中", "--evidence", "a\x85.pdf"],
+            "错误：佐证材料含有控制字符 U+0085，请删除",
+        ),
+        (
+            ["update", "27", "-u", "住\x1b[31m建", "-s", "推进中"],
+            "错误：单位含有控制字符 U+001B，请删除",
+        ),
+        (
+            ["close", "76", "--note", "\x07"],
+            "错误：说明含有控制字符 U+0007（只允许换行和制表符），请删除",
+        ),
+        (["close", "76", "--by", "\x9b2J"], "错误：经办人含有控制字符 U+009B，请删除"),
+    ],
+)
+def test_control_characters_are_refused_when_recorded(
+    runner: CliRunner, work_registry: Path, args: list[str], message: str
+) -> None:
+    result = invoke(runner, *args, "--date", "2021-03-01", "--data", str(work_registry))
+    assert result.exit_code == 2
+    assert result.stderr == message + "\n"
+    assert not (work_registry / "progress").exists()
+
+
+def test_a_note_may_hold_newlines_and_tabs(runner: CliRunner, work_registry: Path) -> None:
+    result = invoke(
+        runner,
+        "update",
+        "27",
+        "-u",
+        "住建",
+        "-s",
+        "推进中",
+        "--note",
+        "第一行\n\t第二行",
+        "--date",
+        "2021-03-01",
+        "--data",
+        str(work_registry),
+    )
+    assert result.exit_code == 0, result.stderr
+    shown = invoke(runner, "history", "27", "--format", "json", "--data", str(work_registry))
+    assert '"note": "第一行\\n\\t第二行"' in shown.stdout
+
+
+HOSTILE_NOTE = '=HYPERLINK(\\"http://x\\",\\"点此\\")\\x01\\e]0;T\\a\\e[2J\\x9b'
+
+
+@pytest.fixture
+def tampered(work_registry: Path) -> Path:
+    """A ledger written by hand (or by an older version) whose note holds terminal escapes."""
+    progress = work_registry / "progress"
+    progress.mkdir()
+    (progress / "区住建局.yaml").write_text(
+        "entries:\n- task: 27\n  unit: 区住建局\n  status: 推进中\n  date: 2021-03-01\n"
+        f'  note: "{HOSTILE_NOTE}"\n  evidence: []\n  by: "\\e[31m张三"\n'
+        "  recorded_at: '2021-03-01T10:00:00'\n",
+        encoding="utf-8",
+    )
+    return work_registry
+
+
+SHOWN_NOTE = '=HYPERLINK("http://x","点此")\ufffd\ufffd]0;T\ufffd\ufffd[2J\ufffd'
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history", "27"],
+        ["history", "27", "--format", "md"],
+        ["history", "27", "--format", "csv"],
+        ["show", "27"],
+        ["show", "27", "--format", "md"],
+        ["list", "--unit", "住建", "--format", "csv"],
+        ["report", "weekly", "--date", "2021-03-15"],
+    ],
+)
+def test_stored_escapes_never_reach_the_terminal(
+    runner: CliRunner, tampered: Path, args: list[str]
+) -> None:
+    result = invoke(runner, *args, "--data", str(tampered))
+    assert result.exit_code == 0, result.stderr
+    controls = [
+        c for c in result.stdout if (ord(c) < 32 and c not in "\n\t\r") or 0x7F <= ord(c) <= 0x9F
+    ]
+    assert controls == []
+    assert "\r" not in result.stdout.replace("\r\n", "")
+    if args[0] in ("history", "show"):
+        assert "]0;T" in result.stdout and "\ufffd" in result.stdout
+
+
+def test_rich_markup_in_stored_text_is_shown_as_written(
+    runner: CliRunner, work_registry: Path
+) -> None:
+    note = "[link=file:///etc/passwd]点此[/link] [bold red]"
+    result = invoke(
+        runner,
+        "update",
+        "27",
+        "-u",
+        "住建",
+        "-s",
+        "推进中",
+        "--note",
+        note,
+        "--date",
+        "2021-03-01",
+        "--data",
+        str(work_registry),
+    )
+    assert result.exit_code == 0
+    shown = invoke(runner, "history", "27", "--data", str(work_registry))
+    assert "[link=file:///etc/passwd]点此[/link]" in shown.stdout.replace("\n", "").replace(" ", "")
+
+
+def test_long_listings_streamed_as_text_are_sanitised(capsys: pytest.CaptureFixture[str]) -> None:
+    from safecity_cli.cli.common import _stream_rows
+    from safecity_cli.render.formats import Listing
+
+    _stream_rows(Listing("t", ["说\x1b明"], [["a\x1b[2J\tb\nc\x07"]], None))
+    assert capsys.readouterr().out == "说\ufffd明\na\ufffd[2J b c\ufffd\n"
+
+
+def test_csv_cells_that_would_be_formulas_start_with_an_apostrophe() -> None:
+    from safecity_cli.render.formats import render_csv
+
+    rows = [
+        ['=HYPERLINK("http://x","点此")'],
+        ["+cmd|'/C calc'!A0"],
+        ["@SUM(A1)"],
+        ["-2+3"],
+        ["\tx"],
+        ["\rx"],
+        ["-3"],
+        ["+1.5"],
+        ["-0.5e3"],
+        ["12%"],
+        ["普通文字"],
+        [""],
+        [7],
+        [-3],
+    ]
+    text = render_csv(["说明"], rows)
+    assert text.split("\r\n")[1:-1] == [
+        '"\'=HYPERLINK(""http://x"",""点此"")"',
+        "'+cmd|'/C calc'!A0",
+        "'@SUM(A1)",
+        "'-2+3",
+        "'\tx",
+        '"\'\rx"',
+        "-3",
+        "+1.5",
+        "-0.5e3",
+        "12%",
+        "普通文字",
+        '""',
+        "7",
+        "-3",
+    ]
+
+
+def test_export_csv_guards_task_text(runner: CliRunner, work_registry: Path) -> None:
+    tasks = work_registry / "tasks.yaml"
+    text = tasks.read_text(encoding="utf-8")
+    tasks.write_text(
+        text.replace("text: 近三年道路交通事故万车死亡率逐年下降。", "text: '=1+1 道路交通'"),
+        encoding="utf-8",
+    )
+    result = invoke(runner, "export", "csv", "-o", "-", "--data", str(work_registry))
+    assert result.exit_code == 0, result.stderr
+    assert "\n2,一,'=1+1 道路交通," in result.stdout
+
+
+def test_xlsx_never_holds_a_formula_and_never_fails_on_controls(
+    runner: CliRunner, tampered: Path, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    tasks = tampered / "tasks.yaml"
+    text = tasks.read_text(encoding="utf-8")
+    tasks.write_text(
+        text.replace("text: 近三年道路交通事故万车死亡率逐年下降。", "text: '=1+1 道路交通'"),
+        encoding="utf-8",
+    )
+    for extra in ([], ["--fillable", "--unit", "区住建局"]):
+        out = tmp_path / f"台账{len(extra)}.xlsx"
+        result = invoke(
+            runner,
+            "export",
+            "xlsx",
+            *extra,
+            "--date",
+            "2021-03-15",
+            "-o",
+            str(out),
+            "--data",
+            str(tampered),
+        )
+        assert result.exit_code == 0, result.stderr
+        workbook = load_workbook(out)
+        cells = [c for ws in workbook for row in ws.iter_rows() for c in row]
+        assert [c for c in cells if c.data_type == "f"] == []
+        texts = [c.value for c in cells if isinstance(c.value, str)]
+        assert not any(ord(ch) < 32 and ch not in "\n\t\r" for t in texts for ch in t)
+        if not extra:
+            assert "=1+1 道路交通" in texts
+            assert any(SHOWN_NOTE in t for t in texts)
+
+
+def test_calendar_holds_no_control_characters(
+    runner: CliRunner, tampered: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "日历.ics"
+    result = invoke(runner, "export", "ics", "-o", str(out), "--data", str(tampered))
+    assert result.exit_code == 0, result.stderr
+    data = out.read_bytes().decode("utf-8")
+    assert "=HYPERLINK" in data.replace("\r\n ", "")
+    assert [c for c in data.replace("\r\n", "") if ord(c) < 32 or 0x7F <= ord(c) <= 0x9F] == []

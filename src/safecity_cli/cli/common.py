@@ -19,6 +19,7 @@ from typer.exceptions import TyperException
 from safecity_cli.cli.l10n import USAGE, install
 from safecity_cli.errors import SafecityError
 from safecity_cli.render.formats import Listing, OutputFormat, render
+from safecity_cli.text import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -121,7 +122,7 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
 
 
 def note(message: str) -> None:
-    sys.stderr.write(f"{message}\n")
+    sys.stderr.write(f"{printable(message)}\n")  # an error may quote stored or typed text
 
 
 install()
@@ -321,12 +322,13 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
 
 def _stream_rows(listing: Listing) -> None:
     out = sys.stdout
-    out.write("\t".join(listing.headers) + "\n")
+    out.write("\t".join(printable(h) for h in listing.headers) + "\n")
     for row in listing.rows:
-        out.write("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row) + "\n")
+        out.write("\t".join(printable(c.replace("\t", " ").replace("\n", " ")) for c in row) + "\n")
     out.flush()
 
 
 def write(text: str) -> None:
-    sys.stdout.write(text)
+    """Text to stdout; controls from stored text are shown as U+FFFD, never obeyed."""
+    sys.stdout.write(printable(text))
     sys.stdout.flush()
