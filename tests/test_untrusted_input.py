@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -309,3 +312,242 @@ def test_calendar_holds_no_control_characters(
     data = out.read_bytes().decode("utf-8")
     assert "=HYPERLINK" in data.replace("\r\n ", "")
     assert [c for c in data.replace("\r\n", "") if ord(c) < 32 or 0x7F <= ord(c) <= 0x9F] == []
+
+
+# -- import xlsx: bounded reading, tampered values ----------------------------------------------
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+@pytest.fixture
+def returned(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    """(registry, the 县应急局 sheet as the office issued it on 20 March 2021)."""
+    import shutil
+
+    monkeypatch.setattr("safecity_cli.cli.common.today", lambda: date(2021, 3, 25))
+    monkeypatch.setattr("safecity_cli.cli.exports.today", lambda: date(2021, 3, 25))
+    data = tmp_path / "mini"
+    shutil.copytree(MINI, data)
+    sheet = tmp_path / "回收" / "县应急局.xlsx"
+    sheet.parent.mkdir()
+    result = invoke(
+        runner,
+        "export",
+        "xlsx",
+        "--fillable",
+        "--unit",
+        "县应急局",
+        "--date",
+        "2021-03-20",
+        "-o",
+        str(sheet),
+        "--data",
+        str(data),
+    )
+    assert result.exit_code == 0, result.stderr
+    return data, sheet
+
+
+def import_sheet(runner: CliRunner, data: Path, sheet: Path) -> Result:
+    return invoke(runner, "import", "xlsx", str(sheet), "--data", str(data))
+
+
+def edit_book(sheet: Path, change: Callable[[Any], None]) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(sheet)
+    change(book)
+    book.save(sheet)
+
+
+def test_a_workbook_over_the_size_limit_is_refused_unread(
+    runner: CliRunner, returned: tuple[Path, Path]
+) -> None:
+    data, sheet = returned
+    with sheet.open("ab") as handle:
+        handle.write(b"\0" * (21 * 1024 * 1024))
+    result = import_sheet(runner, data, sheet)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"错误：县应急局.xlsx 有 {sheet.stat().st_size / 1048576:.1f} MB，超过填报表的上限 "
+        "20.0 MB，不能导入；请确认是 safecity 生成的填报表\n"
+    )
+
+
+def test_a_zip_bomb_is_refused_from_its_directory(
+    runner: CliRunner, returned: tuple[Path, Path]
+) -> None:
+    import zipfile
+
+    data, sheet = returned
+    with (
+        zipfile.ZipFile(sheet, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        archive.open("xl/media/blank.xml", "w", force_zip64=True) as member,
+    ):
+        for _ in range(101):
+            member.write(b" " * (1 << 20))
+    assert sheet.stat().st_size < 1024 * 1024
+    result = import_sheet(runner, data, sheet)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "错误：县应急局.xlsx 中的 xl/media/blank.xml 解压后有 101.0 MB（压缩后 0."
+    )
+    assert result.stderr.endswith("MB），超过上限 100.0 MB，不能导入\n")
+
+
+def test_a_stray_cell_at_the_last_row_is_refused_without_reading_a_million_rows(
+    runner: CliRunner, returned: tuple[Path, Path]
+) -> None:
+    data, sheet = returned
+    edit_book(sheet, lambda book: book["进展填报"].cell(row=1048576, column=1, value="x"))
+    result = import_sheet(runner, data, sheet)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "错误：县应急局.xlsx 工作表 进展填报 有 1048576 行，超过上限（表头以下 10000 行）；"
+        "可能在表格下方很远处有多余的单元格，请删除后重新保存\n"
+    )
+
+
+def test_a_stray_cell_far_to_the_right_is_refused(
+    runner: CliRunner, returned: tuple[Path, Path]
+) -> None:
+    data, sheet = returned
+    edit_book(sheet, lambda book: book["进展填报"].cell(row=5, column=16384, value="x"))
+    result = import_sheet(runner, data, sheet)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "错误：县应急局.xlsx 工作表 进展填报 有 16384 列，超过上限 50 列；"
+        "可能在表格右侧很远处有多余的单元格，请删除后重新保存\n"
+    )
+
+
+def test_a_sheet_that_understates_its_size_is_read_only_up_to_the_limit(
+    runner: CliRunner, returned: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import re
+    import zipfile
+
+    data, sheet = returned
+    edit_book(sheet, lambda book: book["进展填报"].cell(row=1048576, column=8, value="说明"))
+    lying = tmp_path / "lying.xlsx"
+    with zipfile.ZipFile(sheet) as source, zipfile.ZipFile(lying, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content, count = re.subn(
+                    rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:K9"/>', content
+                )
+                assert count == 1
+            target.writestr(item, content)
+    result = import_sheet(runner, data, lying)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "错误：lying.xlsx 工作表 进展填报 超过上限（表头以下 10000 行）；"
+        "可能在表格下方很远处有多余的单元格，请删除后重新保存\n"
+    )
+
+
+TAMPERED_HINT = "（隐藏的标识表被改动过，请重新生成填报表）"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("D", "abc", "表头行「abc」应为 1 至 100 的整数"),
+        ("D", 0, "表头行「0」应为 1 至 100 的整数"),
+        ("D", -3, "表头行「-3」应为 1 至 100 的整数"),
+        ("D", 1e9, "表头行「1000000000」应为 1 至 100 的整数"),
+        ("D", None, "表头行「」应为 1 至 100 的整数"),
+        ("D", "A1:B2", "表头行「A1:B2」应为 1 至 100 的整数"),
+        ("E", "A1:B2", "填报人单元格「A1:B2」应为一个单元格，如 C3"),
+        ("E", "abc", "填报人单元格「abc」应为一个单元格，如 C3"),
+        ("E", 0, "填报人单元格「0」应为一个单元格，如 C3"),
+        ("E", -3, "填报人单元格「-3」应为一个单元格，如 C3"),
+        ("E", 1e9, "填报人单元格「1000000000」应为一个单元格，如 C3"),
+        ("E", None, "填报人单元格「」应为一个单元格，如 C3"),
+        ("B", None, "工作表名称「」无效"),
+        ("B", 0, "工作表名称「0」无效"),
+        ("C", None, "缺少单位名称"),
+    ],
+)
+def test_tampered_meta_values_are_clear_errors(
+    runner: CliRunner, returned: tuple[Path, Path], column: str, value: object, message: str
+) -> None:
+    data, sheet = returned
+
+    def tamper(book: Any) -> None:
+        book["_safecity"][f"{column}7"] = value
+
+    edit_book(sheet, tamper)
+    result = import_sheet(runner, data, sheet)
+    assert result.exit_code == 2
+    assert (
+        result.stderr == f"错误：县应急局.xlsx 工作表 _safecity 第 7 行：{message}{TAMPERED_HINT}\n"
+    )
+    assert not (data / "progress").exists()
+
+
+def test_tampered_unit_in_meta_names_file_sheet_and_row(
+    runner: CliRunner, returned: tuple[Path, Path]
+) -> None:
+    data, sheet = returned
+
+    def tamper(book: Any) -> None:
+        book["_safecity"]["C7"] = "不存在的局"
+
+    edit_book(sheet, tamper)
+    result = import_sheet(runner, data, sheet)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "错误：县应急局.xlsx 工作表 _safecity 第 7 行：未知的单位「不存在的局」"
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("²", "序号「²」不是整数"),
+        ("①", "序号「①」不是整数"),
+        ("1" * 5000, f"序号「{'1' * 5000}」不是整数"),
+        ("", "缺少任务序号"),
+        (1e9, "没有序号为 1000000000 的任务"),
+    ],
+)
+def test_tampered_task_numbers_are_row_errors(
+    runner: CliRunner, returned: tuple[Path, Path], number: object, message: str
+) -> None:
+    data, sheet = returned
+
+    def tamper(book: Any) -> None:
+        ws = book["进展填报"]
+        ws["A5"] = number
+        ws["G5"] = "推进中"
+
+    edit_book(sheet, tamper)
+    result = import_sheet(runner, data, sheet)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"工作表 进展填报 第 5 行：{message}\n错误：填报表中有 1 行有问题，未记录任何内容\n"
+    )
+
+
+def test_formula_like_text_from_a_filled_sheet_stays_text(
+    runner: CliRunner, returned: tuple[Path, Path]
+) -> None:
+    data, sheet = returned
+
+    def tamper(book: Any) -> None:
+        ws = book["进展填报"]
+        ws["G5"] = "推进中"
+        ws["H5"] = '=HYPERLINK("http://x")'
+        ws["H5"].data_type = "s"  # typed as text ('=…) in Excel
+        ws["G6"] = "推进中"
+        ws["H6"] = "第一行\n第二行\t完"
+
+    edit_book(sheet, tamper)
+    result = import_sheet(runner, data, sheet)
+    assert result.exit_code == 0, result.stderr
+    history = invoke(runner, "history", "1", "--format", "csv", "--data", str(data))
+    assert '\'=HYPERLINK(""http://x"")' in history.stdout
