@@ -551,3 +551,200 @@ def test_formula_like_text_from_a_filled_sheet_stays_text(
     assert result.exit_code == 0, result.stderr
     history = invoke(runner, "history", "1", "--format", "csv", "--data", str(data))
     assert '\'=HYPERLINK(""http://x"")' in history.stdout
+
+
+# -- templates: only regular files from the template folders, bounded work ------------------------
+
+
+def weekly(runner: CliRunner, data: Path, *args: str) -> Result:
+    return invoke(runner, "report", "weekly", "--date", "2021-03-15", "--data", str(data), *args)
+
+
+@pytest.fixture
+def templates(work_registry: Path, tmp_path: Path) -> Path:
+    folder = work_registry / "templates"
+    folder.mkdir()
+    (tmp_path / "secret.txt").write_text("机密内容\n", encoding="utf-8")
+    return folder
+
+
+def test_a_symlinked_template_is_refused(
+    runner: CliRunner, work_registry: Path, templates: Path, tmp_path: Path
+) -> None:
+    (templates / "weekly.md.j2").symlink_to(tmp_path / "secret.txt")
+    result = weekly(runner, work_registry)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"错误：模板 weekly.md.j2：「weekly.md.j2」是符号链接（{templates / 'weekly.md.j2'}），"
+        "出于安全考虑不予读取；请把模板文件本身放进模板目录\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("include", "message"),
+    [
+        (
+            "part.j2",
+            "「part.j2」是符号链接（{templates}/part.j2），出于安全考虑不予读取；请把模板文件本身放进模板目录",
+        ),
+        (
+            "sub/x.j2",
+            "「sub/x.j2」是符号链接（{templates}/sub），出于安全考虑不予读取；请把模板文件本身放进模板目录",
+        ),
+        (
+            "../secret.txt",
+            "不能引用「../secret.txt」：模板只能引用模板目录中的文件（不能含 .. 或绝对路径）",
+        ),
+        (
+            "{tmp}/secret.txt",
+            "不能引用「{tmp}/secret.txt」：模板只能引用模板目录中的文件（不能含 .. 或绝对路径）",
+        ),
+        ("fifo.j2", "「fifo.j2」（{templates}/fifo.j2）不是普通文件，不予读取"),
+    ],
+)
+def test_includes_cannot_leave_the_template_folders(
+    runner: CliRunner,
+    work_registry: Path,
+    templates: Path,
+    tmp_path: Path,
+    include: str,
+    message: str,
+) -> None:
+    import os
+
+    (templates / "part.j2").symlink_to(tmp_path / "secret.txt")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.j2").write_text("机密内容\n", encoding="utf-8")
+    (templates / "sub").symlink_to(tmp_path / "sub")
+    os.mkfifo(templates / "fifo.j2")
+    name = include.format(tmp=tmp_path)
+    for kind in ("include", "extends", "import"):
+        (templates / "weekly.md.j2").write_text(
+            f"# 周报\n{{% {kind} '{name}' %}}\n"
+            if kind != "import"
+            else f"# 周报\n{{% import '{name}' as m %}}\n",
+            encoding="utf-8",
+        )
+        result = weekly(runner, work_registry)
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        where = f"错误：模板 {templates / 'weekly.md.j2'} 第 2 行："
+        assert result.stderr == where + message.format(templates=templates, tmp=tmp_path) + "\n"
+
+
+def test_the_given_template_may_be_a_link_and_include_its_neighbours(
+    runner: CliRunner, work_registry: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "我的模板"
+    folder.mkdir()
+    (folder / "part.md.j2").write_text("共 {{ program.name }}", encoding="utf-8")
+    (folder / "real.md.j2").write_text("{% include 'part.md.j2' %}\n", encoding="utf-8")
+    (folder / "周报.md.j2").symlink_to(folder / "real.md.j2")
+    result = weekly(runner, work_registry, "-t", str(folder / "周报.md.j2"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("共 ")
+
+
+HOSTILE_TEMPLATES = [
+    ("{{ (10**100) ** (10**100) }}", "乘方「**」的结果超过 4096 位二进制数，已拒绝"),
+    (
+        "{% set n = 10**6 %}{{ 'a' * n * n }}",
+        "「*」重复的结果超过上限（2097152 个字符或元素），已拒绝",
+    ),
+    ("{{ [1] * 10**9 }}", "「*」重复的结果超过上限（2097152 个字符或元素），已拒绝"),
+    ("{{ 7 ** (2 ** 40) }}", "乘方「**」的结果超过 4096 位二进制数，已拒绝"),
+    ("{{ 9 ** 999 * 9 ** 999 }}", "乘法「*」的结果超过 4096 位二进制数，已拒绝"),
+    (
+        "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+        "range 最多 10000 个数，这里要 100000 个",
+    ),
+    (
+        "{% for a in range(10000) %}{% for b in range(10000) %}{% endfor %}{% endfor %}",
+        "循环或运算超过 2000000 步，已停止（模板可能有过深的循环嵌套或无穷递归）",
+    ),
+    (
+        "{% set s = 'x' * 2000000 %}{% set s = s ~ s %}",
+        "「~」连接的文字超过上限（2097152 个字符或元素），已拒绝",
+    ),
+    (
+        "{% set s = 'x' * 2000000 %}{{ s + s }}",
+        "「+」相加的结果超过上限（2097152 个字符或元素），已拒绝",
+    ),
+    ("{{ 'a' | center(1000000000) }}", "过滤器 center 的参数 1000000000 超过上限 100000，已拒绝"),
+    (
+        "{{ 0.5 | progress_bar(10**9) }}",
+        "过滤器 progress_bar 的参数 1000000000 超过上限 100000，已拒绝",
+    ),
+    ("{{ 'a'.ljust(10**9) }}", "调用的参数 1000000000 超过上限 100000，已拒绝"),
+    ("{{ '{:>999999999}'.format(1) }}", "格式说明「>999999999」的宽度过大，已拒绝"),
+    ("{{ '%999999999d' % 1 }}", "格式说明「%999999999」的宽度过大，已拒绝"),
+    ("{{ '%999999999d' | format(1) }}", "格式说明「%999999999」的宽度过大，已拒绝"),
+    (
+        "{% set s = 'a' * 100000 %}{{ s.replace('a', s) }}",
+        "replace 替换的结果超过上限（2097152 个字符或元素），已拒绝",
+    ),
+    (
+        "{% set s = 'a' * 100000 %}{{ s | replace('a', s) }}",
+        "replace 替换的结果超过上限（2097152 个字符或元素），已拒绝",
+    ),
+    ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(1) }}", "嵌套或递归过深，已停止"),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), HOSTILE_TEMPLATES)
+def test_hostile_templates_are_stopped_with_their_line(
+    runner: CliRunner, work_registry: Path, tmp_path: Path, source: str, message: str
+) -> None:
+    template = tmp_path / "坏.md.j2"
+    template.write_text(f"# 标题\n{source}\n", encoding="utf-8")
+    result = weekly(runner, work_registry, "-t", str(template))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"错误：模板 {template} 第 2 行：{message}\n"
+
+
+def test_output_over_the_limit_is_stopped(
+    runner: CliRunner, work_registry: Path, tmp_path: Path
+) -> None:
+    template = tmp_path / "大.md.j2"
+    line = "x" * 1000
+    template.write_text(
+        "{% for i in range(10000) %}{% for j in range(3) %}" + line + "{% endfor %}{% endfor %}",
+        encoding="utf-8",
+    )
+    result = weekly(runner, work_registry, "-t", str(template))
+    assert result.exit_code == 1
+    assert result.stderr == f"错误：模板 {template.name}：输出超过上限（20 MB），已停止\n"
+
+
+def test_a_captured_block_over_the_limit_is_stopped(
+    runner: CliRunner, work_registry: Path, tmp_path: Path
+) -> None:
+    template = tmp_path / "大.md.j2"
+    template.write_text(
+        "{% set big %}{% for i in range(10000) %}{% for j in range(3) %}"
+        + "x" * 1000
+        + "{% endfor %}{% endfor %}{% endset %}{{ big | length }}",
+        encoding="utf-8",
+    )
+    result = weekly(runner, work_registry, "-t", str(template))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"错误：模板 {template} 第 1 行：输出超过上限（20 MB），已停止")
+
+
+def test_the_time_limit_stops_a_render(work_registry: Path) -> None:
+    from safecity_cli.errors import TemplateError
+    from safecity_cli.reports.engine import Renderer, ReportFormat
+
+    folder = work_registry / "templates"
+    folder.mkdir()
+    (folder / "x.md.j2").write_text(
+        "# 标题\n{% for i in range(1000) %}{{ i }}{% endfor %}\n", encoding="utf-8"
+    )
+    renderer = Renderer(ReportFormat.MD, data_dir=work_registry)
+    assert renderer.render("x", {}).startswith("# 标题\n0123")
+    renderer._budget.seconds = 0.0  # as if the machine were very slow
+    with pytest.raises(TemplateError) as raised:
+        renderer.render("x", {})
+    assert raised.value.message == f"模板 {folder / 'x.md.j2'} 第 2 行：渲染超过 0 秒，已停止"

@@ -152,21 +152,46 @@ class Renderer:
             embedded_templates_dir(),
         ]
         self._env: Environment | None = None
+        self._budget: Any = None
 
     @property
     def env(self) -> Environment:
         if self._env is None:
-            self._env = _environment(self.fmt, self.search)
+            from safecity_cli.reports.sandbox import Budget
+
+            self._budget = Budget()
+            self._env = _environment(self.fmt, self.search, self.template, self._budget)
         return self._env
 
     def render(self, kind: str, context: object) -> str:
         """The report text; TemplateError with the template's name and line when it breaks."""
         from jinja2 import TemplateNotFound, TemplateSyntaxError
 
+        from safecity_cli.reports.sandbox import OUTPUT_CHARS, TemplateLimit
+
         name = self.template.name if self.template is not None else template_name(kind, self.fmt)
         variables = _variables(context)
         try:
-            text = self.env.get_template(name).render(variables)
+            env = self.env
+            self._budget.reset()
+            parts, size = [], 0
+            for part in env.get_template(name).generate(variables):
+                size += len(part)
+                if size > OUTPUT_CHARS:
+                    raise TemplateLimit(
+                        f"输出超过上限（{OUTPUT_CHARS // (1024 * 1024)} MB），已停止"
+                    )
+                parts.append(part)
+            text = "".join(parts)
+        except TemplateLimit as exc:
+            located = _template_frame(exc.__traceback__)
+            where = self._where(*located) if located else f"模板 {name}"
+            raise TemplateError(f"{where}：{exc}") from None
+        except (RecursionError, MemoryError) as exc:
+            located = _template_frame(exc.__traceback__)
+            where = self._where(*located) if located else f"模板 {name}"
+            what = "嵌套或递归过深" if isinstance(exc, RecursionError) else "内存不足"
+            raise TemplateError(f"{where}：{what}，已停止") from None
         except TemplateSyntaxError as exc:
             where = self._where(exc.filename or exc.name or name, exc.lineno)
             raise TemplateError(f"{where}：语法错误：{_syntax(exc.message or '')}") from None
@@ -193,10 +218,13 @@ class Renderer:
         return f"模板 {shown}" + (f" 第 {line} 行" if line else "")
 
 
-def _environment(fmt: ReportFormat, search: list[Path]) -> Environment:
-    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+def _environment(
+    fmt: ReportFormat, search: list[Path], given: Path | None, budget: Any
+) -> Environment:
+    from jinja2 import StrictUndefined
     from markupsafe import Markup
+
+    from safecity_cli.reports.sandbox import BoundedEnvironment, FolderLoader, guard_filters
 
     def finalize(value: Any) -> Any:
         if value is None:
@@ -205,8 +233,9 @@ def _environment(fmt: ReportFormat, search: list[Path]) -> Environment:
             return escape_markdown(value)  # Markdown's autoescape
         return value
 
-    env = ImmutableSandboxedEnvironment(
-        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in search]),
+    env = BoundedEnvironment(
+        budget=budget,
+        loader=FolderLoader(search, given),
         undefined=StrictUndefined,
         autoescape=fmt is ReportFormat.HTML,
         finalize=finalize,
@@ -219,6 +248,7 @@ def _environment(fmt: ReportFormat, search: list[Path]) -> Environment:
     env.filters["mermaid"] = _mermaid
     env.filters["nl2br"] = _nl2br
     env.filters["md"] = lambda v: Markup(escape_markdown(v))
+    env.filters = guard_filters(env.filters, budget)
     return env
 
 
