@@ -748,3 +748,20 @@ def test_the_time_limit_stops_a_render(work_registry: Path) -> None:
     with pytest.raises(TemplateError) as raised:
         renderer.render("x", {})
     assert raised.value.message == f"模板 {folder / 'x.md.j2'} 第 2 行：渲染超过 0 秒，已停止"
+
+
+def test_limits_grow_only_with_the_registry() -> None:
+    from safecity_cli.reports.sandbox import Budget
+
+    district, province = Budget(104), Budget(101_000)
+    assert (district.seconds, district.steps, district.output, district.text) == (
+        5.0,
+        2_000_000,
+        20 * 1024 * 1024,
+        2 * 1024 * 1024,
+    )
+    assert (province.seconds, province.steps) == (205.0, 12_000_000)
+    assert (province.output, province.text) == (
+        20 * 1024 * 1024 + 100_000 * 2048,
+        2 * 1024 * 1024 + 20_000_000,
+    )

@@ -91,7 +91,12 @@ def weekly(
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     report = build_weekly(registry, open_ledger(registry, no_cache=no_cache), on, workdays=workdays)
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        tasks=len(registry.tasks),
+    )
     text = renderer.render("weekly", report)
     _deliver(text, output, f"{issue_number(report.issue)}周报")
 
@@ -156,7 +161,12 @@ def unit(
     )
     from safecity_cli.reports.engine import Renderer
 
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        tasks=len(registry.tasks),
+    )
     _deliver(renderer.render("unit", book), output, f"{who.name}任务书")
 
 
@@ -208,7 +218,12 @@ def notice(
         return
     from safecity_cli.reports.engine import Renderer
 
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        tasks=len(registry.tasks),
+    )
     _deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
 
 
@@ -262,7 +277,9 @@ def _all_task_books(
     from safecity_cli.reports.task_book import build_task_book, task_book_units
 
     chosen = _format(fmt, None, template)
-    renderer = Renderer(chosen, template=template, data_dir=registry.path)
+    renderer = Renderer(
+        chosen, template=template, data_dir=registry.path, tasks=len(registry.tasks)
+    )
     ledger = open_ledger(registry, no_cache=no_cache)
     try:
         folder.mkdir(parents=True, exist_ok=True)

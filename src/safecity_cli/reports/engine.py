@@ -136,12 +136,19 @@ class Renderer:
     """Templates for one format: `--template`, then DATA/templates/, then the packaged ones."""
 
     def __init__(
-        self, fmt: ReportFormat, *, template: Path | None = None, data_dir: Path | None = None
+        self,
+        fmt: ReportFormat,
+        *,
+        template: Path | None = None,
+        data_dir: Path | None = None,
+        tasks: int = 0,
     ) -> None:
+        """`tasks`: the registry's size, from which the render limits grow (reports/sandbox.py)."""
         if template is not None and not template.is_file():
             raise UsageError(f"模板文件不存在：{template}")
         self.fmt = fmt
         self.template = template
+        self.tasks = tasks
         self.search = [
             *([template.parent] if template is not None else []),
             *(
@@ -159,7 +166,7 @@ class Renderer:
         if self._env is None:
             from safecity_cli.reports.sandbox import Budget
 
-            self._budget = Budget()
+            self._budget = Budget(self.tasks)
             self._env = _environment(self.fmt, self.search, self.template, self._budget)
         return self._env
 
@@ -167,7 +174,7 @@ class Renderer:
         """The report text; TemplateError with the template's name and line when it breaks."""
         from jinja2 import TemplateNotFound, TemplateSyntaxError
 
-        from safecity_cli.reports.sandbox import OUTPUT_CHARS, TemplateLimit
+        from safecity_cli.reports.sandbox import TemplateLimit, too_much_output
 
         name = self.template.name if self.template is not None else template_name(kind, self.fmt)
         variables = _variables(context)
@@ -177,10 +184,8 @@ class Renderer:
             parts, size = [], 0
             for part in env.get_template(name).generate(variables):
                 size += len(part)
-                if size > OUTPUT_CHARS:
-                    raise TemplateLimit(
-                        f"输出超过上限（{OUTPUT_CHARS // (1024 * 1024)} MB），已停止"
-                    )
+                if size > self._budget.output:
+                    raise too_much_output(self._budget.output)
                 parts.append(part)
             text = "".join(parts)
         except TemplateLimit as exc:

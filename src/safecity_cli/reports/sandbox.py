@@ -28,6 +28,10 @@ INT_BITS = 4096  # about 1,200 decimal digits
 RANGE_ITEMS = 10_000
 ARGUMENT = 100_000  # an integer argument to a Python method or a filter's width or count
 TEMPLATE_BYTES = 1024 * 1024
+# A provincial registry's weekly report is big by right: beyond SMALL tasks the limits grow with
+# the registry (which the template cannot change), per task:
+SMALL = 1000
+PER_TASK = {"seconds": 0.002, "steps": 100, "output": 2048, "text": 200}
 _CHECK_EVERY = 1024  # steps between looks at the clock
 
 
@@ -42,9 +46,12 @@ class TemplateRefused(TemplateLimit):
 class Budget:
     """Steps and seconds left for one render."""
 
-    def __init__(self, seconds: float = SECONDS, steps: int = STEPS) -> None:
-        self.seconds = seconds
-        self.steps = steps
+    def __init__(self, tasks: int = 0) -> None:
+        extra = max(tasks - SMALL, 0)
+        self.seconds = SECONDS + extra * PER_TASK["seconds"]
+        self.steps = STEPS + extra * int(PER_TASK["steps"])
+        self.output = OUTPUT_CHARS + extra * int(PER_TASK["output"])
+        self.text = TEXT_CHARS + extra * int(PER_TASK["text"])
         self.reset()
 
     def reset(self) -> None:
@@ -123,8 +130,12 @@ def _size(value: Any) -> int:
     return len(value) if isinstance(value, (str, bytes, list, tuple, dict, set)) else 0
 
 
-def _too_big(what: str) -> TemplateLimit:
-    return TemplateLimit(f"{what}超过上限（{TEXT_CHARS} 个字符或元素），已拒绝")
+def _too_big(what: str, limit: int) -> TemplateLimit:
+    return TemplateLimit(f"{what}超过上限（{limit} 个字符或元素），已拒绝")
+
+
+def too_much_output(limit: int) -> TemplateLimit:
+    return TemplateLimit(f"输出超过上限（{limit / (1024 * 1024):.0f} MB），已停止")
 
 
 _WIDTH = re.compile(r"(\d{6,})|\*")  # a width or precision of six digits, or taken from an argument
@@ -158,8 +169,8 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     # compiled templates join every buffer (macros, blocks, {% set %}) through this
     def concat(self, parts: Iterable[str]) -> str:
         buffer = list(parts)
-        if sum(map(len, buffer)) > OUTPUT_CHARS:
-            raise TemplateLimit(f"输出超过上限（{OUTPUT_CHARS // (1024 * 1024)} MB），已停止")
+        if sum(map(len, buffer)) > self.budget.output:
+            raise too_much_output(self.budget.output)
         return "".join(buffer)
 
     def _range(self, *args: int) -> range:
@@ -176,14 +187,14 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     def _concat(self, *parts: Any) -> str:
         """`a ~ b`: refused before the join when the parts are too long together."""
         self.budget.tick()
-        if sum(len(str(p)) for p in parts) > TEXT_CHARS:
-            raise _too_big("「~」连接的文字")
+        if sum(len(str(p)) for p in parts) > self.budget.text:
+            raise _too_big("「~」连接的文字", self.budget.text)
         join = markup_join if self.autoescape else str_join
         return join(parts)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         self.budget.tick()
-        _check_binop(operator, left, right)
+        _check_binop(operator, left, right, self.budget.text)
         return super().call_binop(context, operator, left, right)
 
     def call_unop(self, context: Any, operator: str, arg: Any) -> Any:
@@ -202,11 +213,13 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         __self.budget.tick()
-        if not isinstance(__obj, Macro):  # a macro's own work is counted step by step
-            _check_arguments(__obj, args, kwargs)
+        if isinstance(__obj, Macro):  # its own work is counted step by step, its output by concat
+            return ImmutableSandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs)
+        limit = __self.budget.text
+        _check_arguments(__obj, args, kwargs, limit)
         result = ImmutableSandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs)
-        if _size(result) > TEXT_CHARS:
-            raise _too_big("调用的结果")
+        if _size(result) > limit:
+            raise _too_big("调用的结果", limit)
         return result
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -237,7 +250,7 @@ def _joined(concat: nodes.Concat) -> nodes.Call:
     return _global_call("_safecity_concat", concat.nodes, concat.lineno)
 
 
-def _check_binop(operator: str, left: Any, right: Any) -> None:
+def _check_binop(operator: str, left: Any, right: Any, limit: int) -> None:
     for value in (left, right):
         if isinstance(value, int) and value.bit_length() > INT_BITS:
             raise TemplateLimit(f"整数超过 {INT_BITS} 位二进制数，已拒绝")
@@ -250,15 +263,15 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
             raise TemplateLimit(f"乘法「*」的结果超过 {INT_BITS} 位二进制数，已拒绝")
     elif operator == "*":
         times, sequence = (right, left) if isinstance(right, int) else (left, right)
-        if isinstance(times, int) and _size(sequence) * times > TEXT_CHARS:
-            raise _too_big("「*」重复的结果")
-    elif operator == "+" and _size(left) + _size(right) > TEXT_CHARS:
-        raise _too_big("「+」相加的结果")
+        if isinstance(times, int) and _size(sequence) * times > limit:
+            raise _too_big("「*」重复的结果", limit)
+    elif operator == "+" and _size(left) + _size(right) > limit:
+        raise _too_big("「+」相加的结果", limit)
     elif operator == "%" and isinstance(left, str):
         _check_format(left, "%")
 
 
-def _check_arguments(func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+def _check_arguments(func: Any, args: Sequence[Any], kwargs: dict[str, Any], limit: int) -> None:
     for value in (*args, *kwargs.values()):
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > ARGUMENT:
             raise TemplateLimit(f"调用的参数 {value} 超过上限 {ARGUMENT}，已拒绝")
@@ -266,8 +279,8 @@ def _check_arguments(func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> 
     if isinstance(owner, str) and getattr(func, "__name__", "") == "replace" and len(args) >= 2:
         old, new = str(args[0]), str(args[1])
         count = owner.count(old) if old else len(owner) + 1
-        if len(owner) + count * max(len(new) - len(old), 0) > TEXT_CHARS:
-            raise _too_big("replace 替换的结果")
+        if len(owner) + count * max(len(new) - len(old), 0) > limit:
+            raise _too_big("replace 替换的结果", limit)
 
 
 # Filter parameters that size what a filter builds: (position after the value, name).
@@ -303,10 +316,10 @@ def _guarded(name: str, func: Any, budget: Budget) -> Any:
         if name == "format" and isinstance(value, str):
             _check_format(value, "%")
         if name == "replace" and isinstance(value, str) and len(rest) >= 2:
-            _check_arguments(value.replace, rest, {})
+            _check_arguments(value.replace, rest, {}, budget.text)
         result = func(*args, **kwargs)
-        if _size(result) > TEXT_CHARS:
-            raise _too_big(f"过滤器 {name} 的结果")
+        if _size(result) > budget.text:
+            raise _too_big(f"过滤器 {name} 的结果", budget.text)
         return result
 
     return guarded
