@@ -24,7 +24,7 @@ _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?%?")
 
 def input_problem(text: str, *, lines: bool = False) -> str | None:
     """Why `text` cannot be recorded (a Chinese phrase), or None; `lines` allows tab and newline."""
-    if bad := _UNDECODABLE.search(text):
+    if _UNDECODABLE.search(text):
         return "含有无法识别的字节（不是 UTF-8 编码的文字），请检查终端或文件的编码"
     if bad := (_CONTROL if lines else _CONTROL_OR_BREAK).search(text):
         allowed = "（只允许换行和制表符）" if lines else ""

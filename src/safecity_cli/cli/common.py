@@ -324,7 +324,8 @@ def _stream_rows(listing: Listing) -> None:
     out = sys.stdout
     out.write("\t".join(printable(h) for h in listing.headers) + "\n")
     for row in listing.rows:
-        out.write("\t".join(printable(c.replace("\t", " ").replace("\n", " ")) for c in row) + "\n")
+        line = "\t".join(c.replace("\t", " ").replace("\n", " ") for c in row)
+        out.write(printable(line) + "\n")  # stored text never drives the terminal
     out.flush()
 
 
