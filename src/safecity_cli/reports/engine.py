@@ -234,6 +234,7 @@ def _environment(
     def finalize(value: Any) -> Any:
         if value is None:
             return "—"
+        budget.produced(value)  # counted even when captured by {% set %} or a macro
         if fmt is ReportFormat.MD and not isinstance(value, Markup):
             return escape_markdown(value)  # Markdown's autoescape
         return value

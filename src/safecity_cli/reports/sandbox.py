@@ -26,7 +26,8 @@ OUTPUT_CHARS = 20 * 1024 * 1024
 TEXT_CHARS = 2 * 1024 * 1024  # one string or sequence made inside a template
 INT_BITS = 4096  # about 1,200 decimal digits
 RANGE_ITEMS = 10_000
-ARGUMENT = 100_000  # an integer argument to a Python method or a filter's width or count
+ARGUMENT = 100_000  # an integer argument to a Python method
+SIZE_ARGUMENT = 1_000  # a filter's width or count: center(80), indent(4), batch(3)
 TEMPLATE_BYTES = 1024 * 1024
 # A provincial registry's weekly report is big by right: beyond SMALL tasks the limits grow with
 # the registry (which the template cannot change), per task:
@@ -57,6 +58,14 @@ class Budget:
     def reset(self) -> None:
         self.deadline = time.monotonic() + self.seconds
         self.left = self.steps
+        self.made = 0
+
+    def produced(self, value: object) -> None:
+        """Text a `{{ … }}` writes: what a capture ({% set %}, a macro) holds before it is joined
+        is bounded too. Captured text written again counts twice, hence the double allowance."""
+        self.made += len(value) if isinstance(value, str) else 16
+        if self.made > 2 * self.output:
+            raise too_much_output(self.output)
 
     def tick(self, cost: int = 1) -> None:
         self.left -= cost
@@ -290,8 +299,7 @@ _SIZING = {
     "batch": ((0, "linecount"),),
     "slice": ((0, "slices"),),
     "progress_bar": ((0, "width"),),
-    "truncate": ((0, "length"),),
-    "wordwrap": ((0, "width"),),
+    "tojson": ((0, "indent"),),
 }
 
 
@@ -311,8 +319,10 @@ def _guarded(name: str, func: Any, budget: Budget) -> Any:
         value = args[1] if passes and len(args) > 1 else args[0] if args else None
         for position, keyword in _SIZING.get(name, ()):
             size = kwargs.get(keyword, rest[position] if len(rest) > position else None)
-            if isinstance(size, int) and abs(size) > ARGUMENT:
-                raise TemplateLimit(f"过滤器 {name} 的参数 {size} 超过上限 {ARGUMENT}，已拒绝")
+            if isinstance(size, str):  # indent("…"): a prefix for every line
+                size = len(size)
+            if isinstance(size, int) and abs(size) > SIZE_ARGUMENT:
+                raise TemplateLimit(f"过滤器 {name} 的参数 {size} 超过上限 {SIZE_ARGUMENT}，已拒绝")
         if name == "format" and isinstance(value, str):
             _check_format(value, "%")
         if name == "replace" and isinstance(value, str) and len(rest) >= 2:
