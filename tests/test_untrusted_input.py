@@ -771,3 +771,16 @@ def test_limits_grow_only_with_the_registry() -> None:
         20 * 1024 * 1024 + 100_000 * 2048,
         2 * 1024 * 1024 + 20_000_000,
     )
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_a_final_deadline_at_the_end_of_time_still_gives_a_weekly_report(
+    runner: CliRunner, work_registry: Path, fmt: str
+) -> None:
+    schedule = work_registry / "schedule.yaml"
+    text = schedule.read_text(encoding="utf-8")
+    assert text.count("final_deadline: 2021-07-31") == 1
+    schedule.write_text(text.replace("final_deadline: 2021-07-31", "final_deadline: 9999-12-31"))
+    result = weekly(runner, work_registry, "-f", fmt)
+    assert result.exit_code == 0, result.stderr
+    assert "9999" in result.stdout

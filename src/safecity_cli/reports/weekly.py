@@ -429,7 +429,7 @@ def _ticks(first: date, last: date, position: Callable[[date], float]) -> list[G
     ticks = []
     year, month = first.year, first.month
     shown_year = None
-    while date(year, month, 1) <= last:
+    while year <= date.max.year and date(year, month, 1) <= last:  # final_deadline: 9999-12-31
         day = date(year, month, 1)
         if day >= first and (month - 1) % step == 0:
             label = f"{month}月" if shown_year == year else f"{year}年{month}月"
