@@ -780,7 +780,9 @@ def test_a_final_deadline_at_the_end_of_time_still_gives_a_weekly_report(
     schedule = work_registry / "schedule.yaml"
     text = schedule.read_text(encoding="utf-8")
     assert text.count("final_deadline: 2021-07-31") == 1
-    schedule.write_text(text.replace("final_deadline: 2021-07-31", "final_deadline: 9999-12-31"))
+    schedule.write_text(
+        text.replace("final_deadline: 2021-07-31", "final_deadline: 9999-12-31"), encoding="utf-8"
+    )
     result = weekly(runner, work_registry, "-f", fmt)
     assert result.exit_code == 0, result.stderr
     assert "9999" in result.stdout
