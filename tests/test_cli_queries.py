@@ -517,7 +517,7 @@ def test_date_forms(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch, command: str, text: str
 ) -> None:
     # The clock is read in one place; pin it so "today" is 2021-04-20.
-    monkeypatch.setattr("safecity_cli.cli.common.today", lambda: date(2021, 4, 20))
+    monkeypatch.setattr("safecity_cli.cli.clock.today", lambda: date(2021, 4, 20))
     expected = as_json(runner, command, "--date", "2021-04-20")
     assert expected  # every command has something to say that day
     assert as_json(runner, command, "--date", text) == expected
@@ -820,10 +820,12 @@ def test_version(runner: CliRunner) -> None:
     assert __version__ == version("safecity")
 
 
-def test_no_arguments_shows_help(runner: CliRunner) -> None:
+def test_no_arguments_shows_help_on_stderr_and_exits_2(runner: CliRunner) -> None:
     result = run(runner)
-    assert "示例：safecity" in result.stdout + result.stderr
-    assert result.exit_code in (0, 2)
+    assert result.stderr.startswith("用法：safecity [OPTIONS] COMMAND")
+    assert "示例：safecity" in result.stderr
+    assert result.stdout == ""
+    assert result.exit_code == 2
 
 
 # -- show -------------------------------------------------------------------------------------

@@ -32,8 +32,7 @@ def mini(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _today(monkeypatch: pytest.MonkeyPatch) -> None:
     """The clock reads 25 March 2021 (the future-date check depends on it)."""
-    monkeypatch.setattr("safecity_cli.cli.common.today", lambda: TODAY)
-    monkeypatch.setattr("safecity_cli.cli.exports.today", lambda: TODAY)
+    monkeypatch.setattr("safecity_cli.cli.clock.today", lambda: TODAY)
 
 
 def issue(runner: CliRunner, data: Path | None, unit: str, folder: Path) -> Path:

@@ -24,6 +24,7 @@ from safecity_cli.render.formats import (
     render_csv,
     render_json,
     render_markdown,
+    render_tsv,
     rich_table,
 )
 from safecity_cli.render.listings import schedule_listing, task_listing, unit_listing
@@ -169,9 +170,17 @@ def test_render_markdown_has_title_and_caption() -> None:
     )
 
 
-def test_render_leaves_tables_to_rich() -> None:
-    with pytest.raises(ValueError):
-        render(LISTING, OutputFormat.TABLE)
+def test_render_draws_tables_as_text_for_a_width() -> None:
+    text = render(LISTING, OutputFormat.TABLE, width=40)
+    assert text.splitlines()[0].strip() == "任务清单"
+    assert all(cell_len(line) <= 40 for line in text.splitlines())
+    assert "2021年1月4日" in text and "\x1b[" not in text
+    assert "\x1b[" in render(LISTING, OutputFormat.TABLE, width=40, color=True)
+
+
+def test_render_tsv_is_one_plain_line_per_row() -> None:
+    rows = Listing("t", ["序号", "内容"], [["1", "甲\t乙\n丙"]], [])
+    assert render_tsv(rows) == "序号\t内容\n1\t甲 乙 丙\n"
 
 
 def test_formats_are_the_documented_four() -> None:

@@ -7,9 +7,12 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
+    """What `safecity` exits with; documented in the README (退出码)."""
+
     OK = 0
-    DATA_ERROR = 1
-    USAGE_ERROR = 2
+    DATA_ERROR = 1  # bad data, a refused record, a failed check, an internal error
+    USAGE_ERROR = 2  # the command line itself: an unknown option, a bad date, a missing command
+    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +70,18 @@ class LedgerError(SafecityError):
 
 class TemplateError(SafecityError):
     """A report template is broken (name and line in the message)."""
+
+
+class WorkdayRangeError(UsageError):
+    """A date lies outside the years the official holiday calendar covers."""
+
+
+class ImportRowsError(LedgerError):
+    """Rows of a returned workbook were refused; nothing from it was recorded."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"填报表中有 {len(problems)} 行有问题，未记录任何内容")
+        self.problems = problems
+
+    def lines(self) -> list[str]:
+        return [*self.problems, f"错误：{self.message}"]

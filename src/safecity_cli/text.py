@@ -16,6 +16,7 @@ _REMOVABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _TERMINAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
 
 _SHEET = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_STYLED = re.compile("(\x1b\\[[0-9;]*m)|" + _TERMINAL.pattern)
 
 # What a spreadsheet reads as the start of a formula (OWASP: CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -32,9 +33,14 @@ def input_problem(text: str, *, lines: bool = False) -> str | None:
     return None
 
 
-def printable(text: str) -> str:
-    """Text safe to send to a terminal: no escape sequences, whatever the stored data holds."""
-    return _TERMINAL.sub(REPLACEMENT, text) if _TERMINAL.search(text) else text
+def printable(text: str, *, styles: bool = False) -> str:
+    """Text safe to send to a terminal: no escape sequences, whatever the stored data holds;
+    with `styles`, colour codes (ESC [ 1;31 m) stay, any other sequence does not."""
+    if not _TERMINAL.search(text):
+        return text
+    if styles:
+        return _STYLED.sub(lambda m: m[1] or REPLACEMENT, text)
+    return _TERMINAL.sub(REPLACEMENT, text)
 
 
 def without_controls(text: str, *, keep: str = "\n\t") -> str:

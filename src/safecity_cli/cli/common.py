@@ -12,17 +12,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+# Typer keeps its own copy of click from 0.26 on; pyproject.toml pins typer to match.
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.types import IntParamType
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
+from safecity_cli.cli.help_format import SafecityContext
 from safecity_cli.cli.l10n import USAGE, install
-from safecity_cli.errors import SafecityError
+from safecity_cli.errors import ExitCode, SafecityError
 from safecity_cli.render.formats import Listing, OutputFormat, render
 from safecity_cli.text import printable
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import RenderableType
     from rich.progress import Progress, TaskID
 
     from safecity_cli.ledger.entries import Ledger
@@ -80,9 +84,13 @@ class _ChineseHelpOption:
 class SafecityCommand(_ChineseHelpOption, TyperCommand):
     """A command whose --help text is Chinese too."""
 
+    context_class = SafecityContext
+
 
 class SafecityGroup(_ChineseHelpOption, TyperGroup):
     """Turns safecity's own errors into Chinese lines on stderr and an exit code, never a traceback."""
+
+    context_class = SafecityContext
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -93,22 +101,22 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
             raise typer.Exit(int(exc.exit_code)) from None
         except NoArgsIsHelpError as exc:  # a command group given no command: show its help
             sys.stderr.write(exc.ctx.get_help() + "\n")
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.USAGE_ERROR) from None
         except UsageError as exc:  # the command line itself: say it in Chinese
             note(f"错误：{_chinese_usage(exc.format_message())}")
             where = exc.ctx.command_path if exc.ctx is not None else "safecity"
             note(f"用 {where} -h 查看用法和示例")
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.USAGE_ERROR) from None
         except KeyboardInterrupt:
             note("已中断")
-            raise typer.Exit(130) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         except OSError as exc:  # a full disk, a file open in another program, no permission
             where = f"：{exc.filename}" if exc.filename else ""
             note(f"错误：文件读写失败（{exc.strerror or exc}）{where}；已有数据未被改动")
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.DATA_ERROR) from None
         except typer.Abort:  # a prompt that got no answer (end of input, Ctrl-D)
             note("已取消，未做任何改动")
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.DATA_ERROR) from None
         except (typer.Exit, TyperException):
             raise  # Typer's own flow: exits, aborts and the usage errors it reports itself
         except Exception as exc:
@@ -118,7 +126,7 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
                 f"错误：safecity 内部错误（{type(exc).__name__}：{exc}）。请把所用命令和这条信息"
                 "告知维护人员；设置环境变量 SAFECITY_DEBUG=1 可看到详细信息"
             )
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitCode.DATA_ERROR) from None
 
 
 def note(message: str) -> None:
@@ -165,6 +173,43 @@ DateOpt = Annotated[
         metavar="DATE",
     ),
 ]
+
+
+def _completion_registry(ctx: typer.Context) -> Registry | None:
+    """The registry the command line being completed names, if it loads (never an error)."""
+    from safecity_cli.cache import load
+    from safecity_cli.registry.layout import data_dir
+
+    option = ctx.params.get("data")
+    try:
+        return load(data_dir(Path(option) if option else None))
+    except Exception:  # a shell completing a half-typed line must never see an error
+        return None
+
+
+def complete_unit(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Unit names and aliases that contain what has been typed, for the shell's completion."""
+    registry = _completion_registry(ctx)
+    if registry is None:
+        return []
+    names = [(n, u.name) for u in registry.units for n in (u.name, *u.aliases)]
+    return [(n, "" if n == owner else owner) for n, owner in names if incomplete in n]
+
+
+def complete_status(incomplete: str) -> list[str]:
+    from safecity_cli.ledger.entries import Status
+
+    return [s.value for s in Status if s.value.startswith(incomplete)]
+
+
+def complete_task(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Task ids that start with what has been typed, each with the start of its text."""
+    registry = _completion_registry(ctx)
+    if registry is None:
+        return []
+    return [(str(t.id), t.text[:20]) for t in registry.tasks if str(t.id).startswith(incomplete)]
+
+
 UnitOpt = Annotated[
     str | None,
     typer.Option(
@@ -173,6 +218,7 @@ UnitOpt = Annotated[
         help="责任单位：全称、别名或能唯一确定的简称（如 住建）",
         show_default=False,
         metavar="UNIT",
+        autocompletion=complete_unit,
     ),
 ]
 FormatOpt = Annotated[
@@ -190,24 +236,102 @@ WorkdaysOpt = Annotated[
     typer.Option("--workdays", help="逾期天数、剩余天数按法定工作日计算（含调休）"),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="不使用缓存，直接读取 YAML")]
+DistrictOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--district",
+        help="只看汇总登记册（rollup.yaml）中的这个区县",
+        show_default=False,
+        metavar="NAME",
+    ),
+]
 
 
-def today() -> date:
-    """The one place that reads the clock: the default for --date."""
-    return date.today()
+class _TaskRef(IntParamType):
+    """A task number; on a roll-up also 临潼区:27, kept as text (the district is checked later)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and (":" in value or "：" in value):
+            return value
+        return super().convert(value, param, ctx)
+
+
+TaskRefArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="任务序号；汇总登记册中写作 区县:序号，如 临潼区:27",
+        click_type=_TaskRef(),
+    ),
+]
+
+
+def task_number(ref: int | str) -> int:
+    """The task number of a single registry: 临潼区:27 belongs to a roll-up."""
+    if isinstance(ref, int):
+        return ref
+    from safecity_cli.errors import UsageError as Refused
+
+    raise Refused(
+        f"「{ref}」带有区县名，只能用于汇总登记册（含 rollup.yaml 的目录）；本登记册的任务只写序号"
+    )
+
+
+def district_ref(ref: int | str, district: str | None) -> str:
+    """A roll-up's task as 区县:序号; `show 27 --district 临潼区` says the same."""
+    if isinstance(ref, int):
+        return f"{district}:{ref}" if district else str(ref)
+    return ref
 
 
 def as_of(text: str | None, option: str = "--date") -> date:
+    from safecity_cli.cli import clock
     from safecity_cli.dates import parse_date
 
-    return today() if text is None else parse_date(text, today(), option=f"{option} 日期")
+    day = clock.today()
+    return day if text is None else parse_date(text, day, option=f"{option} 日期")
 
 
 def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:
     from safecity_cli.cache import load
     from safecity_cli.registry.layout import data_dir
 
-    return load(data_dir(data), use_cache=not no_cache, progress=working)
+    path = data_dir(data)
+    refuse_rollup(path)
+    return load(path, use_cache=not no_cache, progress=working)
+
+
+def refuse_rollup(path: Path) -> None:
+    """A roll-up only answers queries: recording and the other commands go to a district."""
+    from safecity_cli.rollup import ROLLUP_FILE, is_rollup, read_rollup
+
+    if not is_rollup(path):
+        return
+    from safecity_cli.errors import SafecityError
+
+    districts = read_rollup(path)
+    shown = "；".join(f"{d.name}：--data {d.path}" for d in districts[:3])
+    more = f"；等 {len(districts)} 个区县" if len(districts) > 3 else ""
+    raise SafecityError(
+        f"{path} 是汇总登记册（{ROLLUP_FILE}），只能用于查询（list、overdue、due、units、stats、"
+        f"show、history、validate、report weekly、export xlsx）；记录进展等请用 --data 指向区县自己的登记册（{shown}{more}）"
+    )
+
+
+def open_rollup(data: Path | None, district: str | None) -> tuple[Path, list[Any]] | None:
+    """The roll-up's folder and districts (only the one --district names), or None when
+    --data is a single registry (where --district is refused)."""
+    from safecity_cli.registry.layout import data_dir
+    from safecity_cli.rollup import is_rollup, pick, read_rollup
+
+    path = data_dir(data)
+    if not is_rollup(path):
+        if district is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError("--district 只能用于汇总登记册（含 rollup.yaml 的目录）")
+        return None
+    return path, pick(path, read_rollup(path), district)
 
 
 def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:
@@ -290,11 +414,17 @@ def find_unit(registry: Registry, text: str | None) -> Unit | None:
     return resolve_unit(registry, text) if text is not None else None
 
 
-def stdout_console() -> Console:
-    from rich.console import Console
+def terminal_width() -> int | None:
+    """The width tables are laid out for: the terminal's own, else $COLUMNS (default 100)."""
+    return None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "100") or 100)
 
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "100") or 100)
-    return Console(width=width, soft_wrap=False, highlight=False)
+
+def show(renderable: RenderableType) -> None:
+    """Something Rich draws (a table, a task's detail), on stdout; colour only on a terminal."""
+    from safecity_cli.render.formats import render_rich
+
+    color = sys.stdout.isatty()
+    write(render_rich(renderable, width=terminal_width(), color=color), styles=color)
 
 
 LARGE_TABLE = 500  # rows; beyond this a Rich table costs seconds and no one reads it as a table
@@ -306,30 +436,38 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         note(listing.empty)
         if fmt is OutputFormat.TABLE:
             return
-    if fmt is not OutputFormat.TABLE:
-        write(render(listing, fmt))
-    elif len(listing.rows) > LARGE_TABLE:
+    if fmt is OutputFormat.TABLE and len(listing.rows) > LARGE_TABLE:
+        from safecity_cli.render.formats import render_tsv
+
         note(
             f"{listing.caption}；超过 {LARGE_TABLE} 行，按行输出制表符分隔的文本"
             "（需要表格文件请用 --format csv）"
         )
-        _stream_rows(listing)
-    else:
-        from safecity_cli.render.formats import rich_table
-
-        stdout_console().print(rich_table(listing))
-
-
-def _stream_rows(listing: Listing) -> None:
-    out = sys.stdout
-    out.write("\t".join(printable(h) for h in listing.headers) + "\n")
-    for row in listing.rows:
-        line = "\t".join(c.replace("\t", " ").replace("\n", " ") for c in row)
-        out.write(printable(line) + "\n")  # stored text never drives the terminal
-    out.flush()
+        write(render_tsv(listing))
+        return
+    color = sys.stdout.isatty()
+    text = render(listing, fmt, width=terminal_width(), color=color)
+    write(text, styles=color and fmt is OutputFormat.TABLE)
 
 
-def write(text: str) -> None:
-    """Text to stdout; controls from stored text are shown as U+FFFD, never obeyed."""
-    sys.stdout.write(printable(text))
+def write(text: str, *, styles: bool = False) -> None:
+    """Text to stdout; controls from stored text are shown as U+FFFD, never obeyed. With
+    `styles`, the colour codes Rich drew (ESC [ … m) are kept, and no other sequence."""
+    sys.stdout.write(printable(text, styles=styles))
     sys.stdout.flush()
+
+
+def deliver(content: str | bytes, output: Path | None, what: str) -> None:
+    """The one way output leaves a command: stdout without a file (or with -), else `save`."""
+    if output is None or str(output) == "-":
+        write(content if isinstance(content, str) else content.decode("utf-8"))
+        return
+    save(output, content, what)
+
+
+def save(path: Path, content: str | bytes, what: str) -> None:
+    """The file written atomically (all or nothing), and one line on stderr saying what it holds."""
+    from safecity_cli.files import save_output
+
+    save_output(path, content)
+    note(f"已写入 {path}：{what}")

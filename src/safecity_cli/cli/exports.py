@@ -4,25 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from safecity_cli.cli import clock
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     NoCacheOpt,
     UnitOpt,
     as_of,
     command,
+    deliver,
     find_unit,
     new_app,
     note,
     open_ledger,
     open_registry,
+    open_rollup,
     progress_bar,
-    today,
-    write,
+    save,
+    show,
 )
 
 if TYPE_CHECKING:
@@ -88,11 +92,31 @@ def export_xlsx(
             help="生成单位填报表（下拉选择状态、锁定不可修改的内容），供单位填写后用 import xlsx 导入",
         ),
     ] = False,
+    assessment: Annotated[
+        bool,
+        typer.Option(
+            "--assessment",
+            help="导出自评表（评价细则逐项自评、分项小计、整改问题三个工作表），与 report assessment 的列相同",
+        ),
+    ] = False,
+    round_: Annotated[
+        str | None,
+        typer.Option(
+            "--round",
+            "-r",
+            help="与 --assessment 一起使用：自评轮次 1、2、正式",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOpt = None,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """导出 Excel 工作台账（任务台账、单位汇总、日程安排三个工作表），状态按 --date 计算。
+
+    加 --assessment 导出自评表，写入「自评表_轮次_日期.xlsx」。
+    对汇总登记册（rollup.yaml）：一个「区县汇总」工作表，加每个区县一个任务台账工作表。
 
     默认写入当前目录的「工作台账_日期.xlsx」（-o 为目录时写入该目录）；指定 --unit 时只含该单位的任务。
 
@@ -100,18 +124,36 @@ def export_xlsx(
     不指定 --unit 时为每个有任务的单位各生成一份，写入目录「进展填报_日期」（或 -o 指定的目录）。
 
     示例：safecity export xlsx --date 2021-03-01 -o 三月台账.xlsx；
-    safecity export xlsx --fillable --unit 区住建局
+    safecity export xlsx --fillable --unit 区住建局；safecity export xlsx --assessment --round 1
     """
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.ledger_book import build_ledger_workbook
     from safecity_cli.exchange.xlsx_style import workbook_bytes
-    from safecity_cli.files import save_output
 
+    if (rollup := open_rollup(data, district)) is not None:
+        if fillable or unit is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError(
+                "汇总登记册的台账不分单位：--fillable 和 --unit 请用于区县自己的登记册"
+            )
+        return _export_rollup(rollup, as_of(date), output, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
     ledger = open_ledger(registry, no_cache=no_cache)
-    created = datetime.now(timezone.utc).replace(tzinfo=None)
+    created = clock.now().astimezone(timezone.utc).replace(tzinfo=None)
+    if assessment:
+        if fillable or who is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError("--assessment 不能与 --fillable 或 --unit 一起使用")
+        _export_assessment(registry, ledger, on, round_, output, created)
+        return
+    if round_ is not None:
+        from safecity_cli.errors import UsageError
+
+        raise UsageError("--round 只能与 --assessment 一起使用")
     if fillable:
         _export_fillable(registry, ledger, on, who, output, created)
         return
@@ -119,10 +161,55 @@ def export_xlsx(
     with progress_bar("正在生成工作台账") as progress:
         book = build_ledger_workbook(registry, ledger, on, who, created=created, progress=progress)
         content = workbook_bytes(book.workbook)
-    save_output(path, content)
-    note(
-        f"已写入 {path}：任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
-        f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程"
+    save(
+        path,
+        content,
+        f"任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
+        f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程",
+    )
+
+
+def _export_assessment(
+    registry: Registry,
+    ledger: Ledger,
+    on: Date,
+    round_: str | None,
+    output: Path | None,
+    created: datetime,
+) -> None:
+    from safecity_cli.assessment.findings import current_round, load_findings, parse_round
+    from safecity_cli.assessment.report import build_assessment
+    from safecity_cli.exchange.assessment_book import build_assessment_workbook
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
+
+    findings = load_findings(registry.path)
+    chosen = parse_round(round_) if round_ else current_round(findings)
+    report = build_assessment(registry, ledger, chosen, on, findings)
+    path = _target(output, f"自评表_{chosen}_{on.isoformat()}.xlsx", binary=True)
+    content = workbook_bytes(build_assessment_workbook(report, created=created))
+    save(path, content, f"{chosen}表，{report.coverage.text}；整改问题 {len(report.problems)} 项")
+
+
+def _export_rollup(
+    rollup: tuple[Path, list[Any]], on: Date, output: Path | None, no_cache: bool
+) -> None:
+    from safecity_cli.cli.rollups import offices
+    from safecity_cli.exchange.dumps import default_name
+    from safecity_cli.exchange.ledger_book import build_rollup_workbook
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
+
+    title = rollup[0].resolve().name
+    path = _target(output, default_name(f"{title}工作台账", on, None, ".xlsx"), binary=True)
+    loaded = list(offices(rollup, no_cache))
+    created = clock.now().astimezone(timezone.utc).replace(tzinfo=None)
+    with progress_bar("正在生成汇总台账") as progress:
+        book = build_rollup_workbook(title, loaded, on, created=created, progress=progress)
+        content = workbook_bytes(book.workbook)
+    save(
+        path,
+        content,
+        f"区县汇总 {book.districts} 个区县，共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
+        "每个区县一个任务台账工作表",
     )
 
 
@@ -142,8 +229,7 @@ def _export_fillable(
     if who is not None:
         book = build_fillable_workbook(registry, ledger, on, who, created=created)
         path = _target(output, default_name("进展填报", on, who, ".xlsx"), binary=True)
-        save_output(path, workbook_bytes(book.workbook))
-        note(f"已写入 {path}：{who.name}的填报表，共 {book.tasks} 项任务")
+        save(path, workbook_bytes(book.workbook), f"{who.name}的填报表，共 {book.tasks} 项任务")
         return
     folder = output or Path(default_name("进展填报", on, None, ""))
     if folder.exists() and not folder.is_dir():
@@ -183,7 +269,6 @@ def export_ics(
     """
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.ics import build_calendar
-    from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -193,15 +278,14 @@ def export_ics(
         open_ledger(registry, no_cache=no_cache),
         on,
         who,
-        stamp=datetime.now(timezone.utc),
+        stamp=clock.now().astimezone(timezone.utc),
     )
-    if output is not None and str(output) == "-":
-        write(feed.data.decode("utf-8"))
-        return
-    path = _target(output, default_name("任务日历", None, who, ".ics"))
-    save_output(path, feed.data)
     skipped = f"；{feed.undated} 项无具体日期，未列入" if feed.undated else ""
-    note(f"已写入 {path}：共 {feed.tasks} 项任务、{feed.items} 项日程{skipped}")
+    what = f"共 {feed.tasks} 项任务、{feed.items} 项日程{skipped}"
+    if output is not None and str(output) == "-":
+        deliver(feed.data, output, what)
+        return
+    save(_target(output, default_name("任务日历", None, who, ".ics")), feed.data, what)
 
 
 def _dump(
@@ -213,7 +297,6 @@ def _dump(
     no_cache: bool,
 ) -> None:
     from safecity_cli.exchange.dumps import default_name, dump_tasks
-    from safecity_cli.files import save_output
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
@@ -221,11 +304,10 @@ def _dump(
         registry, open_ledger(registry, no_cache=no_cache), on, fmt, find_unit(registry, unit)
     )
     if output is None or str(output) == "-":
-        write(dump.text)
+        deliver(dump.text, output, "")
         return
     path = _target(output, default_name("任务清单", on, None, f".{fmt.value}"))
-    save_output(path, dump.text.encode("utf-8"))
-    note(f"已写入 {path}：共 {dump.tasks} 项任务")
+    save(path, dump.text.encode("utf-8"), f"共 {dump.tasks} 项任务")
 
 
 def export_json(
@@ -260,6 +342,49 @@ def export_csv(
     _dump(OutputFormat.CSV, date, unit, output, data, no_cache)
 
 
+def export_bundle(
+    output: OutputOpt = None,
+    unit: UnitOpt = None,
+    item: Annotated[
+        str | None,
+        typer.Option("--item", help="只含此三级项的材料，如 4 或 (4)", show_default=False),
+    ] = None,
+    task: Annotated[
+        int | None, typer.Option("--task", help="只含此任务的材料", show_default=False)
+    ] = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """打包复核材料（.zip）：每个一级项/三级项一个文件夹（未对应三级项的任务每项一个文件夹），
+
+    内含扣分记录、整改问题存入档案的材料和进展记录引用的本地文件，以及目录（目录.md、目录.xlsx、目录.json），
+    逐份写明对应的任务或三级项、单位、日期和 SHA-256。默认写入「复核材料.zip」。
+
+    示例：safecity export bundle -o 复核材料.zip --data ./台账；safecity export bundle --item 4 -o 三级项4.zip
+    """
+    from safecity_cli.assessment.bundle import build_bundle
+    from safecity_cli.assessment.criteria import resolve_item
+    from safecity_cli.errors import UsageError
+
+    registry = open_registry(data, no_cache=no_cache)
+    who = find_unit(registry, unit)
+    chosen = resolve_item(registry, item) if item is not None else None
+    if task is not None and registry.task(task) is None:
+        raise UsageError(f"没有序号为 {task} 的任务（共 {len(registry.tasks)} 项）")
+    bundle = build_bundle(
+        registry, open_ledger(registry, no_cache=no_cache), unit=who, item=chosen, task=task
+    )
+    for line in bundle.missing:
+        note(f"注意：{line}，未打包（用 safecity evidence check 检查）")
+    if not bundle.files:
+        note("没有符合条件的佐证材料，未生成材料包")
+        return
+    path = _target(output, "复核材料.zip", binary=True)
+    title = f"{registry.program.name}复核材料目录"
+    files = len(bundle.files)
+    save(path, bundle.zip_bytes(title), f"{files} 份材料及目录（目录.md、目录.xlsx、目录.json）")
+
+
 # -- import ---------------------------------------------------------------------------------------
 
 
@@ -284,18 +409,34 @@ def import_xlsx(
 
     示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run --data ./登记册
     """
-    from safecity_cli.cli.progress import now
-    from safecity_cli.exchange.importing import import_listing, plan_import, read_returned
+    from safecity_cli.cli.progress import recorded_now
+    from safecity_cli.exchange.importing import (
+        ImportPlan,
+        import_listing,
+        plan_import,
+        read_returned,
+    )
+    from safecity_cli.ledger.entries import Entry
     from safecity_cli.tracking.recording import ensure_writable, record
 
     registry = open_registry(data, no_cache=no_cache)
     if not dry_run:
         ensure_writable(registry)
-    day = today()
+    day = clock.today()
     returned = [read_returned(path, registry, today=day) for path in files]
-    plan = plan_import(
-        registry, open_ledger(registry, no_cache=no_cache), returned, today=day, recorded_at=now()
-    )
+    plans: list[ImportPlan] = []
+
+    def check(ledger: Ledger) -> tuple[Entry, ...]:
+        # Under the lock when recording: duplicates are judged against the ledger as it is
+        # at the moment of writing, so two imports of one sheet at once record it once.
+        plans.append(plan_import(registry, ledger, returned, today=day, recorded_at=recorded_now()))
+        return plans[-1].entries
+
+    if dry_run:
+        check(open_ledger(registry, no_cache=no_cache))
+    else:
+        record(registry, check)
+    plan = plans[-1]
     skipped = f"，{plan.duplicates} 行与台账中已有记录相同，已跳过" if plan.duplicates else ""
     units = "、".join(plan.units)
     if not plan.entries:
@@ -305,22 +446,19 @@ def import_xlsx(
         _print_table(import_listing(plan.entries, "将记录的进展（试运行，未写入）"))
         note(f"试运行：将为 {units} 记录 {len(plan.entries)} 条进展{skipped}；未写入任何内容")
         return
-    written = record(registry, list(plan.entries), skip_repeats=True)  # all rows, or none
     _print_table(import_listing(plan.entries, "已记录的进展"))
-    late = len(plan.entries) - written
-    raced = f"；其中 {late} 条刚由他人同时导入，未重复记录" if late else ""
-    note(f"已为 {units} 记录 {written} 条进展{skipped}{raced}")
+    note(f"已为 {units} 记录 {len(plan.entries)} 条进展{skipped}")
 
 
 def _print_table(listing: Listing) -> None:
-    from safecity_cli.cli.common import stdout_console
     from safecity_cli.render.formats import rich_table
 
-    stdout_console().print(rich_table(listing))
+    show(rich_table(listing))
 
 
 command(export_app, "xlsx")(export_xlsx)
 command(export_app, "ics")(export_ics)
 command(export_app, "json")(export_json)
 command(export_app, "csv")(export_csv)
+command(export_app, "bundle")(export_bundle)
 command(import_app, "xlsx")(import_xlsx)

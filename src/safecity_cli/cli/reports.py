@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     NoCacheOpt,
     UnitOpt,
     WorkdaysOpt,
     as_of,
     command,
+    deliver,
     find_unit,
     new_app,
     note,
     open_ledger,
     open_registry,
+    open_rollup,
     progress_bar,
-    write,
 )
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from safecity_cli.reports.engine import ReportFormat
 
 app = new_app(
-    "生成报告：创建工作周报、单位任务书、督办通知单（Markdown 或可打印的 HTML）。\n\n"
+    "生成报告：创建工作周报、单位任务书、督办通知单、自评报告（Markdown 或可打印的 HTML）。\n\n"
     "报告按 --date 日期计算，同一登记册、进展记录和日期总是生成完全相同的报告。\n\n"
     "示例：safecity report weekly --date 2021-03-15 --output 周报.md",
 )
@@ -78,16 +80,21 @@ def weekly(
     workdays: WorkdaysOpt = False,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """生成创建工作周报：该日期所在的一周（周一至周日），数据截至该日期。
 
     内容：期数与本周日期，当前阶段及剩余天数，本周和下周到期的日程，总体及分类完成情况（含进度图），本周报送的进展、新完成和新增逾期的任务，按单位分列的督办事项（三色督办），14 天内到期的任务，各单位完成率排名。
+
+    对汇总登记册（rollup.yaml）生成汇总周报：各区县对照、完成率排名和分区县情况。
 
     示例：safecity report weekly --date 2021-03-15 --output 周报.md
     """
     from safecity_cli.reports.engine import Renderer, issue_number
     from safecity_cli.reports.weekly import build_weekly
 
+    if (rollup := open_rollup(data, district)) is not None:
+        return _rollup_weekly(rollup, as_of(date), output, template, fmt, workdays, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     report = build_weekly(registry, open_ledger(registry, no_cache=no_cache), on, workdays=workdays)
@@ -98,7 +105,7 @@ def weekly(
         tasks=len(registry.tasks),
     )
     text = renderer.render("weekly", report)
-    _deliver(text, output, f"{issue_number(report.issue)}周报")
+    deliver(text, output, f"{issue_number(report.issue)}周报")
 
 
 def unit(
@@ -167,7 +174,7 @@ def unit(
         data_dir=registry.path,
         tasks=len(registry.tasks),
     )
-    _deliver(renderer.render("unit", book), output, f"{who.name}任务书")
+    deliver(renderer.render("unit", book), output, f"{who.name}任务书")
 
 
 def notice(
@@ -224,12 +231,83 @@ def notice(
         data_dir=registry.path,
         tasks=len(registry.tasks),
     )
-    _deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
+    deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
+
+
+def assessment(
+    round_: Annotated[
+        str | None,
+        typer.Option(
+            "--round",
+            "-r",
+            help="自评轮次：1、2、正式（默认为最近一轮有扣分记录的轮次）",
+            show_default=False,
+            metavar="ROUND",
+        ),
+    ] = None,
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成自评报告：总体得分，失分项，评价细则逐项自评表，问题整改情况。
+
+    逐项自评表的列：一级项、二级项、三级项、评价内容、评分标准、扣分、得分、证明材料、责任单位、完成时限和进度。
+    报告写明评价细则已录入多少（如「已录入 8 个三级项，合计 16 分；评价细则满分 100 分」），得分只计已录入的三级项。
+
+    示例：safecity report assessment --round 1 --date 2021-04-01 -o 第一次模拟自评报告.html --data ./台账
+    """
+    from safecity_cli.assessment.findings import current_round, load_findings, parse_round
+    from safecity_cli.assessment.report import build_assessment
+    from safecity_cli.reports.engine import Renderer
+
+    registry = open_registry(data, no_cache=no_cache)
+    on = as_of(date)
+    findings = load_findings(registry.path)
+    chosen = parse_round(round_) if round_ else current_round(findings)
+    report = build_assessment(
+        registry, open_ledger(registry, no_cache=no_cache), chosen, on, findings
+    )
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        tasks=len(registry.tasks),
+    )
+    deliver(renderer.render("assessment", report), output, f"{chosen}报告")
+
+
+def _rollup_weekly(
+    rollup: tuple[Path, list[Any]],
+    on: Date,
+    output: Path | None,
+    template: Path | None,
+    fmt: str | None,
+    workdays: bool,
+    no_cache: bool,
+) -> None:
+    from safecity_cli.cli.rollups import offices
+    from safecity_cli.dates import chinese_date
+    from safecity_cli.reports.engine import Renderer
+    from safecity_cli.reports.rollup_weekly import build_rollup_weekly
+
+    folder = rollup[0]
+    loaded = list(offices(rollup, no_cache))
+    title = folder.resolve().name
+    report = build_rollup_weekly(title, loaded, on, workdays=workdays)
+    tasks = sum(len(office.registry.tasks) for office in loaded)
+    renderer = Renderer(
+        _format(fmt, output, template), template=template, data_dir=folder, tasks=tasks
+    )
+    deliver(renderer.render("rollup", report), output, f"{title}汇总周报（截至{chinese_date(on)}）")
 
 
 command(app, "weekly")(weekly)
 command(app, "unit")(unit)
 command(app, "notice")(notice)
+command(app, "assessment")(assessment)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -244,22 +322,8 @@ def _format(fmt: str | None, output: Path | None, template: Path | None) -> Repo
     try:
         return ReportFormat(fmt.strip().lower())
     except ValueError:
-        raise UsageError(f"未知的报告格式「{fmt}」，可选：md、html") from None
-
-
-def _deliver(text: str, output: Path | None, what: str) -> None:
-    """Stdout without --output; with it, the file (written atomically) and a line on stderr."""
-    if output is None:
-        write(text)
-        return
-    _save(output, text)
-    note(f"已写入 {output}：{what}")
-
-
-def _save(path: Path, text: str) -> None:
-    from safecity_cli.files import save_output
-
-    save_output(path, text)
+        choices = "、".join(f.value for f in ReportFormat)
+        raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
 
 
 def _all_task_books(
@@ -272,7 +336,7 @@ def _all_task_books(
     no_cache: bool,
 ) -> None:
     from safecity_cli.errors import SafecityError
-    from safecity_cli.files import safe_name
+    from safecity_cli.files import safe_name, save_output
     from safecity_cli.reports.engine import Renderer
     from safecity_cli.reports.task_book import build_task_book, task_book_units
 
@@ -292,7 +356,7 @@ def _all_task_books(
             book = build_task_book(registry, ledger, who, on, workdays=workdays)
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
-                _save(path, renderer.render("unit", book))
+                save_output(path, renderer.render("unit", book))
                 written += 1
             progress(done, len(units))
     note(f"已写入 {folder}：{written} 个单位的任务书")

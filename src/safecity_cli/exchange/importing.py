@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import parse_date
-from safecity_cli.errors import LedgerError, SafecityError, UsageError
+from safecity_cli.errors import ImportRowsError, SafecityError, UsageError
 from safecity_cli.exchange.fillable import (
     EDITABLE,
     META_FORMAT,
@@ -406,17 +406,6 @@ def _evidence_ref(ref: str, base: Path) -> str:
 # -- checking and planning ----------------------------------------------------------------------
 
 
-class ImportRowsError(LedgerError):
-    """Rows of a returned workbook were refused; nothing from it was recorded."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"填报表中有 {len(problems)} 行有问题，未记录任何内容")
-        self.problems = problems
-
-    def lines(self) -> list[str]:
-        return [*self.problems, f"错误：{self.message}"]
-
-
 @dataclass(frozen=True)
 class ImportPlan:
     """What an import records: new entries, and how many filled rows the ledger already has."""
@@ -481,9 +470,11 @@ def plan_import(
 def import_listing(entries: Sequence[Entry], title: str) -> Listing:
     """The entries an import records, as `history` shows them, with the task number first."""
     listing = history_listing(list(entries), title)
-    listing.headers.insert(0, "任务")
+    # Without the id: a dry run's would differ from the ids the real import then writes.
+    listing.headers[:] = ["任务", *listing.headers[:-1]]
     for entry, row in zip(entries, listing.rows, strict=True):
-        row.insert(0, str(entry.task))
+        row[:] = [str(entry.task), *row[:-1]]
     listing.wrap = {column + 1: share for column, share in listing.wrap.items()}
+    listing.whole = ()
     listing.csv_rows = None
     return listing

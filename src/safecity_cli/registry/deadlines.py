@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
 
-from safecity_cli.errors import UsageError
+from safecity_cli.errors import WorkdayRangeError
 
 
 class DeadlineKind(str, Enum):
@@ -203,10 +203,6 @@ def days_between(start: date, end: date, *, workdays: bool = False) -> int:
         return (end - start).days
     sign, low, high = (1, start, end) if start <= end else (-1, end, start)
     return sign * count_workdays(low + timedelta(days=1), high)
-
-
-class WorkdayRangeError(UsageError):
-    """A date lies outside the years the official holiday calendar covers."""
 
 
 def count_workdays(first: date, last: date) -> int:

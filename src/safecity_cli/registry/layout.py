@@ -11,12 +11,19 @@ ENV_DATA = "SAFECITY_DATA"
 # What a registry directory holds.
 TASKS_FILE, UNITS_FILE, SCHEDULE_FILE = "tasks.yaml", "units.yaml", "schedule.yaml"
 REGISTRY_FILES = (TASKS_FILE, UNITS_FILE, SCHEDULE_FILE)
+CRITERIA_FILE = "criteria.yaml"  # the 评价细则; a registry without it still loads
+OPTIONAL_FILES = (CRITERIA_FILE,)
 TASKS_DIR = "tasks"  # optional: tasks/*.yaml hold more tasks, so a large registry can be split
 
 
 def registry_files(path: Path) -> list[Path]:
     """The files a registry is read from, in the order they are read."""
-    return [path / name for name in REGISTRY_FILES] + sorted((path / TASKS_DIR).glob("*.yaml"))
+    optional = [path / name for name in OPTIONAL_FILES if (path / name).is_file()]
+    return [
+        *(path / name for name in REGISTRY_FILES),
+        *optional,
+        *sorted((path / TASKS_DIR).glob("*.yaml")),
+    ]
 
 
 def _packaged(name: str) -> Path:

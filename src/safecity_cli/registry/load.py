@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from safecity_cli.dates import FIRST_YEAR, LAST_YEAR
 from safecity_cli.errors import Problem, RegistryError, UsageError
 from safecity_cli.registry.deadlines import Deadline, DeadlineError, parse_deadline
 from safecity_cli.registry.layout import (
+    CRITERIA_FILE,
     SCHEDULE_FILE,
     TASKS_DIR,
     TASKS_FILE,
@@ -24,6 +26,10 @@ from safecity_cli.registry.lines import Lines
 from safecity_cli.registry.models import (
     AppliesToAll,
     Category,
+    Criteria,
+    CriteriaChild,
+    CriteriaItem,
+    CriteriaLevel,
     Escalation,
     MainTask,
     MainTaskGroup,
@@ -33,6 +39,7 @@ from safecity_cli.registry.models import (
     ScheduleItem,
     Task,
     Unit,
+    item_key,
 )
 
 if TYPE_CHECKING:
@@ -72,8 +79,9 @@ def check_registry(
     return registry, checker.problems
 
 
-# A task as written, wherever it came from: id, category, text, units, open_ended, deadline.
-_TaskRow = tuple[int, int, str, tuple[str, ...], "str | None", str]
+# A task as written, wherever it came from: id, category, text, units, open_ended, deadline,
+# criteria.
+_TaskRow = tuple[int, int, str, tuple[str, ...], "str | None", str, tuple[str, ...]]
 
 
 @dataclass
@@ -90,9 +98,15 @@ class _Checker:
         parts = self._task_parts()
         units = self._parse(UNITS_FILE, schema.UnitsFile)
         schedule = self._parse(SCHEDULE_FILE, schema.ScheduleFile)
+        criteria: Criteria | bool | None = None
+        if (self.root / CRITERIA_FILE).is_file():
+            parsed = self._parse(CRITERIA_FILE, schema.CriteriaFile)
+            criteria = self._check_criteria(parsed) if parsed is not None else False
         known = self._check_units(units) if units else None
         registry_start = schedule.program.start if schedule else None
-        built_tasks = self._check_tasks(tasks, parts, known, registry_start) if tasks else None
+        built_tasks = (
+            self._check_tasks(tasks, parts, known, registry_start, criteria) if tasks else None
+        )
         built_schedule = self._check_schedule(schedule, known) if schedule else None
         if any(not p.warning for p in self.problems):
             return None
@@ -119,6 +133,7 @@ class _Checker:
                 tuple(known[_canonical(known, u)].name for u in tasks.applies_to_all.units),
                 tasks.applies_to_all.note,
             ),
+            criteria=criteria if isinstance(criteria, Criteria) else None,
         )
 
     # -- parsing ---------------------------------------------------------------------------
@@ -136,7 +151,7 @@ class _Checker:
         try:
             raw = load_yaml(path)
         except YamlProblem as exc:
-            self.problems.append(exc.problem)
+            self.problems.extend(exc.problems)
             return None
         try:
             return model.model_validate(raw)
@@ -259,6 +274,7 @@ class _Checker:
         parts: list[tuple[str, list[_TaskRow]]],
         known: dict[str, Unit] | None,
         reference: Any,
+        criteria: Criteria | bool | None = None,
     ) -> tuple[Task, ...]:
         category_ids = [c.id for c in tasks.categories]
         for cid, count in Counter(category_ids).items():
@@ -278,7 +294,8 @@ class _Checker:
         categories = set(category_ids)
         built = []
         for file, rows in sources:
-            for i, (task_id, category, text, written, open_ended, raw) in enumerate(rows):
+            for i, row in enumerate(rows):
+                task_id, category, text, written, open_ended, raw, named = row
                 where = f"tasks[序号{task_id}]"
                 if category not in categories:
                     self._add(
@@ -289,11 +306,141 @@ class _Checker:
                     )
                 units = self._resolve_units(file, ["tasks", i, "units"], where, written, known)
                 deadline = self._deadline(file, ["tasks", i, "deadline"], where, raw, reference)
+                served = self._task_criteria(file, i, where, named, criteria)
                 if deadline is not None and units is not None:
                     built.append(
-                        Task(task_id, category, text, units, deadline, written, open_ended)
+                        Task(task_id, category, text, units, deadline, written, open_ended, served)
                     )
         return tuple(built)
+
+    def _task_criteria(
+        self,
+        file: str,
+        i: int,
+        where: str,
+        named: tuple[str, ...],
+        criteria: Criteria | bool | None,
+    ) -> tuple[str, ...]:
+        """The 三级项 a task names, each one that criteria.yaml has (False: it is broken)."""
+        served: list[str] = []
+        for j, text in enumerate(named):
+            key = item_key(text)
+            loc: list[str | int] = ["tasks", i, "criteria", j]
+            if criteria is None:
+                self._add(
+                    file,
+                    loc,
+                    f"{where}.criteria",
+                    f"登记册没有 {CRITERIA_FILE}，不能引用三级项「{text}」",
+                )
+            elif criteria is not False and isinstance(criteria, Criteria):
+                item = criteria.item(key)
+                if item is None or not item.level:
+                    known_ids = "、".join(it.id for it in criteria.items)
+                    self._add(
+                        file,
+                        loc,
+                        f"{where}.criteria",
+                        f"未知的三级项「{text}」（{CRITERIA_FILE} 中已录入：{known_ids}）",
+                    )
+                elif key not in served:
+                    served.append(key)
+        return tuple(served)
+
+    # -- criteria --------------------------------------------------------------------------
+
+    def _check_criteria(self, parsed: schema.CriteriaFile) -> Criteria | bool:
+        """The 评价细则 model, or False when it has errors (they are in self.problems).
+
+        Ids are unique on each level (三级项 and 鼓励项 together). Points are checked as
+        "children never exceed the parent": while the 细则 is only partly entered the
+        children's sum is less than the parent's points, and that is not an error."""
+        before = len([p for p in self.problems if not p.warning])
+        f = CRITERIA_FILE
+        first: dict[tuple[str, str], str] = {}
+
+        def unique(kind: str, label: str, key: str, loc: list[str | int], where: str) -> None:
+            if (kind, key) in first:
+                self._add(f, loc, where, f"{label}编号「{key}」重复（{first[(kind, key)]} 中已有）")
+            first.setdefault((kind, key), where)
+
+        def exceeds(
+            points: float | None, total: float, loc: list[str | int], where: str, what: str
+        ) -> None:
+            if points is not None and total > points + 1e-9:
+                message = f"{what}合计 {_num(total)} 分，超过本项的 {_num(points)} 分"
+                self._add(f, [*loc, "points"], f"{where}.points", message)
+
+        levels = []
+        for a, lv in enumerate(parsed.levels):
+            la: list[str | int] = ["levels", a]
+            unique("level", "一级项", lv.id, [*la, "id"], f"levels[{lv.id}]")
+            children = []
+            for b, ch in enumerate(lv.children):
+                lb: list[str | int] = [*la, "children", b]
+                unique("child", "二级项", ch.id, [*lb, "id"], f"levels[{lv.id}].children[{ch.id}]")
+                items = []
+                for c, it in enumerate(ch.items):
+                    key = item_key(it.id)
+                    unique("item", "三级项", key, [*lb, "items", c, "id"], f"三级项{key}")
+                    items.append(
+                        CriteriaItem(
+                            key,
+                            it.title,
+                            _points(it.points) or it.points,
+                            it.content,
+                            it.scoring_rule,
+                            it.source,
+                            lv.id,
+                            ch.id,
+                        )
+                    )
+                exceeds(
+                    ch.points,
+                    sum(i.points for i in items),
+                    lb,
+                    f"levels[{lv.id}].children[{ch.id}]",
+                    "所属三级项",
+                )
+                children.append(CriteriaChild(ch.id, ch.title, _points(ch.points), tuple(items)))
+            below = sum(
+                c.points if c.points is not None else sum(i.points for i in c.items)
+                for c in children
+            )
+            exceeds(lv.points, below, la, f"levels[{lv.id}]", "所属二级项")
+            levels.append(CriteriaLevel(lv.id, lv.title, _points(lv.points), tuple(children)))
+        bonus = []
+        for c, it in enumerate(parsed.bonus):
+            key = item_key(it.id)
+            unique("item", "鼓励项", key, ["bonus", c, "id"], f"鼓励项{key}")
+            bonus.append(
+                CriteriaItem(
+                    key,
+                    it.title,
+                    _points(it.points) or it.points,
+                    it.content,
+                    it.scoring_rule,
+                    it.source,
+                )
+            )
+        if parsed.total_points is not None:
+            total = sum(
+                lv.points
+                if lv.points is not None
+                else sum(i.points for c in lv.children for i in c.items)
+                for lv in levels
+            )
+            if total > parsed.total_points + 1e-9:
+                self._add(
+                    f,
+                    ["total_points"],
+                    "total_points",
+                    f"一级项合计 {_num(total)} 分，超过评价细则满分 {_num(parsed.total_points)} 分",
+                )
+        if len([p for p in self.problems if not p.warning]) > before:
+            return False
+        total_points = _points(parsed.total_points)
+        return Criteria(parsed.document, total_points, tuple(levels), tuple(bonus))
 
     def _check_task_ids(self, sources: list[tuple[str, list[_TaskRow]]]) -> None:
         if len(sources) == 1:
@@ -362,6 +509,15 @@ class _Checker:
         self, schedule: schema.ScheduleFile, known: dict[str, Unit] | None
     ) -> tuple[Program, tuple[Phase, ...], tuple[ScheduleItem, ...]]:
         p = schedule.program
+        for name, day in (("start", p.start), ("final_deadline", p.final_deadline)):
+            # 9999-12-31 as "no end" would overflow every calculation that looks past it.
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self._add(
+                    SCHEDULE_FILE,
+                    ["program", name],
+                    f"program.{name}",
+                    f"日期 {day.isoformat()} 超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）",
+                )
         if p.final_deadline < p.start:
             self._add(
                 SCHEDULE_FILE,
@@ -435,13 +591,31 @@ def _parse_deadline(text: str, reference: Any) -> Deadline:
 
 
 def _row_of(t: schema.TaskEntry) -> _TaskRow:
-    return (t.id, t.category, t.text, tuple(t.units), t.open_ended, t.deadline)
+    return (t.id, t.category, t.text, tuple(t.units), t.open_ended, t.deadline, tuple(t.criteria))
 
 
 def _row(
-    task_id: int, category: int, text: str, units: list[str], open_ended: str | None, raw: str
+    task_id: int,
+    category: int,
+    text: str,
+    units: list[str],
+    open_ended: str | None,
+    raw: str,
+    criteria: list[str] | tuple[str, ...] = (),
 ) -> _TaskRow:
-    return (task_id, category, text, tuple(units), open_ended, raw)
+    return (task_id, category, text, tuple(units), open_ended, raw, tuple(criteria))
+
+
+def _points(value: float | None) -> float | None:
+    """2.0 -> 2: points read as float stay whole numbers where they are."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _num(value: float) -> str:
+    """2.0 -> 2, 0.5 -> 0.5."""
+    return f"{value:g}"
 
 
 def _canonical(known: dict[str, Unit], name: str) -> str:

@@ -42,6 +42,7 @@ class Task:
     deadline: Deadline
     written_units: tuple[str, ...] = ()  # the spellings the document uses
     open_ended: str | None = None  # e.g. 等相关部门: more units than those named are responsible
+    criteria: tuple[str, ...] = ()  # the 评价细则 三级项 the task serves, e.g. ("(1)",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,66 @@ class AppliesToAll:
 
 
 @dataclass(frozen=True, slots=True)
+class CriteriaItem:
+    """A 三级项 of the 评价细则 (or a 鼓励项, with `level` and `child` empty)."""
+
+    id: str  # "(1)"
+    title: str
+    points: float
+    content: str = ""
+    scoring_rule: str = ""
+    source: str = ""
+    level: str = ""  # the 一级项's id
+    child: str = ""  # the 二级项's id
+
+
+@dataclass(frozen=True, slots=True)
+class CriteriaChild:
+    """A 二级项: its points where known, and the 三级项 entered so far."""
+
+    id: str
+    title: str
+    points: float | None
+    items: tuple[CriteriaItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CriteriaLevel:
+    """A 一级项."""
+
+    id: str
+    title: str
+    points: float | None
+    children: tuple[CriteriaChild, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Criteria:
+    """The 评价细则 as far as it is entered (criteria.yaml)."""
+
+    document: str
+    total_points: float | None
+    levels: tuple[CriteriaLevel, ...]
+    bonus: tuple[CriteriaItem, ...] = ()
+
+    @property
+    def items(self) -> tuple[CriteriaItem, ...]:
+        return tuple(i for lv in self.levels for c in lv.children for i in c.items)
+
+    def item(self, item_id: str) -> CriteriaItem | None:
+        for item in (*self.items, *self.bonus):
+            if item.id == item_id:
+                return item
+        return None
+
+    def level(self, level_id: str) -> CriteriaLevel | None:
+        return next((lv for lv in self.levels if lv.id == level_id), None)
+
+    def child(self, child_id: str) -> CriteriaChild | None:
+        return next((c for lv in self.levels for c in lv.children if c.id == child_id), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Registry:
     path: Path
     embedded: bool
@@ -118,6 +179,7 @@ class Registry:
     items: tuple[ScheduleItem, ...]
     main_tasks: tuple[MainTaskGroup, ...]
     applies_to_all: AppliesToAll
+    criteria: Criteria | None = None  # None: the registry has no criteria.yaml
     _unit_index: dict[str, Unit] = field(default_factory=dict, repr=False, compare=False)
     _task_index: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -154,3 +216,9 @@ class Registry:
         """
         seed = f"{self.program.name}|{self.program.start.isoformat()}"
         return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:12]
+
+
+def item_key(text: str) -> str:
+    """A 三级项 id as people type it, in the form criteria.yaml uses: 1, （1）, (1) -> (1)."""
+    key = text.strip().replace("（", "(").replace("）", ")").replace(" ", "")
+    return f"({key})" if key.isdigit() else key

@@ -42,6 +42,7 @@ class TaskEntry(Strict):
     units: list[Text] = Field(min_length=1)
     open_ended: Text | None = None
     deadline: Text
+    criteria: list[Text] = []
 
 
 class TasksFile(Strict):
@@ -119,6 +120,43 @@ class ScheduleFile(Strict):
     main_tasks: list[MainTaskGroupEntry] = []
 
 
+Points = Annotated[float, Field(gt=0, le=1000)]
+
+
+class CriteriaItemEntry(Strict):
+    """A 三级项 (or a 鼓励项): title, points, 评价内容 and 评分标准 as the document has them."""
+
+    id: Text
+    title: Text
+    points: Points
+    content: str = ""
+    scoring_rule: str = ""
+    source: str = ""
+
+
+class CriteriaChildEntry(Strict):
+    id: Text
+    title: Text
+    points: Points | None = None
+    items: list[CriteriaItemEntry] = []
+
+
+class CriteriaLevelEntry(Strict):
+    id: Text
+    title: Text
+    points: Points | None = None
+    children: list[CriteriaChildEntry] = []
+
+
+class CriteriaFile(Strict):
+    """criteria.yaml: the 评价细则 (一级项 → 二级项 → 三级项) and its 鼓励项."""
+
+    document: str = ""
+    total_points: Points | None = None
+    levels: list[CriteriaLevelEntry] = []
+    bonus: list[CriteriaItemEntry] = []
+
+
 # -- pydantic errors in Chinese ------------------------------------------------------------
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -183,7 +221,7 @@ def _field_name(raw: Any, loc: Sequence[str | int]) -> str:
             entry = node[step] if isinstance(node, list) and step < len(node) else None
             label = (
                 f"序号{entry['id']}"
-                if isinstance(entry, dict) and "id" in entry
+                if isinstance(entry, dict) and isinstance(entry.get("id"), int)
                 else f"第{step + 1}项"
             )
             text += f"[{label}]"

@@ -1,4 +1,4 @@
-"""Render listings as a Rich table, JSON, CSV or Markdown; each renderer is a pure function."""
+"""Render listings as a table, tab-separated rows, JSON, CSV or Markdown; each a pure function to text."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from safecity_cli.text import csv_cell, printable
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from rich.table import Table
 
 
@@ -25,12 +26,10 @@ class OutputFormat(str, Enum):
     MD = "md"
 
 
-class DetailFormat(str, Enum):
-    """Formats for one record (show): a single task is no table for CSV."""
-
-    TABLE = "table"
-    JSON = "json"
-    MD = "md"
+# One record (show) is no table for CSV: the same formats less that one.
+DetailFormat = Enum(  # type: ignore[misc]
+    "DetailFormat", {f.name: f.value for f in OutputFormat if f is not OutputFormat.CSV}, type=str
+)
 
 
 @dataclass
@@ -46,6 +45,7 @@ class Listing:
     wrap: dict[int, int] = field(default_factory=dict)  # long-text column -> its share of width
     row_styles: list[str | None] = field(default_factory=list)
     csv_rows: list[list[str]] | None = None  # machine-friendly cells (ISO dates) when they differ
+    whole: tuple[int, ...] = ()  # columns whose cells never fold (ids people copy)
 
 
 def _json_default(value: Any) -> Any:
@@ -113,8 +113,12 @@ def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> st
     return "\n".join(lines) + "\n"
 
 
-def render(listing: Listing, fmt: OutputFormat) -> str:
-    """Text for json, csv and md (tables go through `rich_table`)."""
+def render(
+    listing: Listing, fmt: OutputFormat, *, width: int | None = None, color: bool = False
+) -> str:
+    """The listing as text in `fmt`; a table is laid out for `width` columns."""
+    if fmt is OutputFormat.TABLE:
+        return render_table(listing, width=width, color=color)
     if fmt is OutputFormat.JSON:
         return render_json(listing.data() if callable(listing.data) else listing.data)
     if fmt is OutputFormat.CSV:
@@ -126,6 +130,35 @@ def render(listing: Listing, fmt: OutputFormat) -> str:
         caption = f"\n{listing.caption}\n" if listing.caption else ""
         return title + render_markdown(listing.headers, listing.rows) + caption
     raise ValueError(fmt)
+
+
+def render_tsv(listing: Listing) -> str:
+    """Plain rows for a pipe or a listing too long for a table: a header line, tab-separated cells."""
+    lines = ["\t".join(listing.headers)]
+    lines += [
+        "\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in listing.rows
+    ]
+    return printable("\n".join(lines) + "\n")  # stored text never drives the terminal
+
+
+def render_table(listing: Listing, *, width: int | None = None, color: bool = False) -> str:
+    return render_rich(rich_table(listing), width=width, color=color)
+
+
+def render_rich(renderable: RenderableType, *, width: int | None, color: bool) -> str:
+    """What Rich draws for a terminal `width` columns wide, as text (ANSI styles only with `color`)."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        soft_wrap=False,
+        highlight=False,
+    )
+    console.print(renderable)
+    return buffer.getvalue()
 
 
 def rich_table(listing: Listing) -> Table:
@@ -153,6 +186,9 @@ def rich_table(listing: Listing) -> Table:
             # the console crop whole columns off the right edge.
             # A header keeps its whole width, so it never breaks mid-word.
             table.add_column(printable(header), overflow="fold", min_width=cell_len(header))
+            if index in listing.whole:
+                widest = max([cell_len(header), *(cell_len(row[index]) for row in listing.rows)])
+                table.columns[-1].min_width = widest
     styles = listing.row_styles or [None] * len(listing.rows)
     for row, style in zip(listing.rows, styles, strict=True):
         # Text, not str: stored text is shown as written, never read as Rich markup ([link=…]).

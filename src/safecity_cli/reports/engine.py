@@ -116,6 +116,11 @@ def _iso(day: date) -> str:
     return day.isoformat()
 
 
+def points(value: float | None) -> str:
+    """Points as the 评价细则 writes them: 2, 0.5 (— where none is given)."""
+    return "—" if value is None else f"{round(value, 2):g}"
+
+
 FILTERS = {
     "chinese_date": chinese_date,
     "chinese_numeral": chinese_numeral,
@@ -126,6 +131,7 @@ FILTERS = {
     "progress_bar": progress_bar,
     "brief": brief,
     "iso": _iso,
+    "points": points,
 }
 
 

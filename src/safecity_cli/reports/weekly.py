@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from datetime import date as Day
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.deadlines import days_between
@@ -31,6 +32,9 @@ from safecity_cli.tracking.query import (
     summarize_units,
 )
 from safecity_cli.tracking.state import Level, TaskState, task_state
+
+if TYPE_CHECKING:
+    from safecity_cli.assessment.problems import ProblemState
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,7 @@ class Weekly:
     ranking: list[RankRow]
     gantt: Gantt
     thresholds: Escalation
+    problems: list[ProblemState] = field(default_factory=list)  # 整改问题 not yet done
 
     @property
     def completion_rate(self) -> float:
@@ -185,6 +190,17 @@ class Weekly:
     @property
     def escalated_tasks(self) -> int:
         return len({r.id for u in self.escalation for r in u.rows})
+
+
+def _open_problems(registry: Registry, on: date, workdays: bool) -> list[ProblemState]:
+    from safecity_cli.assessment.paths import PROBLEMS_FILE, file_path
+
+    if not file_path(registry.path, PROBLEMS_FILE).is_file():
+        return []
+    from safecity_cli.assessment.problems import load_problems, problem_states
+
+    states = problem_states(registry, load_problems(registry.path), on, workdays=workdays)
+    return [p for p in states if not p.complete]
 
 
 def monday_of(day: date) -> date:
@@ -221,6 +237,7 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
     entries = _entries(registry, ledger, week_start, on)
     this_week, next_week = _schedule(registry, on, week_start, week_end)
     return Weekly(
+        problems=_open_problems(registry, on, workdays),
         program=program,
         office=office_name(program),
         on=on,
@@ -426,12 +443,13 @@ def build_gantt(registry: Registry, on: date, soon_days: int | None = None) -> G
 def _ticks(first: date, last: date, position: Callable[[date], float]) -> list[GanttTick]:
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     step = 1 if months <= 12 else 2 if months <= 24 else 3 if months <= 36 else 12
+    every = -(-months // (12 * 24))  # years between ticks: at most about two dozen on any span
     ticks = []
     year, month = first.year, first.month
     shown_year = None
-    while year <= date.max.year and date(year, month, 1) <= last:  # final_deadline: 9999-12-31
+    while (year, month) <= (last.year, last.month):
         day = date(year, month, 1)
-        if day >= first and (month - 1) % step == 0:
+        if day >= first and (month - 1) % step == 0 and year % every == 0:
             label = f"{month}月" if shown_year == year else f"{year}年{month}月"
             shown_year = year
             ticks.append(GanttTick(label, position(day)))
