@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from safecity_cli.reports.engine import ReportFormat
 
 app = new_app(
-    "生成报告：创建工作周报、单位任务书、督办通知单、自评报告（Markdown 或可打印的 HTML）。\n\n"
+    "生成报告：创建工作周报、单位任务书、督办通知单、自评报告（Markdown、可打印的 HTML 或 Word 文档）。\n\n"
     "报告按 --date 日期计算，同一登记册、进展记录和日期总是生成完全相同的报告。\n\n"
     "示例：safecity report weekly --date 2021-03-15 --output 周报.md",
 )
@@ -43,7 +43,7 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="写入此文件（默认输出到屏幕）；扩展名为 .html 时默认生成 HTML",
+        help="写入此文件（默认输出到屏幕）；按扩展名生成：.md Markdown，.html 可打印 HTML，.docx Word 文档",
         show_default=False,
         dir_okay=False,
         metavar="FILE",
@@ -65,7 +65,7 @@ ReportFormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="报告格式：md（Markdown）或 html（可打印，A4）；默认按 --output 的扩展名，否则 md",
+        help="报告格式：md（Markdown）、html（可打印，A4）或 docx（Word，公文格式）；默认按 --output 的扩展名，否则 md",
         show_default=False,
         metavar="FORMAT",
     ),
@@ -89,6 +89,8 @@ def weekly(
     对汇总登记册（rollup.yaml）生成汇总周报：各区县对照、完成率排名和分区县情况。
 
     示例：safecity report weekly --date 2021-03-15 --output 周报.md
+
+    示例：safecity report weekly --date 2021-03-15 --output 周报.docx（Word 文档，公文格式）
     """
     from safecity_cli.reports.engine import Renderer, issue_number
     from safecity_cli.reports.weekly import build_weekly
@@ -104,8 +106,7 @@ def weekly(
         data_dir=registry.path,
         tasks=len(registry.tasks),
     )
-    text = renderer.render("weekly", report)
-    deliver(text, output, f"{issue_number(report.issue)}周报")
+    _deliver(renderer.document("weekly", report), output, f"{issue_number(report.issue)}周报")
 
 
 def unit(
@@ -174,7 +175,7 @@ def unit(
         data_dir=registry.path,
         tasks=len(registry.tasks),
     )
-    deliver(renderer.render("unit", book), output, f"{who.name}任务书")
+    _deliver(renderer.document("unit", book), output, f"{who.name}任务书")
 
 
 def notice(
@@ -231,7 +232,7 @@ def notice(
         data_dir=registry.path,
         tasks=len(registry.tasks),
     )
-    deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
+    _deliver(renderer.document("notice", report), output, f"{who.name}督办通知单")
 
 
 def assessment(
@@ -276,7 +277,7 @@ def assessment(
         data_dir=registry.path,
         tasks=len(registry.tasks),
     )
-    deliver(renderer.render("assessment", report), output, f"{chosen}报告")
+    _deliver(renderer.document("assessment", report), output, f"{chosen}报告")
 
 
 def _rollup_weekly(
@@ -314,16 +315,54 @@ command(app, "assessment")(assessment)
 
 
 def _format(fmt: str | None, output: Path | None, template: Path | None) -> ReportFormat:
+    """--format, else the output file's extension, else the template's; an extension safecity
+    cannot write is refused, and a Word document only goes into a .docx and back."""
     from safecity_cli.errors import UsageError
-    from safecity_cli.reports.engine import ReportFormat, guess_format
+    from safecity_cli.reports.engine import ReportFormat, guess_format, output_format
 
+    target = None if output is None or str(output) == "-" else output
+    named = output_format(target) if target is not None else None
     if fmt is None:
-        return guess_format(None, output, template)
-    try:
-        return ReportFormat(fmt.strip().lower())
-    except ValueError:
-        choices = "、".join(f.value for f in ReportFormat)
-        raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
+        if named is ReportFormat.DOCX:
+            chosen = ReportFormat.DOCX
+        else:
+            chosen = guess_format(None, target, template)
+    else:
+        try:
+            chosen = ReportFormat(fmt.strip().lower())
+        except ValueError:
+            choices = "、".join(f.value for f in ReportFormat)
+            raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
+        if target is not None and (named is ReportFormat.DOCX) != (chosen is ReportFormat.DOCX):
+            raise UsageError(
+                f"--format {chosen.value} 与输出文件 {target} 的扩展名不符；"
+                "Word 文档请用 --format docx 并写入 .docx 文件"
+            )
+    if (
+        chosen is ReportFormat.DOCX
+        and template is not None
+        and guess_format(None, template) is ReportFormat.HTML
+    ):
+        raise UsageError(
+            f"Word 文档由 Markdown 模板生成，--template 请给出 .md.j2 模板：{template}"
+        )
+    return chosen
+
+
+def _deliver(content: str | bytes, output: Path | None, what: str) -> None:
+    """As `deliver`, except that a Word document (bytes) goes to stdout only when it is
+    redirected, never onto a terminal, and is written there as it is."""
+    if isinstance(content, bytes) and (output is None or str(output) == "-"):
+        from safecity_cli.cli.common import stdout_is_terminal, write_bytes
+        from safecity_cli.errors import UsageError
+
+        if stdout_is_terminal():
+            raise UsageError(
+                "Word 文档不能显示在屏幕上：请用 -o 指定文件（如 -o 周报.docx），或重定向到文件（> 周报.docx）"
+            )
+        write_bytes(content)
+        return
+    deliver(content, output, what)
 
 
 def _all_task_books(
@@ -356,7 +395,7 @@ def _all_task_books(
             book = build_task_book(registry, ledger, who, on, workdays=workdays)
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
-                save_output(path, renderer.render("unit", book))
+                save_output(path, renderer.document("unit", book))
                 written += 1
             progress(done, len(units))
     note(f"已写入 {folder}：{written} 个单位的任务书")
