@@ -788,3 +788,34 @@ def test_a_final_deadline_far_away_still_gives_a_weekly_report(
     result = weekly(runner, work_registry, "-f", fmt)
     assert result.exit_code == 0, result.stderr
     assert "2999" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def test_reports_written_to_files_hold_no_control_characters(
+    runner: CliRunner, tampered: Path, tmp_path: Path, fmt: str
+) -> None:
+    import zipfile
+
+    out = tmp_path / f"任务书.{fmt}"
+    result = invoke(
+        runner,
+        "report",
+        "unit",
+        "区住建局",
+        "--date",
+        "2021-03-15",
+        "-f",
+        fmt,
+        "-o",
+        str(out),
+        "--data",
+        str(tampered),
+    )
+    assert result.exit_code == 0, result.stderr
+    if fmt == "docx":
+        with zipfile.ZipFile(out) as archive:
+            text = archive.read("word/document.xml").decode("utf-8")
+    else:
+        text = out.read_text(encoding="utf-8")
+    assert "HYPERLINK" in text
+    assert [c for c in text if (ord(c) < 32 and c not in "\n\t\r") or 0x7F <= ord(c) <= 0x9F] == []

@@ -19,6 +19,7 @@ from safecity_cli.dates import chinese_date
 from safecity_cli.errors import TemplateError, UsageError
 from safecity_cli.registry.layout import embedded_templates_dir
 from safecity_cli.render.formats import escape_markdown
+from safecity_cli.text import printable
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -276,7 +277,8 @@ class Renderer:
             located = _template_frame(exc.__traceback__)
             where = self._where(*located) if located else f"模板 {name}"
             raise TemplateError(f"{where}：{_describe(exc)}") from None
-        return _tidy(text, self.fmt.template_format)
+        # Stored notes may hold control characters: no report (Markdown, HTML, Word's XML) does.
+        return printable(_tidy(text, self.fmt.template_format))
 
     def document(self, kind: str, context: object) -> str | bytes:
         """The report in the renderer's format: text, or a Word document's bytes."""
