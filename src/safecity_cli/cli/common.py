@@ -23,6 +23,7 @@ from safecity_cli.cli.help_format import SafecityContext
 from safecity_cli.cli.l10n import USAGE, install
 from safecity_cli.errors import ExitCode, SafecityError
 from safecity_cli.render.formats import Listing, OutputFormat, render
+from safecity_cli.text import printable
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -129,7 +130,7 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
 
 
 def note(message: str) -> None:
-    sys.stderr.write(f"{message}\n")
+    sys.stderr.write(f"{printable(message)}\n")  # an error may quote stored or typed text
 
 
 install()
@@ -423,7 +424,8 @@ def show(renderable: RenderableType) -> None:
     """Something Rich draws (a table, a task's detail), on stdout; colour only on a terminal."""
     from safecity_cli.render.formats import render_rich
 
-    write(render_rich(renderable, width=terminal_width(), color=sys.stdout.isatty()))
+    color = sys.stdout.isatty()
+    write(render_rich(renderable, width=terminal_width(), color=color), styles=color)
 
 
 LARGE_TABLE = 500  # rows; beyond this a Rich table costs seconds and no one reads it as a table
@@ -444,11 +446,15 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         )
         write(render_tsv(listing))
         return
-    write(render(listing, fmt, width=terminal_width(), color=sys.stdout.isatty()))
+    color = sys.stdout.isatty()
+    text = render(listing, fmt, width=terminal_width(), color=color)
+    write(text, styles=color and fmt is OutputFormat.TABLE)
 
 
-def write(text: str) -> None:
-    sys.stdout.write(text)
+def write(text: str, *, styles: bool = False) -> None:
+    """Text to stdout; controls from stored text are shown as U+FFFD, never obeyed. With
+    `styles`, the colour codes Rich drew (ESC [ … m) are kept, and no other sequence."""
+    sys.stdout.write(printable(text, styles=styles))
     sys.stdout.flush()
 
 

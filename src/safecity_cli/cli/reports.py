@@ -100,7 +100,12 @@ def weekly(
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     report = build_weekly(registry, open_ledger(registry, no_cache=no_cache), on, workdays=workdays)
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        tasks=len(registry.tasks),
+    )
     _deliver(renderer.document("weekly", report), output, f"{issue_number(report.issue)}周报")
 
 
@@ -164,7 +169,12 @@ def unit(
     )
     from safecity_cli.reports.engine import Renderer
 
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        tasks=len(registry.tasks),
+    )
     _deliver(renderer.document("unit", book), output, f"{who.name}任务书")
 
 
@@ -216,7 +226,12 @@ def notice(
         return
     from safecity_cli.reports.engine import Renderer
 
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        tasks=len(registry.tasks),
+    )
     _deliver(renderer.document("notice", report), output, f"{who.name}督办通知单")
 
 
@@ -256,7 +271,12 @@ def assessment(
     report = build_assessment(
         registry, open_ledger(registry, no_cache=no_cache), chosen, on, findings
     )
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        tasks=len(registry.tasks),
+    )
     _deliver(renderer.document("assessment", report), output, f"{chosen}报告")
 
 
@@ -278,7 +298,10 @@ def _rollup_weekly(
     loaded = list(offices(rollup, no_cache))
     title = folder.resolve().name
     report = build_rollup_weekly(title, loaded, on, workdays=workdays)
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=folder)
+    tasks = sum(len(office.registry.tasks) for office in loaded)
+    renderer = Renderer(
+        _format(fmt, output, template), template=template, data_dir=folder, tasks=tasks
+    )
     deliver(renderer.render("rollup", report), output, f"{title}汇总周报（截至{chinese_date(on)}）")
 
 
@@ -357,7 +380,9 @@ def _all_task_books(
     from safecity_cli.reports.task_book import build_task_book, task_book_units
 
     chosen = _format(fmt, None, template)
-    renderer = Renderer(chosen, template=template, data_dir=registry.path)
+    renderer = Renderer(
+        chosen, template=template, data_dir=registry.path, tasks=len(registry.tasks)
+    )
     ledger = open_ledger(registry, no_cache=no_cache)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from safecity_cli.registry.deadlines import Deadline
 from safecity_cli.registry.models import Registry, Unit
 from safecity_cli.registry.units import item_applies
 from safecity_cli.render.wording import deadline_cell, latest_progress, units_cell
+from safecity_cli.text import without_controls
 from safecity_cli.tracking.query import ScheduleItemState, TaskFilter, schedule_states, select_tasks
 from safecity_cli.tracking.state import TaskState
 
@@ -185,9 +186,10 @@ def _event(
     event.add("dtend", day + timedelta(days=1))
     if rule is not None:
         event.add("rrule", rule)
-    event.add("summary", summary)
-    event.add("description", description)
-    event.add("categories", categories)
+    # Calendars show text as raw as it comes: no control byte from a note may reach them.
+    event.add("summary", without_controls(summary, keep=""))
+    event.add("description", without_controls(description))
+    event.add("categories", [without_controls(c, keep="") for c in categories])
     event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
     return event
 

@@ -22,6 +22,7 @@ from safecity_cli.registry.layout import (
     UNITS_FILE,
     is_embedded,
 )
+from safecity_cli.registry.lines import Lines
 from safecity_cli.registry.models import (
     AppliesToAll,
     Category,
@@ -107,6 +108,7 @@ class _Checker:
     unit_names: set[str] | None = None
     targets: set[int | str] | None = None
     left_out: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    lines: Lines = field(default_factory=Lines)
 
     def run(self) -> Registry | None:
         from safecity_cli.registry import schema
@@ -232,13 +234,12 @@ class _Checker:
         *,
         warning: bool = False,
     ) -> None:
-        from safecity_cli.registry.yaml_files import line_of
-
         where = self.positions.get((file, str(loc[0]))) if len(loc) > 1 else None
         if where is not None and isinstance(loc[1], int) and loc[1] < len(where):
             loc = [loc[0], where[loc[1]], *loc[2:]]
         path = self.root / file
-        self.problems.append(Problem(str(path), line_of(path, loc), field_name, message, warning))
+        line = self.lines.line(path, loc)
+        self.problems.append(Problem(str(path), line, field_name, message, warning))
 
     # -- units -----------------------------------------------------------------------------
 

@@ -6,11 +6,14 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from safecity_cli.errors import Problem
+
+if TYPE_CHECKING:
+    from safecity_cli.registry.lines import Lines
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 PositiveId = Annotated[int, Field(ge=1, le=999_999_999, strict=True)]
@@ -194,12 +197,18 @@ def _one_of(error: dict[str, Any]) -> str:
 
 
 def validation_problems(
-    path: Path, raw: Any, exc: ValidationError, skip: Sequence[Sequence[str | int]] = ()
+    path: Path,
+    raw: Any,
+    exc: ValidationError,
+    skip: Sequence[Sequence[str | int]] = (),
+    lines: Lines | None = None,
 ) -> list[Problem]:
-    """Pydantic's errors in Chinese, with file, line and field; none under a `skip` path
-    (a value already reported, such as one the YAML loader could not read)."""
-    from safecity_cli.registry.yaml_files import line_of
+    """Pydantic's errors in Chinese, with file, line (from one parse of the file) and field;
+    none under a `skip` path (a value already reported, such as one the YAML loader could not
+    read)."""
+    from safecity_cli.registry.lines import Lines
 
+    lines = lines or Lines()
     problems = []
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])
@@ -209,7 +218,7 @@ def validation_problems(
         message = describe(dict(error)) if describe else f"取值无效（{error['msg']}）"
         if error["type"] == "model_type" and not loc:
             message = "文件顶层" + message
-        problems.append(Problem(str(path), line_of(path, loc), _field_name(raw, loc), message))
+        problems.append(Problem(str(path), lines.line(path, loc), _field_name(raw, loc), message))
     return problems
 
 

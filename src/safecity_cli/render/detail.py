@@ -13,6 +13,7 @@ from safecity_cli.registry.models import Registry, ScheduleItem, Task
 from safecity_cli.render.formats import escape_md_cell
 from safecity_cli.render.listings import entry_json, task_json
 from safecity_cli.render.wording import written_units
+from safecity_cli.text import printable
 from safecity_cli.tracking.state import task_state
 
 if TYPE_CHECKING:
@@ -43,12 +44,16 @@ class TaskDetail:
         from rich import box
         from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
+
+        def shown(*cells: str) -> list[Text]:  # as stored: no markup, no terminal controls
+            return [Text(printable(c)) for c in cells]
 
         head = Table.grid(padding=(0, 2))
         head.add_column(style="bold", no_wrap=True)
         head.add_column(overflow="fold")
         for key, value in self.fields:
-            head.add_row(key, value)
+            head.add_row(*shown(key, value))
         parties = Table(
             "责任单位",
             "类型",
@@ -59,7 +64,7 @@ class TaskDetail:
             title_justify="left",
         )
         for row in self.parties:
-            parties.add_row(*row)
+            parties.add_row(*shown(*row))
         parts: list[RenderableType] = [head, parties]
         if self.notes:
             notes = Table(
@@ -72,7 +77,7 @@ class TaskDetail:
                 title_justify="left",
             )
             for row in self.notes:
-                notes.add_row(*row)
+                notes.add_row(*shown(*row))
             parts.append(notes)
         return Group(*parts)
 

@@ -14,6 +14,7 @@ from safecity_cli.ledger.entries import Entry, Ledger, Status, evidence_for, sam
 from safecity_cli.ledger.files import append_checked
 from safecity_cli.registry.models import Registry
 from safecity_cli.registry.units import applies_to, resolve_target, resolve_unit, target_label
+from safecity_cli.text import input_problem
 from safecity_cli.tracking.query import parse_status
 from safecity_cli.tracking.state import task_state
 
@@ -50,6 +51,13 @@ def check_report(
     evidence_base: Path,
 ) -> Entry:
     """The entry to append, or UsageError/LedgerError saying why the report is refused."""
+    _check_text(
+        ("说明", report.note, True),
+        ("报送人", report.by, False),
+        ("单位", report.unit, False),
+        ("状态", report.status, False),
+        *(("佐证材料", ref, False) for ref in report.evidence),
+    )
     if isinstance(report.task, int) and registry.task(report.task) is None:
         raise UsageError(f"没有序号为 {report.task} 的任务")
     task = resolve_target(registry, report.task)
@@ -107,6 +115,7 @@ def check_close(
 ) -> Entry:
     """The office's 销号 of a whole task (or 日程 item, "S12"): only once every responsible
     unit has completed it."""
+    _check_text(("说明", note, True), ("经办人", by, False))
     task = resolve_target(registry, task_id)
     key, what = task.key, target_label(task.key)
     _check_date(registry, on, today, "销号日期")
@@ -118,6 +127,15 @@ def check_close(
     if pending:
         raise LedgerError(f"{what} 尚未完成，不能销号；未报告完成的单位：{'、'.join(pending)}")
     return Entry(key, None, Status.CLOSED, on, recorded_at, note.strip(), (), by.strip())
+
+
+def _check_text(*fields: tuple[str, str, bool]) -> None:
+    """Control characters never reach the ledger: they would travel into terminals, sheets and
+    calendars. A note may span lines (newline, tab); the other fields are one line each."""
+    for label, text, lines in fields:
+        problem = input_problem(text, lines=lines)
+        if problem:
+            raise UsageError(f"{label}{problem}")
 
 
 def _check_date(registry: Registry, day: date, today: date, label: str) -> None:
