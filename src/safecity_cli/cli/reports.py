@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from safecity_cli.registry.models import Registry
     from safecity_cli.reports.engine import ReportFormat
+    from safecity_cli.reports.notice import Notice
 
 app = new_app(
     "生成报告：创建工作周报、单位任务书、督办通知单、自评报告（Markdown 或可打印的 HTML）。\n\n"
@@ -206,6 +207,7 @@ def notice(
     if not report.rows:
         note(f"{who.name}截至{chinese_date(on)}没有逾期或黄色、红色督办的任务，不需要发督办通知单")
         return
+    report = _record_notice(registry, report)
     from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
@@ -259,6 +261,27 @@ command(app, "assessment")(assessment)
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _record_notice(registry: Registry, report: Notice) -> Notice:
+    """The notice numbered and recorded in DATA/notices/ (the same one again keeps its number)."""
+    from dataclasses import replace
+
+    from safecity_cli.cli.progress import recorded_now
+    from safecity_cli.dates import chinese_date
+    from safecity_cli.scoring.notices import issue, load_notices, received_by
+
+    if registry.embedded:
+        note("内置登记册是只读的：本通知单未登记编号，也不会计入回复跟踪（请用 --data 指定登记册）")
+        return report
+    tasks = tuple(sorted(r.id for r in report.rows))
+    issued, new = issue(
+        registry.path, report.unit.name, report.on, report.reply_by, tasks, recorded_now()
+    )
+    before = [n for n in received_by(registry, load_notices(registry.path), report.unit)
+              if (n.date, n.number) < (issued.date, issued.number)]
+    note(f"{'已登记' if new else '此前已登记'}：{issued.id}，回复期限{chinese_date(issued.reply_by)}")
+    return replace(report, number=issued.id, received=len(before))
 
 
 def _format(fmt: str | None, output: Path | None, template: Path | None) -> ReportFormat:

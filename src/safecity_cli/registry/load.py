@@ -16,12 +16,14 @@ from safecity_cli.registry.deadlines import Deadline, DeadlineError, parse_deadl
 from safecity_cli.registry.layout import (
     CRITERIA_FILE,
     SCHEDULE_FILE,
+    SCORING_FILE,
     TASKS_DIR,
     TASKS_FILE,
     UNITS_FILE,
     is_embedded,
 )
 from safecity_cli.registry.models import (
+    SCORING_RULES,
     AppliesToAll,
     Category,
     Criteria,
@@ -35,6 +37,8 @@ from safecity_cli.registry.models import (
     Program,
     Registry,
     ScheduleItem,
+    Scoring,
+    ScoringRule,
     Task,
     Unit,
     item_key,
@@ -99,6 +103,10 @@ class _Checker:
         if (self.root / CRITERIA_FILE).is_file():
             parsed = self._parse(CRITERIA_FILE, schema.CriteriaFile)
             criteria = self._check_criteria(parsed) if parsed is not None else False
+        scoring = None
+        if (self.root / SCORING_FILE).is_file():
+            parsed_rules = self._parse(SCORING_FILE, schema.ScoringFile)
+            scoring = self._check_scoring(parsed_rules) if parsed_rules is not None else None
         known = self._check_units(units) if units else None
         registry_start = schedule.program.start if schedule else None
         built_tasks = (
@@ -131,6 +139,7 @@ class _Checker:
                 tasks.applies_to_all.note,
             ),
             criteria=criteria or None,
+            scoring=scoring,
         )
 
     # -- parsing ---------------------------------------------------------------------------
@@ -344,6 +353,28 @@ class _Checker:
                 elif key not in served:
                     served.append(key)
         return tuple(served)
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _check_scoring(self, parsed: schema.ScoringFile) -> Scoring | None:
+        """The 考核细则, or None when a rule is unknown (the problem names it and its line)."""
+        rules = []
+        for name, rule in parsed.rules.items():
+            if name not in SCORING_RULES:
+                close = difflib.get_close_matches(name, SCORING_RULES, n=1, cutoff=0.5)
+                hint = f"，是否指 {close[0]}" if close else ""
+                self._add(
+                    SCORING_FILE,
+                    ["rules", name],
+                    f"rules.{name}",
+                    f"未知的考核规则「{name}」{hint}（可用：{'、'.join(SCORING_RULES)}）",
+                )
+                continue
+            rules.append(ScoringRule(name, rule.points, rule.cap))
+        if len(rules) < len(parsed.rules):
+            return None
+        rules.sort(key=lambda r: SCORING_RULES.index(r.name))
+        return Scoring(parsed.document, parsed.example, parsed.base, tuple(rules))
 
     # -- criteria --------------------------------------------------------------------------
 
