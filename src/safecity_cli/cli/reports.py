@@ -71,18 +71,33 @@ ReportFormatOpt = Annotated[
 ]
 
 
+LimitOpt = Annotated[
+    int,
+    typer.Option(
+        "--limit",
+        min=0,
+        help="督办事项中每个单位最多列出的任务数（默认 10；超出的写「另有 N 项」并列入附件；0 为不限）",
+        show_default=False,
+        metavar="N",
+    ),
+]
+
+
 def weekly(
     date: DateOpt = None,
     output: OutputOpt = None,
     template: TemplateOpt = None,
     fmt: ReportFormatOpt = None,
     workdays: WorkdaysOpt = False,
+    limit: LimitOpt = 10,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
 ) -> None:
     """生成创建工作周报：该日期所在的一周（周一至周日），数据截至该日期。
 
-    内容：期数与本周日期，当前阶段及剩余天数，本周和下周到期的日程，总体及分类完成情况（含进度图），本周报送的进展、新完成和新增逾期的任务，按单位分列的督办事项（三色督办），14 天内到期的任务，各单位完成率排名。
+    内容：期数与本周日期，当前阶段及剩余天数，本周和下周到期的日程，总体及分类完成情况（含进度图），本周报送的进展、新完成和新增逾期的任务，按单位分列的督办事项（三色督办）及逾期未回复的督办通知单，14 天内到期的任务，各单位完成率排名，较上周（新完成、新增逾期、报送进展和得分的增减）。
+
+    督办事项中，同一任务有两个以上成员单位逾期的集合单位（如各街办）只列一次并注明成员数；每个单位最多列 --limit 项，其余列入文末附件。
 
     示例：safecity report weekly --date 2021-03-15 --output 周报.md
     """
@@ -91,7 +106,16 @@ def weekly(
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
-    report = build_weekly(registry, open_ledger(registry, no_cache=no_cache), on, workdays=workdays)
+    from safecity_cli.scoring.notices import load_notices
+
+    report = build_weekly(
+        registry,
+        open_ledger(registry, no_cache=no_cache),
+        on,
+        workdays=workdays,
+        notices=load_notices(registry.path),
+        limit=limit,
+    )
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
     text = renderer.render("weekly", report)
     deliver(text, output, f"{issue_number(report.issue)}周报")

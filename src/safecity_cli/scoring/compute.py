@@ -152,7 +152,7 @@ def _counts(
             continue
         state = task_state(registry, ledger, task, period.last, unit=unit)
         party = state.parties[0]
-        done = _completed_on(ledger, task, unit.name, period.last) if state.complete else None
+        done = completed_on(ledger, task, unit.name, period.last) if state.complete else None
         deadline = party.deadline
         if done is not None and period.first <= done and (deadline is None or done <= deadline):
             counts["on_time"] += 1
@@ -180,7 +180,7 @@ def _counts(
     return counts, len(tasks)
 
 
-def _completed_on(ledger: Ledger, task: Task, unit: str, on: date) -> date | None:
+def completed_on(ledger: Ledger, task: Task, unit: str, on: date) -> date | None:
     """The day the unit's part became (and stayed) complete, or the office's 销号, by `on`."""
     entries = [e for e in ledger.for_task(task.id) if e.date <= on]
     closes = [e.date for e in entries if e.unit is None and e.status is Status.CLOSED]
