@@ -215,7 +215,9 @@ def units(
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
 ) -> None:
-    """列出全部责任单位：类型、别名、成员，以及任务数、未完成数和逾期数。
+    """列出全部责任单位：类型、别名、成员，以及任务数、未完成数、逾期数和催办次数。
+
+    催办：截至该日期收到的督办通知单份数（含发给其所属集合单位的，见 safecity notices）。
 
     示例：safecity units --kind 驻区/分局
     """
@@ -224,8 +226,12 @@ def units(
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
+    from safecity_cli.scoring.notices import load_notices, received_by
+
     summaries = summarize_units(registry, open_ledger(registry, no_cache=no_cache), on, kind)
-    emit(unit_listing(summaries, on), fmt)
+    book = load_notices(registry.path).as_of(on)
+    reminders = {s.unit.name: len(received_by(registry, book, s.unit)) for s in summaries}
+    emit(unit_listing(summaries, on, reminders), fmt)
 
 
 def schedule(

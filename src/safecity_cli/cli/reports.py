@@ -30,9 +30,12 @@ if TYPE_CHECKING:
     from safecity_cli.registry.models import Registry
     from safecity_cli.reports.engine import ReportFormat
     from safecity_cli.reports.notice import Notice
+    from safecity_cli.reports.task_book import TaskBook
+    from safecity_cli.scoring.notices import NoticeBook
 
 app = new_app(
-    "生成报告：创建工作周报、单位任务书、督办通知单、自评报告（Markdown 或可打印的 HTML）。\n\n"
+    "生成报告：创建工作周报、月报、季报、阶段小结、通报、单位任务书、督办通知单、自评报告"
+    "（Markdown 或可打印的 HTML）。\n\n"
     "报告按 --date 日期计算，同一登记册、进展记录和日期总是生成完全相同的报告。\n\n"
     "示例：safecity report weekly --date 2021-03-15 --output 周报.md",
 )
@@ -176,8 +179,11 @@ def unit(
     who = find_unit(registry, name)
     if who is None:
         raise UsageError("请给出责任单位名称，或用 --all-units 为每个单位生成任务书")
-    book = build_task_book(
-        registry, open_ledger(registry, no_cache=no_cache), who, on, workdays=workdays
+    book = _with_reminders(
+        registry,
+        build_task_book(
+            registry, open_ledger(registry, no_cache=no_cache), who, on, workdays=workdays
+        ),
     )
     from safecity_cli.reports.engine import Renderer
 
@@ -278,13 +284,168 @@ def assessment(
     deliver(renderer.render("assessment", report), output, f"{chosen}报告")
 
 
+def _periodic(kind: str, **options: object) -> None:
+    from safecity_cli.reports.engine import Renderer
+    from safecity_cli.reports.periodic import build_periodic
+    from safecity_cli.scoring.notices import load_notices
+
+    data, no_cache = options["data"], bool(options["no_cache"])
+    output, template = options["output"], options["template"]
+    registry = open_registry(data, no_cache=no_cache)  # type: ignore[arg-type]
+    report = build_periodic(
+        registry,
+        open_ledger(registry, no_cache=no_cache),
+        kind,
+        as_of(options["date"]),  # type: ignore[arg-type]
+        notices=load_notices(registry.path),
+        workdays=bool(options["workdays"]),
+        limit=int(options["limit"]),  # type: ignore[call-overload]
+    )
+    chosen = _format(options["fmt"], output, template)  # type: ignore[arg-type]
+    renderer = Renderer(chosen, template=template, data_dir=registry.path)  # type: ignore[arg-type]
+    deliver(renderer.render("periodic", report), output, f"{report.name}{report.title}")  # type: ignore[arg-type]
+
+
+def monthly(
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    workdays: WorkdaysOpt = False,
+    limit: LimitOpt = 10,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成创建工作月报：该日期所在的自然月，数据截至该日期，与上月对比。
+
+    内容：总体及分类完成情况；较上期（本月与上月的新完成、新增逾期、报送进展，按单位分列，及得分增减）；本月新完成和新增逾期的任务；考核得分和名次变化；本月发出的督办通知单、逾期未回复的通知单和各单位督办事项（每个单位最多 --limit 项，其余见附件）。
+
+    示例：safecity report monthly --date 2021-03-31 --output 三月月报.md
+    """
+    _periodic("monthly", **locals())
+
+
+def quarterly(
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    workdays: WorkdaysOpt = False,
+    limit: LimitOpt = 10,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成创建工作季报：该日期所在的季度，数据截至该日期，与上季度对比（内容同月报）。
+
+    示例：safecity report quarterly --date 2021-03-31 --output 一季度季报.html
+    """
+    _periodic("quarterly", **locals())
+
+
+def phase(
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    workdays: WorkdaysOpt = False,
+    limit: LimitOpt = 10,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成阶段小结：该日期所在的创建阶段（schedule.yaml 中有起止日期的阶段），与上一阶段对比（内容同月报）。
+
+    该日期不在任何有起止日期的阶段内时，说明各阶段的日期，不生成报告。
+
+    示例：safecity report phase --date 2021-05-31 --output 组织实施阶段小结.md
+    """
+    _periodic("phase", **locals())
+
+
+def circular(
+    first: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="通报期间的开始日期（默认为 --to 所在月的 1 日）",
+            show_default=False,
+            metavar="DATE",
+        ),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="通报期间的结束日期，数据截至当天（默认今天）", show_default=False,
+            metavar="DATE",
+        ),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option("--top", min=0, help="红榜、黄榜各列出的单位数（默认 5；0 为不限）",
+                     show_default=False, metavar="N"),
+    ] = 5,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成通报（供联席会议）：按考核细则计算的各单位得分排名，红榜、黄榜，以及与上次通报期间相比的名次变化。
+
+    红榜：得分高于基础分且本期有按时完成任务的单位（得分从高到低）；黄榜：得分低于基础分的单位（从低到高）。上次通报期间：通报期间为整月时是之前同样多的整月，否则为之前同样长的天数。
+
+    示例：safecity report circular --from 2021-03-01 --to 2021-03-31 -o 三月通报.html
+    """
+    from safecity_cli.reports.engine import Renderer
+    from safecity_cli.reports.periodic import build_circular
+    from safecity_cli.scoring.compute import Period
+    from safecity_cli.scoring.notices import load_notices
+
+    registry = open_registry(data, no_cache=no_cache)
+    end = as_of(last, "--to")
+    start = as_of(first, "--from") if first is not None else end.replace(day=1)
+    report = build_circular(
+        registry,
+        open_ledger(registry, no_cache=no_cache),
+        load_notices(registry.path),
+        Period(start, end),
+        top=top,
+    )
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    deliver(renderer.render("circular", report), output, "通报")
+
+
 command(app, "weekly")(weekly)
+command(app, "monthly")(monthly)
+command(app, "quarterly")(quarterly)
+command(app, "phase")(phase)
+command(app, "circular")(circular)
 command(app, "unit")(unit)
 command(app, "notice")(notice)
 command(app, "assessment")(assessment)
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _with_reminders(registry: Registry, book: TaskBook, notices: NoticeBook | None = None) -> TaskBook:
+    """The task book with the unit's 催办 count: notices received up to its date, and open ones."""
+    from dataclasses import replace
+
+    from safecity_cli.scoring.notices import (
+        answered_by,
+        load_notices,
+        received_by,
+    )
+
+    all_notices = (notices if notices is not None else load_notices(registry.path)).as_of(book.on)
+    received = received_by(registry, all_notices, book.unit)
+    mine = [book.unit.name] if not book.unit.members else []
+    open_ = [
+        n for n in received
+        if any(answered_by(registry, all_notices, n, p, book.on) is None
+               for p in (mine or [n.unit]))
+    ]
+    return replace(book, reminders=len(received), reminders_open=len(open_))
 
 
 def _record_notice(registry: Registry, report: Notice) -> Notice:
@@ -342,11 +503,16 @@ def _all_task_books(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SafecityError(f"无法创建目录 {folder}：{exc.strerror or exc}") from None
+    from safecity_cli.scoring.notices import load_notices
+
+    notices = load_notices(registry.path)
     units = task_book_units(registry)
     written = 0
     with progress_bar("正在生成各单位任务书") as progress:
         for done, who in enumerate(units, 1):
-            book = build_task_book(registry, ledger, who, on, workdays=workdays)
+            book = _with_reminders(
+                registry, build_task_book(registry, ledger, who, on, workdays=workdays), notices
+            )
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
                 save_output(path, renderer.render("unit", book))

@@ -129,8 +129,13 @@ def task_listing(
     )
 
 
-def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
+def unit_listing(
+    summaries: list[UnitSummary], on: date, reminders: dict[str, int] | None = None
+) -> Listing:
+    """`reminders`: 督办通知单 each unit has received (催办), shown as its own column."""
     headers = ["单位", "类型", "别名", "成员", "任务数", "直接承担", "已完成", "未完成", "逾期"]
+    if reminders is not None:
+        headers.append("催办")
     rows, data = [], []
     for s in summaries:
         members = "、".join(s.unit.members or ()) if s.unit.is_group else ""
@@ -147,6 +152,7 @@ def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
                 str(s.complete),
                 str(s.open),
                 str(s.overdue),
+                *([str(reminders.get(s.unit.name, 0))] if reminders is not None else []),
             ]
         )
         data.append(
@@ -165,6 +171,8 @@ def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
                 "overdue": s.overdue,
             }
         )
+        if reminders is not None:
+            data[-1]["reminders"] = reminders.get(s.unit.name, 0)
     caption = f"共 {len(summaries)} 个单位（截至{chinese_date(on)}）"
     return Listing(
         "责任单位",

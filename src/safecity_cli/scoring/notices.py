@@ -104,9 +104,11 @@ def state_of(registry: Registry, book: NoticeBook, notice: IssuedNotice, on: dat
 
 
 def received_by(registry: Registry, book: NoticeBook, unit: Unit) -> list[IssuedNotice]:
-    """The notices a unit has received: addressed to it or to a collective unit it belongs to."""
-    mine = set(expand(registry, unit)) | {unit.name}
-    return [n for n in book.notices if n.unit == unit.name or set(parties(registry, n)) & mine]
+    """The notices a unit has received: addressed to it, or (a single unit) to a collective unit
+    it belongs to; a collective unit counts those addressed to itself only."""
+    if unit.members:
+        return [n for n in book.notices if n.unit == unit.name]
+    return [n for n in book.notices if n.unit == unit.name or unit.name in parties(registry, n)]
 
 
 def unanswered_in_time(
