@@ -166,7 +166,7 @@ def _figures(
             )
             if late_in_period and party.status is not Status.SUSPENDED:
                 assert due is not None
-                if done is None or done > due:
+                if done is None:  # still late at the period's end, as the totals count it
                     counts[1] += 1
     for entry in entries:
         if entry.unit is not None:
