@@ -536,3 +536,16 @@ def test_circular(runner: CliRunner, mini: Path) -> None:
         code=2,
     )
     assert err == "错误：统计期间的结束日期2021年3月31日早于开始日期2021年4月1日\n"
+
+
+def test_validate_checks_the_notices_file(runner: CliRunner, mini: Path) -> None:
+    issue(runner, mini, "县应急局", "2021-03-15", "2021-03-22")
+    path = mini / "notices" / "notices.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("unit: 县应急局", "unit: 县应急厅"),
+        encoding="utf-8",
+    )
+    _, err = run(runner, "validate", "--data", str(mini), code=1)
+    assert err == (
+        f"{path}:6: notices[督办〔2021〕1号].unit: 未知的单位「县应急厅」\n错误：登记册有 1 处错误\n"
+    )

@@ -40,7 +40,9 @@ def validate(data: DataOpt = None) -> None:
 
     registry, problems = check_registry(data_dir(data))
     if registry is not None:
-        problems += check_ledger(registry)
+        from safecity_cli.scoring.notices import check_notices
+
+        problems += check_ledger(registry) + check_notices(registry)
     errors = [p for p in problems if not p.warning]
     if errors or registry is None:
         raise RegistryError(problems)

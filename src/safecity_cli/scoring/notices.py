@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 
-from safecity_cli.errors import LedgerError, RegistryError, UsageError
+from safecity_cli.errors import LedgerError, Problem, RegistryError, UsageError
 from safecity_cli.registry.models import Registry, Unit
 from safecity_cli.registry.units import expand
 
@@ -261,3 +261,39 @@ def _render(book: NoticeBook) -> str:
             ],
         }
     )
+
+
+def check_notices(registry: Registry) -> list[Problem]:
+    """Problems in notices.yaml: a broken file, or a notice or reply naming a unit, task or
+    notice the registry does not know (with line)."""
+    from safecity_cli.registry.yaml_files import line_of
+
+    path = notices_path(registry.path)
+    try:
+        book = load_notices(registry.path)
+    except RegistryError as exc:
+        return list(exc.problems)
+    problems = []
+
+    def add(loc: list[str | int], field: str, message: str) -> None:
+        problems.append(Problem(str(path), line_of(path, loc), field, message))
+
+    ids = {n.id for n in book.notices}
+    for i, n in enumerate(book.notices):
+        if registry.unit(n.unit) is None:
+            add(["notices", i, "unit"], f"notices[{n.id}].unit", f"未知的单位「{n.unit}」")
+        for j, task in enumerate(n.tasks):
+            if registry.task(task) is None:
+                add(
+                    ["notices", i, "tasks", j], f"notices[{n.id}].tasks", f"不存在的任务序号 {task}"
+                )
+    for i, r in enumerate(book.replies):
+        if r.notice not in ids:
+            add(
+                ["replies", i, "notice"],
+                f"replies[第{i + 1}项].notice",
+                f"回复的督办通知单「{r.notice}」不存在",
+            )
+        if registry.unit(r.unit) is None:
+            add(["replies", i, "unit"], f"replies[第{i + 1}项].unit", f"未知的单位「{r.unit}」")
+    return problems
