@@ -284,26 +284,33 @@ def assessment(
     deliver(renderer.render("assessment", report), output, f"{chosen}报告")
 
 
-def _periodic(kind: str, **options: object) -> None:
+def _periodic(
+    kind: str,
+    date: str | None,
+    output: Path | None,
+    template: Path | None,
+    fmt: str | None,
+    workdays: bool,
+    limit: int,
+    data: Path | None,
+    no_cache: bool,
+) -> None:
     from safecity_cli.reports.engine import Renderer
     from safecity_cli.reports.periodic import build_periodic
     from safecity_cli.scoring.notices import load_notices
 
-    data, no_cache = options["data"], bool(options["no_cache"])
-    output, template = options["output"], options["template"]
-    registry = open_registry(data, no_cache=no_cache)  # type: ignore[arg-type]
+    registry = open_registry(data, no_cache=no_cache)
     report = build_periodic(
         registry,
         open_ledger(registry, no_cache=no_cache),
         kind,
-        as_of(options["date"]),  # type: ignore[arg-type]
+        as_of(date),
         notices=load_notices(registry.path),
-        workdays=bool(options["workdays"]),
-        limit=int(options["limit"]),  # type: ignore[call-overload]
+        workdays=workdays,
+        limit=limit,
     )
-    chosen = _format(options["fmt"], output, template)  # type: ignore[arg-type]
-    renderer = Renderer(chosen, template=template, data_dir=registry.path)  # type: ignore[arg-type]
-    deliver(renderer.render("periodic", report), output, f"{report.name}{report.title}")  # type: ignore[arg-type]
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    deliver(renderer.render("periodic", report), output, f"{report.name}{report.title}")
 
 
 def monthly(
@@ -322,7 +329,7 @@ def monthly(
 
     示例：safecity report monthly --date 2021-03-31 --output 三月月报.md
     """
-    _periodic("monthly", **locals())
+    _periodic("monthly", date, output, template, fmt, workdays, limit, data, no_cache)
 
 
 def quarterly(
@@ -339,7 +346,7 @@ def quarterly(
 
     示例：safecity report quarterly --date 2021-03-31 --output 一季度季报.html
     """
-    _periodic("quarterly", **locals())
+    _periodic("quarterly", date, output, template, fmt, workdays, limit, data, no_cache)
 
 
 def phase(
@@ -358,7 +365,7 @@ def phase(
 
     示例：safecity report phase --date 2021-05-31 --output 组织实施阶段小结.md
     """
-    _periodic("phase", **locals())
+    _periodic("phase", date, output, template, fmt, workdays, limit, data, no_cache)
 
 
 def circular(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,11 @@ from safecity_cli.cli.common import (
     open_registry,
     save,
 )
+
+if TYPE_CHECKING:
+    from datetime import date as Date
+
+    from safecity_cli.scoring.compute import Period
 
 
 class ScoreFormat(str, Enum):
@@ -51,13 +56,13 @@ ToOpt = Annotated[
 ]
 
 
-def period_of(registry_start: object, first: str | None, last: str | None) -> object:
+def period_of(program_start: Date, first: str | None, last: str | None) -> Period:
     """The period --from/--to name (the program's start and today by default)."""
     from safecity_cli.scoring.compute import Period
 
     end = as_of(last, "--to")
-    start = as_of(first, "--from") if first is not None else registry_start
-    return Period(start, end)  # type: ignore[arg-type]
+    start = as_of(first, "--from") if first is not None else program_start
+    return Period(start, end)
 
 
 def score(

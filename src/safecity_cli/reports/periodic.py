@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from datetime import date as Day
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import UsageError
 from safecity_cli.ledger.entries import Ledger
-from safecity_cli.registry.deadlines import _month_end
 from safecity_cli.registry.models import Escalation, Program, Registry
 from safecity_cli.reports.changes import Comparison, change, compare
 from safecity_cli.reports.engine import chinese_numeral
@@ -61,10 +62,10 @@ class ScoreRow:
 @dataclass(frozen=True)
 class IssuedRow:
     id: str
-    date: date
+    date: Day
     unit: str
     members: int  # 0: a single unit
-    reply_by: date
+    reply_by: Day
     tasks: list[int]
     state: str
 
@@ -115,6 +116,10 @@ class Periodic:
         return self.on < self.whole.last
 
 
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
 # -- the periods -----------------------------------------------------------------------------
 
 
@@ -146,7 +151,7 @@ def periods(registry: Registry, kind: str, on: date) -> tuple[Named, Named]:
     current = next((p for p in dated if p.start <= on <= p.end), None)  # type: ignore[operator]
     if current is None:
         spans = "、".join(
-            f"{p.name}（{chinese_date(p.start)}—{chinese_date(p.end)}）"  # type: ignore[arg-type]
+            f"{p.name}（{chinese_date(p.start)}—{chinese_date(p.end)}）"
             for p in dated
         )
         raise UsageError(

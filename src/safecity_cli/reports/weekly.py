@@ -222,9 +222,9 @@ class NoticeRow:
     """A 督办通知单 past its reply-by date that someone has not answered."""
 
     id: str
-    date: date
+    date: Day
     unit: str
-    reply_by: date
+    reply_by: Day
     days_late: int
     waiting: list[str]  # the units still to answer (members of a collective unit)
     tasks: list[int]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import UsageError
 from safecity_cli.ledger.entries import Entry, Ledger, Status
-from safecity_cli.registry.deadlines import _period_end
 from safecity_cli.registry.layout import SCORING_FILE
 from safecity_cli.registry.models import Registry, Scoring, ScoringRule, Task, Unit
 from safecity_cli.registry.units import expand, parties_of
@@ -213,6 +213,12 @@ def _missed_periods(
             missed += 1
         cursor = end + timedelta(days=1)
     return missed
+
+
+def _period_end(day: date, months: int) -> date:
+    """The last day of the calendar period of `months` months (1, 3, 6, 12) containing `day`."""
+    last_month = ((day.month - 1) // months + 1) * months
+    return date(day.year, last_month, calendar.monthrange(day.year, last_month)[1])
 
 
 def _period_start(day: date, months: int) -> date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,8 +28,8 @@ class NoticeState(str, Enum):
 class IssuedNotice:
     year: int
     number: int
-    date: date
-    reply_by: date
+    date: dt.date
+    reply_by: dt.date
     unit: str
     tasks: tuple[int, ...]
     recorded_at: datetime
@@ -42,7 +43,7 @@ class IssuedNotice:
 class Reply:
     notice: str  # the notice's id, 督办〔2021〕1号
     unit: str
-    date: date
+    date: dt.date
     note: str
     by: str
     recorded_at: datetime
