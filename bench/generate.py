@@ -2,6 +2,7 @@
 
     python bench/generate.py --tasks 100000 --out bench/out/reg-100000 [--seed 7] [--entries-per-task 2]
                              [--split-files 0]
+    python bench/generate.py --rollup 100 --tasks 1000 --out bench/out/rollup  # a roll-up
 
 The registry has the same layout the loader reads (tasks.yaml, units.yaml, schedule.yaml,
 progress/<unit>.yaml, optionally tasks/*.yaml) and passes `safecity validate --data DIR`.
@@ -256,8 +257,13 @@ def _short(district: str) -> str:
 # -- the units -------------------------------------------------------------------------------
 
 
-def build_districts(rng: random.Random, count: int) -> list[District]:
-    pairs = [(city, d) for city, districts in CITIES for d in districts][:count]
+def district_names() -> list[tuple[str, str]]:
+    """(city, district) for every district, in order."""
+    return [(city, d) for city, districts in CITIES for d in districts]
+
+
+def build_districts(rng: random.Random, count: int, start: int = 0) -> list[District]:
+    pairs = district_names()[start : start + count]
     result = []
     for city, name in pairs:
         short = _short(name)
@@ -555,7 +561,7 @@ def summarize(plan: _TaskPlan, entries: list[_Entry], focus: str) -> TaskSummary
 # -- the registry ----------------------------------------------------------------------------
 
 
-def schedule_yaml(province: str) -> str:
+def schedule_yaml(province: str, city: str = "西安市") -> str:
     return f"""# 合成的全省创建工作安排（bench/generate.py 生成，仅用于性能测试）。
 program:
   name: {province}国家安全发展示范城市创建工作
@@ -577,19 +583,19 @@ phases:
 items:
   - id: 1
     text: 印发全省创建工作实施方案，各市、区县分别制定实施方案。
-    units: [西安市安委办]
+    units: [{city}安委办]
     deadline: 2020 年 10 月 31 日前
   - id: 2
     text: 完成全省城市安全风险普查辨识建档。
-    units: [西安市应急管理局, 西安市住建局]
+    units: [{city}应急管理局, {city}住建局]
     deadline: 2021 年 6 月底前
   - id: 3
     text: 组织各市开展创建工作模拟自评。
-    units: [西安市安委办]
+    units: [{city}安委办]
     deadline: 2022 年上半年
   - id: 4
     text: 迎接国家综合评议委员会现场抽查核查综合评议。
-    units: [西安市安委办]
+    units: [{city}安委办]
     deadline: 按照国家确定时间实施
 main_tasks:
   - numeral: 一
@@ -668,8 +674,12 @@ def generate(
     split_files: int = 1,
     progress: Progress | None = None,
     keep_summaries: bool = False,
+    district: int | None = None,
 ) -> Summary:
-    """Write a registry of `tasks` tasks into `out` (replacing a registry generated there before)."""
+    """Write a registry of `tasks` tasks into `out` (replacing a registry generated there before).
+
+    With `district` (an index into the province's districts), the registry is that district's
+    alone, however many tasks it has: one district's registry of a roll-up."""
     if tasks < 1:
         raise ValueError("--tasks 应为正整数")
     if entries_per_task < 0:
@@ -681,7 +691,9 @@ def generate(
     started = time.perf_counter()
     rng = random.Random(seed)
     count = max(1, min(-(-tasks // TASKS_PER_DISTRICT), sum(len(ds) for _, ds in CITIES)))
-    districts = build_districts(rng, count)
+    districts = (
+        build_districts(rng, 1, district) if district is not None else build_districts(rng, count)
+    )
     city_units = [f"{d.city}{u}" for d in districts for u in CITY_UNITS[:2]]
     city_units = list(dict.fromkeys(city_units))
 
@@ -691,7 +703,7 @@ def generate(
         shutil.rmtree(out)
     (out / "progress").mkdir(parents=True)
     (out / "units.yaml").write_text(units_yaml(districts), encoding="utf-8")
-    (out / "schedule.yaml").write_text(schedule_yaml("陕西省"), encoding="utf-8")
+    (out / "schedule.yaml").write_text(schedule_yaml("陕西省", districts[0].city), encoding="utf-8")
 
     files = task_files(districts, tasks, split_files)
     split = files[0].name != "tasks.yaml"
@@ -760,6 +772,77 @@ def generate(
     )
 
 
+ROLLUP_HEADER = "# 合成的全省汇总登记册"
+
+
+def generate_rollup(
+    out: Path,
+    districts: int,
+    tasks: int,
+    *,
+    seed: int = 7,
+    entries_per_task: int = 2,
+    split_files: int = 1,
+    progress: Progress | None = None,
+) -> Summary:
+    """The province as a roll-up: out/rollup.yaml naming out/dNNN/, one registry of `tasks`
+    tasks per district (district i seeded with seed + i)."""
+    names = district_names()
+    if not 1 <= districts <= len(names):
+        raise ValueError(f"--rollup 应为 1 到 {len(names)} 之间的区县数")
+    started = time.perf_counter()
+    rollup = out / "rollup.yaml"
+    if out.exists() and any(out.iterdir()):
+        try:
+            ours = rollup.read_text(encoding="utf-8").startswith(ROLLUP_HEADER)
+        except OSError:
+            ours = False
+        if not ours:
+            raise ValueError(
+                f"{out} 不是空目录，也不是本脚本生成的汇总登记册；为免误删，请换一个目录"
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    lines = [
+        f"{ROLLUP_HEADER}：{districts} 个区县，每个区县 {tasks} 项任务，各自一个登记册。",
+        "# 由 bench/generate.py 生成，仅用于性能测试。",
+        "districts:",
+    ]
+    entries = units = files = 0
+    first: Summary | None = None
+    for i in range(districts):
+        folder = f"d{i + 1:03d}"
+        summary = generate(
+            out / folder,
+            tasks,
+            seed=seed + i,
+            entries_per_task=entries_per_task,
+            split_files=split_files,
+            district=i,
+        )
+        first = first or summary
+        entries, units, files = (
+            entries + summary.entries,
+            units + summary.units,
+            files + summary.files,
+        )
+        lines += [f"  - name: {names[i][1]}", f"    path: {folder}"]
+        if progress:
+            progress((i + 1) * tasks, districts * tasks)
+    rollup.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert first is not None
+    return Summary(
+        out=out,
+        tasks=districts * tasks,
+        units=units,
+        entries=entries,
+        files=files,
+        seconds=time.perf_counter() - started,
+        sample_bureau=first.sample_bureau,
+        task_files=[f"d{i + 1:03d}/{name}" for i in range(districts) for name in first.task_files],
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="生成合成登记册（全省各区县、单位、街办、任务和进展记录），用于性能测试。"
@@ -777,15 +860,33 @@ def main(argv: list[str] | None = None) -> int:
         help="任务文件数：1（默认）全部写入 tasks.yaml；0 每个区县一个 tasks/dNNN.yaml；"
         "M > 1 分成大致相等的 M 个 tasks/partNNN.yaml",
     )
+    parser.add_argument(
+        "--rollup",
+        type=int,
+        default=0,
+        metavar="N",
+        help="写成汇总登记册：OUT/rollup.yaml 列出 N 个区县，每个区县一个登记册 OUT/dNNN/，"
+        "各有 --tasks 项任务（如 --rollup 100 --tasks 1000）",
+    )
     args = parser.parse_args(argv)
     try:
-        summary = generate(
-            args.out,
-            args.tasks,
-            seed=args.seed,
-            entries_per_task=args.entries_per_task,
-            split_files=args.split_files,
-        )
+        if args.rollup:
+            summary = generate_rollup(
+                args.out,
+                args.rollup,
+                args.tasks,
+                seed=args.seed,
+                entries_per_task=args.entries_per_task,
+                split_files=args.split_files,
+            )
+        else:
+            summary = generate(
+                args.out,
+                args.tasks,
+                seed=args.seed,
+                entries_per_task=args.entries_per_task,
+                split_files=args.split_files,
+            )
     except ValueError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2

@@ -1,12 +1,13 @@
 """Time safecity at 104, 10k and 100k tasks, cold and warm, beside argparse and Taskwarrior.
 
-    python bench/run.py [--sizes 104,10000,100000] [--repeat 5] [--quick]
+    python bench/run.py [--sizes 104,10000,100000] [--repeat 5] [--quick] [--rollup 100]
 
 Prints a table of medians, peak memory and the issue's targets as ratios measured in the
 same run, and writes it as Markdown to bench/out/results.md. See bench/README.md.
 
 The synthetic registries are split by district (tasks/dNNN.yaml, as each district keeps its own
 file); a cold run follows a change to one of those files, with the cache otherwise filled.
+A roll-up of 100 district registries (rollup.yaml) is timed too, and only reported.
 """
 
 from __future__ import annotations
@@ -379,6 +380,9 @@ class Results:
     taskwarrior: str | None = None  # version, or None when not installed
     safecity: str = ""
     seconds: float = 0.0
+    rollup: list[tuple[str, Cell, Cell]] = field(default_factory=list)  # label, cold, warm
+    rollup_name: str = ""  # 100 个区县 × 1000 项
+    rollup_counts: dict[str, str] = field(default_factory=dict)
 
     def cell(self, size: int, key: str, state: str) -> Cell:
         return self.cells.setdefault((size, key, state), Cell())
@@ -416,6 +420,8 @@ class Bench:
             runs += size != EMBEDDED  # the run that fills the cache before the cold runs
             if self.task:
                 runs += 2 * (per + 1)
+        if self.args.rollup:
+            runs += 1 + 2 * 2 * min(int(self.args.repeat), LARGE_REPEAT)
         return runs
 
     def baseline_repeats(self) -> int:
@@ -438,6 +444,8 @@ class Bench:
         self.baseline()
         for size in self.args.sizes:
             self.measure(size)
+        if self.args.rollup:
+            self.measure_rollup(self.args.rollup, ROLLUP_TASKS)
         self.results.seconds = time.perf_counter() - started
         return self.results
 
@@ -495,6 +503,88 @@ class Bench:
         self.count_rows(prepared, data_args)
         self.measure_taskwarrior(prepared, name)
         if self.cache.exists():  # stale entries of the cold runs: tens of MB at 100k
+            shutil.rmtree(self.cache)
+
+    def measure_rollup(self, districts: int, tasks: int) -> None:
+        """A province as rollup.yaml over `districts` registries of `tasks` tasks each: the two
+        queries warm, and cold right after one district's tasks.yaml changed (the others are
+        found in the cache). Timed and reported only; there is no target to pass."""
+        folder = self.out / "registries" / f"rollup-{districts}x{tasks}"
+        meta_path = folder.with_name(folder.name + ".json")
+        wanted = {
+            "districts": districts,
+            "tasks": tasks,
+            "seed": self.args.seed,
+            "entries_per_task": self.args.entries_per_task,
+            "generator": generator_digest(),
+        }
+        meta = (
+            json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta_path.is_file() and folder.is_dir() and not self.args.regenerate
+            else {}
+        )
+        if any(meta.get(k) != v for k, v in wanted.items()):
+            job = self.progress.add_task(
+                f"生成汇总登记册（{districts} 个区县）", total=districts * tasks
+            )
+            summary = generate.generate_rollup(
+                folder,
+                districts,
+                tasks,
+                seed=self.args.seed,
+                entries_per_task=self.args.entries_per_task,
+                progress=lambda done, total: self.progress.update(job, completed=done),
+            )
+            self.progress.update(job, visible=False)
+            meta = {**wanted, "sample_bureau": summary.sample_bureau}
+            meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        unit = str(meta["sample_bureau"])
+        name = f"{districts} 个区县 × {tasks} 项"
+        self.results.rollup_name = name
+        changed = folder / "d001" / "tasks.yaml"
+        untouch(changed)
+        if self.cache.exists():
+            shutil.rmtree(self.cache)
+        data_args = ("--data", str(folder))
+        commands = (
+            (
+                f"overdue --date {OVERDUE_DATE} --format json",
+                ("overdue", "--date", OVERDUE_DATE, "--format", "json"),
+            ),
+            (f"list --unit {unit}（表格）", ("list", "--unit", unit)),
+        )
+        self.step(f"汇总登记册 {name}：填充缓存")
+        run_once([str(self.safecity), *commands[0][1], *data_args], self.env, self.args.timeout)
+        self.progress.advance(self.job)
+        repeats = min(int(self.args.repeat), LARGE_REPEAT)
+        for label, args in commands:
+            argv = [str(self.safecity), *args, *data_args]
+            cold, warm = Cell(), Cell()
+            for i in range(repeats):
+                self.step(f"汇总登记册 {name}：safecity {label}（冷，第 {i + 1} 次）")
+                touch(changed)
+                self.timed(cold, argv, self.env)
+            for i in range(repeats):
+                self.step(f"汇总登记册 {name}：safecity {label}（热，第 {i + 1} 次）")
+                self.timed(warm, argv, self.env)
+            self.results.rollup.append((label, cold, warm))
+        untouch(changed)
+        for key, args in (
+            ("overdue", commands[0][1]),
+            ("list", (*commands[1][1], "--format", "json")),
+        ):
+            done = subprocess.run(
+                [str(self.safecity), *args, *data_args],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=self.args.timeout,
+                check=False,
+            )
+            with suppress(ValueError):
+                if done.returncode == 0:
+                    self.results.rollup_counts[key] = str(len(json.loads(done.stdout)))
+        if self.cache.exists():
             shutil.rmtree(self.cache)
 
     def make_cold(self, prepared: Prepared) -> None:
@@ -734,6 +824,34 @@ def time_rows(results: Results) -> list[list[str]]:
     return rows
 
 
+ROLLUP_TASKS = 1000  # tasks per district in the measured roll-up
+ROLLUP_HEADERS = ["汇总登记册", "命令", "冷（中位数）", "热（中位数）", "峰值内存 冷/热"]
+
+
+def rollup_rows(results: Results) -> list[list[str]]:
+    return [
+        [
+            results.rollup_name,
+            f"safecity {label}",
+            cell_text(cold),
+            cell_text(warm),
+            f"{fmt_mb(cold.peak_mb)} / {fmt_mb(warm.peak_mb)}",
+        ]
+        for label, cold, warm in results.rollup
+    ]
+
+
+def rollup_note(results: Results) -> list[str]:
+    if not results.rollup:
+        return []
+    counts = results.rollup_counts
+    return [
+        f"汇总登记册 {results.rollup_name}：冷启动 = 刚改过 d001/tasks.yaml（其余区县仍在缓存中）；"
+        f"逾期任务 {counts.get('overdue', '?')} 项，list --unit 列出 {counts.get('list', '?')} 项；"
+        "只计时，没有目标"
+    ]
+
+
 def notes(results: Results) -> list[str]:
     """What a cold run changed, and the rows each tool listed (the two agree when they answer
     the same question)."""
@@ -796,7 +914,14 @@ def markdown(results: Results) -> str:
         *table(TIME_HEADERS, time_rows(results)),
         "",
     ]
-    lines += [f"- {note}" for note in notes(results)]
+    if results.rollup:
+        lines += [
+            "### 汇总登记册（rollup.yaml）",
+            "",
+            *table(ROLLUP_HEADERS, rollup_rows(results)),
+            "",
+        ]
+    lines += [f"- {note}" for note in [*notes(results), *rollup_note(results)]]
     lines.append("")
     lines.append("重跑：`python bench/run.py`（`--quick` 只测内置登记册和 1 万项）。")
     return "\n".join(lines) + "\n"
@@ -815,8 +940,15 @@ def print_tables(console: Console, results: Results) -> None:
     for row in time_rows(results):
         times.add_row(*row)
     console.print(times)
+    if results.rollup:
+        rollup = Table(title="汇总登记册（rollup.yaml）", title_justify="left")
+        for header in ROLLUP_HEADERS:
+            rollup.add_column(header, overflow="fold")
+        for row in rollup_rows(results):
+            rollup.add_row(*row)
+        console.print(rollup)
     console.print(targets)
-    for note in notes(results):
+    for note in [*notes(results), *rollup_note(results)]:
         console.print(f"• {note}")
     console.print(environment_line(results))
 
@@ -844,11 +976,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=generate.BY_DISTRICT,
         help="合成登记册的任务文件数：0（默认）每个区县一个 tasks/dNNN.yaml，1 全部在 tasks.yaml",
     )
+    parser.add_argument(
+        "--rollup",
+        type=int,
+        default=100,
+        metavar="N",
+        help=f"另测一个汇总登记册：N 个区县各 {ROLLUP_TASKS} 项任务（默认 100；0 不测；--quick 时不测）",
+    )
     parser.add_argument("--regenerate", action="store_true", help="重新生成登记册，不复用已有的")
     parser.add_argument("--no-taskwarrior", action="store_true", help="不测 Taskwarrior")
     parser.add_argument("--out", type=Path, default=HERE / "out", help="输出目录（默认 bench/out）")
     args = parser.parse_args(argv)
     text = "104,10000" if args.quick else args.sizes
+    if args.quick:
+        args.rollup = 0
+    if args.rollup < 0:
+        parser.error("--rollup 应不小于 0")
     try:
         args.sizes = sorted({int(s) for s in text.split(",") if s.strip()})
     except ValueError:

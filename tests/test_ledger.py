@@ -6,7 +6,7 @@ import hashlib
 import json
 import multiprocessing
 import os
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -547,7 +547,8 @@ def test_times_with_and_without_a_zone_mix(work_registry: Path) -> None:
         encoding="utf-8",
     )
     ledger = load_ledger(work_registry)
-    assert all(e.recorded_at.tzinfo is None for e in ledger.entries)
+    # A time written without an offset is district time (+08:00), whatever the machine's TZ.
+    assert [e.recorded_at.utcoffset() for e in ledger.entries] == [timedelta(hours=8)] * 2
     assert ledger.latest() is not None and ledger.latest().status is Status.DONE  # type: ignore[union-attr]
 
 

@@ -2,8 +2,10 @@
 
 The cache lives in the user's cache directory, one file per source file content (sha256)
 and package version. It holds plain tuples written with `marshal`, which cannot run code
-when read, so a corrupt or foreign cache file is at worst ignored and rebuilt. A cache hit
-needs neither PyYAML nor Pydantic.
+when read, behind a sha256 of those bytes: a file that does not match its checksum, or does
+not decode, is deleted and rebuilt from the YAML, so a damaged cache can cost time but never
+change an answer. Nothing in it depends on the machine's TZ or locale (dates as ordinals,
+times with their offset). A cache hit needs neither PyYAML nor Pydantic.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hashlib
 import marshal
 import os
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -105,7 +107,7 @@ def _load(
             try:
                 return _registry_from(cached, path)
             except Exception:  # a foreign or damaged cache is rebuilt, never trusted
-                pass
+                discard(key)
     from safecity_cli.registry.load import load_registry
 
     size = sum(f.stat().st_size for f in registry_files(path) if f.is_file())
@@ -119,27 +121,44 @@ def _load(
     return registry
 
 
-def load_ledger(registry: Registry, *, use_cache: bool = True) -> Ledger:
-    """The registry's progress ledger; from the cache when no progress file has changed."""
+def load_ledger(registry: Registry, *, use_cache: bool = True, refresh: bool = False) -> Ledger:
+    """The registry's progress ledger; from the cache when no progress file has changed.
+
+    With `refresh`, read from the YAML and write the cache anew."""
     with gc_paused():
-        return _load_ledger(registry, use_cache=use_cache)
+        return _load_ledger(registry, use_cache=use_cache, refresh=refresh)
 
 
-def _load_ledger(registry: Registry, *, use_cache: bool = True) -> Ledger:
+def refresh(registry: Registry) -> None:
+    """Rewrite the cache of a registry just validated from its YAML, and of its ledger
+    (`validate` does this, so that it also repairs whatever the cache held)."""
+    try:
+        files = registry_files(registry.path)
+        hashed = {f: f.read_bytes() for f in files}
+    except OSError:
+        return
+    key = content_key("registry", *(part for f in files for part in (f.name.encode(), hashed[f])))
+    if _unchanged(hashed):
+        write_cached(key, _registry_to(registry))
+    load_ledger(registry, refresh=True)
+
+
+def _load_ledger(registry: Registry, *, use_cache: bool = True, refresh: bool = False) -> Ledger:
     """The whole ledger is cached as one file (a hit reads one file, and entries are decoded
     only for the tasks a command looks at); each progress file is also cached on its own,
     so after one unit's file changes only that file is parsed again.
     """
     from safecity_cli.ledger.files import load_ledger as load_uncached
-    from safecity_cli.ledger.files import read_progress_file
+    from safecity_cli.ledger.files import read_progress_file, settle
 
     folder = registry.path / PROGRESS_DIR
     if not use_cache or not folder.is_dir():
         return load_uncached(registry.path)
+    settle(registry.path)  # an interrupted write is finished (or undone) before anything is read
     files = sorted(folder.glob("*.yaml"))
     contents = {file: file.read_bytes() for file in files}
     key = content_key("ledger", *(part for f in files for part in (f.name.encode(), contents[f])))
-    cached = read_cached(key)
+    cached = None if refresh else read_cached(key)
     if cached is not None:
         try:
             rows, adjusted = cached
@@ -147,16 +166,16 @@ def _load_ledger(registry: Registry, *, use_cache: bool = True) -> Ledger:
                 rows, _entry_from, {task: date.fromordinal(day) for task, day in adjusted.items()}
             )
         except Exception:
-            pass
+            discard(key)
 
     def read(file: Path) -> list[Entry]:
         file_key = content_key("progress", contents.get(file) or file.read_bytes())
-        rows = read_cached(file_key)
+        rows = None if refresh else read_cached(file_key)
         if rows is not None:
             try:
                 return [_entry_from(row) for row in rows]
             except Exception:
-                pass
+                discard(file_key)
         entries = read_progress_file(file)
         if file in contents and _unchanged({file: contents[file]}):
             write_cached(file_key, [_entry_to(e) for e in entries])
@@ -203,12 +222,26 @@ def content_key(kind: str, *contents: bytes) -> str:
     return f"{kind}-{digest.hexdigest()[:40]}"
 
 
+_DIGEST = 32  # bytes of sha256 in front of each cache file's payload
+
+
 def read_cached(key: str) -> Any:
+    """What `write_cached` stored under `key`; None (and the file deleted) if it is missing,
+    does not match its checksum or does not decode."""
     try:
-        payload = marshal.loads((cache_dir() / key).read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        raw = (cache_dir() / key).read_bytes()
+    except OSError:
+        return None
+    digest, body = raw[:_DIGEST], raw[_DIGEST:]
+    try:
+        if hashlib.sha256(body).digest() != digest:
+            raise ValueError("checksum")
+        payload = marshal.loads(body)
+    except (ValueError, EOFError, TypeError):
+        discard(key)
         return None
     if not (isinstance(payload, tuple) and len(payload) == 2 and payload[0] == key):
+        discard(key)
         return None
     return payload[1]
 
@@ -218,11 +251,18 @@ def write_cached(key: str, data: Any) -> None:
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        body = marshal.dumps((key, data))
         tmp = folder / f".{key}.{os.getpid()}.tmp"
-        tmp.write_bytes(marshal.dumps((key, data)))
+        tmp.write_bytes(hashlib.sha256(body).digest() + body)
         os.replace(tmp, folder / key)
     except (OSError, ValueError):
         pass
+
+
+def discard(key: str) -> None:
+    """Forget a cache file that cannot be trusted, so it is rebuilt."""
+    with suppress(OSError):
+        (cache_dir() / key).unlink(missing_ok=True)
 
 
 # -- the model as plain tuples -----------------------------------------------------------------
@@ -392,11 +432,12 @@ def _entry_to(e: Entry) -> tuple[Any, ...]:
         e.unit,
         e.status.value,
         _day(e.date),
-        e.recorded_at.isoformat(),
+        e.recorded_at.isoformat(),  # aware: the same text under any TZ
         e.note,
         [(v.ref, v.size, v.sha256) for v in e.evidence],
         e.by,
         _day(e.new_deadline),
+        e.id,
     )
 
 
@@ -404,7 +445,7 @@ _STATUS = {status.value: status for status in Status}  # a dict lookup: Status(.
 
 
 def _entry_from(row: tuple[Any, ...]) -> Entry:
-    task, unit, status, day, recorded, note, evidence, by, new_deadline = row
+    task, unit, status, day, recorded, note, evidence, by, new_deadline, entry_id = row
     return Entry(
         task,
         unit,
@@ -415,4 +456,5 @@ def _entry_from(row: tuple[Any, ...]) -> Entry:
         tuple(Evidence(*v) for v in evidence) if evidence else (),
         by,
         date.fromordinal(new_deadline) if new_deadline is not None else None,
+        entry_id,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from safecity_cli.errors import UsageError
 
@@ -15,6 +15,19 @@ _FORMS = (
 )
 _TODAY = {"today", "今天", "今日"}
 
+DISTRICT_ZONE = timezone(timedelta(hours=8))
+"""The district's clock (China Standard Time, no daylight saving): every timestamp safecity
+writes carries this offset, and one written without an offset is read in it, whatever the
+machine's TZ says."""
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # dates outside these are typing mistakes, not records
+
+
+def in_district(moment: datetime) -> datetime:
+    """An aware moment: a naive one is taken to be district time (old ledgers wrote them so)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=DISTRICT_ZONE)
+
+
 
 def parse_date(text: str, today: date, *, option: str = "日期") -> date:
     """2021-01-01, 2021/1/1, 2021.1.1, 2021年1月1日 or today; UsageError otherwise."""
@@ -23,8 +36,8 @@ def parse_date(text: str, today: date, *, option: str = "日期") -> date:
         return today
     for form in _FORMS:
         if m := form.fullmatch(value):
-            if not 1900 <= int(m[1]) <= 2999:
-                raise UsageError(f"{option}「{text}」的年份超出范围（1900–2999 年）")
+            if not FIRST_YEAR <= int(m[1]) <= LAST_YEAR:
+                raise UsageError(f"{option}「{text}」的年份超出范围（{FIRST_YEAR}–{LAST_YEAR} 年）")
             try:
                 return date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:

@@ -55,6 +55,20 @@ def save_output(path: Path, data: str | bytes) -> None:
         ) from None
 
 
+def stage(path: Path, data: str | bytes, *, mode_of: Path | None = None) -> Path:
+    """A synced temporary file beside `path` holding `data`, with the mode of `mode_of` (a
+    file it will later replace elsewhere) or of `path`."""
+    tmp = _stage(path, data)
+    if mode_of is not None:
+        os.chmod(tmp, _mode(mode_of))
+    return tmp
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames in `folder` durable (no-op where directories cannot be synced)."""
+    _fsync_dir(folder)
+
+
 def _stage(path: Path, data: str | bytes) -> Path:
     """The data in a synced temporary file beside `path`, ready to be renamed over it."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

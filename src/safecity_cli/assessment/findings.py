@@ -153,6 +153,7 @@ def record_finding(
         raise UsageError(
             f"自评日期{chinese_date(day)}早于创建工作起始日期{chinese_date(registry.program.start)}"
         )
+    amount = int(amount) if float(amount).is_integer() else amount
     stored = [stage_file(text, base) for text in given.evidence]
     with writing(registry.path) as writer:
         existing = load_findings(registry.path)

@@ -73,9 +73,13 @@ def score_listing(card: Scorecard) -> Listing:
     )
 
 
+_SHORT = {"第一次模拟自评": "第一次", "第二次模拟自评": "第二次", "正式自评": "正式"}
+
+
 def compare_listing(first: Scorecard, second: Scorecard) -> Listing:
     a, b = first.round, second.round
-    headers = ["三级项", "名称", "分值", f"{a}扣分", f"{a}得分", f"{b}扣分", f"{b}得分", "变化"]
+    sa, sb = _SHORT.get(a, a), _SHORT.get(b, b)
+    headers = ["三级项", "名称", "分值", f"{sa}扣分", f"{sa}得分", f"{sb}扣分", f"{sb}得分", "变化"]
     rows, items = [], []
     for x, y in zip(first.items, second.items, strict=True):
         change = y.score - x.score

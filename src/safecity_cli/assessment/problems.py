@@ -101,7 +101,7 @@ def problem_states(
     for e in entries:
         if e.date <= on:
             by_id.setdefault(e.id, []).append(e)
-    states = []
+    states: list[ProblemState] = []
     for pid, own in by_id.items():
         first = next((e for e in own if e.action == "登记"), None)
         if first is None or first.deadline is None or first.unit is None:

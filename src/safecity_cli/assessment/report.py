@@ -11,6 +11,7 @@ from safecity_cli.assessment.criteria import Coverage, num
 from safecity_cli.assessment.findings import Finding, load_findings
 from safecity_cli.assessment.problems import ProblemState, load_problems, problem_states
 from safecity_cli.assessment.scoring import ItemScore, Subtotal, score
+from safecity_cli.assessment.store import archive_names
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.models import Program, Registry
 from safecity_cli.reports.rows import office_name
@@ -78,7 +79,13 @@ class AssessmentReport:
     columns: tuple[str, ...] = COLUMNS
 
 
-def _evidence(s: ItemScore, ledger: Ledger, problems: list[ProblemState], on: date) -> str:
+def _evidence(
+    s: ItemScore,
+    ledger: Ledger,
+    problems: list[ProblemState],
+    on: date,
+    names_of: dict[str, str],
+) -> str:
     names: list[str] = []
 
     def add(name: str | None) -> None:
@@ -96,12 +103,19 @@ def _evidence(s: ItemScore, ledger: Ledger, problems: list[ProblemState], on: da
     for state in s.tasks:
         for entry in ledger.for_task(state.task.id):
             if entry.date <= on:
-                for ev in entry.evidence:
-                    add(ev.ref if "://" in ev.ref else PurePath(ev.ref).name)
+                for recorded in entry.evidence:
+                    ref = recorded.ref
+                    add(ref if "://" in ref else names_of.get(ref, PurePath(ref).name))
     return "；".join(names)
 
 
-def _row(s: ItemScore, ledger: Ledger, problems: list[ProblemState], on: date) -> AssessmentRow:
+def _row(
+    s: ItemScore,
+    ledger: Ledger,
+    problems: list[ProblemState],
+    on: date,
+    names_of: dict[str, str],
+) -> AssessmentRow:
     progress = "；".join(
         f"任务{t.task.id}：{t.task.deadline.raw}，{t.status.value}"
         + (f"，逾期 {t.days_overdue} 天" if t.days_overdue is not None else "")
@@ -117,7 +131,7 @@ def _row(s: ItemScore, ledger: Ledger, problems: list[ProblemState], on: date) -
         num(s.deducted),
         num(s.score),
         s.reasons,
-        _evidence(s, ledger, problems, on),
+        _evidence(s, ledger, problems, on, names_of),
         "、".join(s.units),
         progress or "（无对应任务）",
     )
@@ -134,7 +148,8 @@ def build_assessment(
     card = score(registry, ledger, found, round_name, on)
     problems = problem_states(registry, load_problems(registry.path), on)
     ledger = ledger.as_of(on)
-    rows = [_row(s, ledger, problems, on) for s in card.items]
+    names_of = archive_names(registry.path)
+    rows = [_row(s, ledger, problems, on, names_of) for s in card.items]
     by_id = dict(zip((s.item.id for s in card.items), rows, strict=True))
     return AssessmentReport(
         program=registry.program,

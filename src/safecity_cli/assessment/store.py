@@ -15,14 +15,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from safecity_cli.errors import RegistryError, SafecityError, UsageError
+from safecity_cli.assessment.paths import (
+    ASSESSMENT_DIR,
+    EVIDENCE_DIR,
+    FINDINGS_FILE,
+    MANIFEST_FILE,
+    PROBLEMS_FILE,
+    file_path,
+)
+from safecity_cli.errors import LedgerError, RegistryError, SafecityError
 from safecity_cli.registry.schema import Strict, Text
 
-ASSESSMENT_DIR = "assessment"
-FINDINGS_FILE = "findings.yaml"
-PROBLEMS_FILE = "problems.yaml"
-EVIDENCE_DIR = "evidence"
-MANIFEST_FILE = "manifest.yaml"
+__all__ = ["ASSESSMENT_DIR", "EVIDENCE_DIR", "FINDINGS_FILE", "MANIFEST_FILE", "PROBLEMS_FILE"]
 
 _HEADERS = {
     FINDINGS_FILE: "# 自评扣分记录。由 safecity assess record 追加写入；更正请追加新记录，不要修改已有条目。\n",
@@ -58,18 +62,21 @@ class FindingEntry(Strict):
     recorded_at: datetime
 
 
+Day = date  # a field named `date` hides the type inside a model
+
+
 class ProblemEntry(Strict):
     id: Text
     action: Literal["登记", "进展", "销号"]
-    date: date
+    date: Day
     text: str = ""
     unit: str | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
     source: str = ""
     item: str | None = None
     task: int | None = None
     status: str | None = None
-    new_deadline: date | None = None
+    new_deadline: Day | None = None
     note: str = ""
     evidence: list[EvidenceEntry] = Field(default_factory=list)
     by: str = ""
@@ -104,11 +111,6 @@ _MODELS: dict[str, Any] = {
 }
 
 
-def file_path(data_dir: Path, name: str) -> Path:
-    folder = EVIDENCE_DIR if name == MANIFEST_FILE else ASSESSMENT_DIR
-    return data_dir / folder / name
-
-
 def read_records(data_dir: Path, name: str) -> list[Any]:
     """The records of one file, validated; RegistryError with file and line when broken."""
     from safecity_cli.registry.schema import validation_problems
@@ -133,9 +135,7 @@ def read_records(data_dir: Path, name: str) -> list[Any]:
 
 def _text_with(path: Path, name: str, new: list[dict[str, Any]]) -> str:
     """The file's text with `new` records appended after its existing bytes."""
-    import yaml
-
-    from safecity_cli.registry.yaml_files import dump_yaml
+    from safecity_cli.registry.yaml_files import YamlProblem, dump_yaml, parse_yaml
 
     key = _KEYS[name]
     chunk = dump_yaml(new)
@@ -145,15 +145,16 @@ def _text_with(path: Path, name: str, new: list[dict[str, Any]]) -> str:
     text = old + ("" if old.endswith("\n") else "\n") + chunk
     before = len(read_records(path.parent.parent, name))
     try:
-        parsed = yaml.safe_load(text)
+        parsed = parse_yaml(text, path)
         appended = isinstance(parsed, dict) and len(parsed.get(key) or []) == before + len(new)
-    except yaml.YAMLError:
+    except YamlProblem:
         appended = False
-    if appended:
-        return text
-    # A file someone rewrote by hand (e.g. `findings: []`): write it whole once.
-    records = yaml.safe_load(old) or {}
-    return _HEADERS[name] + dump_yaml({key: [*(records.get(key) or []), *new]})
+    if not appended:  # e.g. `findings: []` written by hand: appending would rewrite it
+        raise LedgerError(
+            f"{path} 的 {key} 不是以「- 」开头的列表写在文件末尾，无法只在末尾追加；"
+            "请改回 safecity 写入的格式后重试，未做任何改动"
+        )
+    return text
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -227,6 +228,11 @@ class Writer:
             )
 
 
+def archive_names(data_dir: Path) -> dict[str, str]:
+    """Original file names by the archived copy's path in the registry (evidence/<sha>.pdf)."""
+    return {f"{EVIDENCE_DIR}/{m.file}": m.name for m in read_records(data_dir, MANIFEST_FILE)}
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -235,9 +241,9 @@ def stage_file(text: str, base: Path) -> Stored:
     """A local file to archive; a missing file or a directory is refused in Chinese."""
     path = (base / text).expanduser()
     if path.is_dir():
-        raise UsageError(f"佐证材料「{text}」是一个目录，请给出文件（多个文件请重复 --evidence）")
+        raise LedgerError(f"佐证材料「{text}」是一个目录，请给出文件（多个文件请重复 --evidence）")
     if not path.is_file():
-        raise UsageError(f"佐证材料文件不存在：{text}")
+        raise LedgerError(f"佐证材料文件不存在：{text}")
     data = path.read_bytes()
     return Stored(path.name, _sha256(data), len(data), data)
 

@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "close": ("progress", "close"),
     "history": ("progress", "history"),
     "undo": ("progress", "undo"),
+    "git-setup": ("offices", "git_setup"),
+    "merge-progress": ("offices", "merge_progress"),
     "report": ("reports", "app"),
     "export": ("exports", "export_app"),
     "import": ("exports", "import_app"),

@@ -15,9 +15,11 @@ import typer
 
 # Typer keeps its own copy of click from 0.26 on; pyproject.toml pins typer to match.
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.types import IntParamType
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
+from safecity_cli.cli.help_format import SafecityContext
 from safecity_cli.cli.l10n import USAGE, install
 from safecity_cli.errors import ExitCode, SafecityError
 from safecity_cli.render.formats import Listing, OutputFormat, render
@@ -81,9 +83,13 @@ class _ChineseHelpOption:
 class SafecityCommand(_ChineseHelpOption, TyperCommand):
     """A command whose --help text is Chinese too."""
 
+    context_class = SafecityContext
+
 
 class SafecityGroup(_ChineseHelpOption, TyperGroup):
     """Turns safecity's own errors into Chinese lines on stderr and an exit code, never a traceback."""
+
+    context_class = SafecityContext
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -166,6 +172,8 @@ DateOpt = Annotated[
         metavar="DATE",
     ),
 ]
+
+
 def _completion_registry(ctx: typer.Context) -> Registry | None:
     """The registry the command line being completed names, if it loads (never an error)."""
     from safecity_cli.cache import load
@@ -198,9 +206,7 @@ def complete_task(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     registry = _completion_registry(ctx)
     if registry is None:
         return []
-    return [
-        (str(t.id), t.text[:20]) for t in registry.tasks if str(t.id).startswith(incomplete)
-    ]
+    return [(str(t.id), t.text[:20]) for t in registry.tasks if str(t.id).startswith(incomplete)]
 
 
 UnitOpt = Annotated[
@@ -229,6 +235,52 @@ WorkdaysOpt = Annotated[
     typer.Option("--workdays", help="逾期天数、剩余天数按法定工作日计算（含调休）"),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="不使用缓存，直接读取 YAML")]
+DistrictOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--district",
+        help="只看汇总登记册（rollup.yaml）中的这个区县",
+        show_default=False,
+        metavar="NAME",
+    ),
+]
+
+
+class _TaskRef(IntParamType):
+    """A task number; on a roll-up also 临潼区:27, kept as text (the district is checked later)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and (":" in value or "：" in value):
+            return value
+        return super().convert(value, param, ctx)
+
+
+TaskRefArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="任务序号；汇总登记册中写作 区县:序号，如 临潼区:27",
+        click_type=_TaskRef(),
+    ),
+]
+
+
+def task_number(ref: int | str) -> int:
+    """The task number of a single registry: 临潼区:27 belongs to a roll-up."""
+    if isinstance(ref, int):
+        return ref
+    from safecity_cli.errors import UsageError as Refused
+
+    raise Refused(
+        f"「{ref}」带有区县名，只能用于汇总登记册（含 rollup.yaml 的目录）；本登记册的任务只写序号"
+    )
+
+
+def district_ref(ref: int | str, district: str | None) -> str:
+    """A roll-up's task as 区县:序号; `show 27 --district 临潼区` says the same."""
+    if isinstance(ref, int):
+        return f"{district}:{ref}" if district else str(ref)
+    return ref
 
 
 def as_of(text: str | None, option: str = "--date") -> date:
@@ -243,7 +295,42 @@ def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:
     from safecity_cli.cache import load
     from safecity_cli.registry.layout import data_dir
 
-    return load(data_dir(data), use_cache=not no_cache, progress=working)
+    path = data_dir(data)
+    refuse_rollup(path)
+    return load(path, use_cache=not no_cache, progress=working)
+
+
+def refuse_rollup(path: Path) -> None:
+    """A roll-up only answers queries: recording and the other commands go to a district."""
+    from safecity_cli.rollup import ROLLUP_FILE, is_rollup, read_rollup
+
+    if not is_rollup(path):
+        return
+    from safecity_cli.errors import SafecityError
+
+    districts = read_rollup(path)
+    shown = "；".join(f"{d.name}：--data {d.path}" for d in districts[:3])
+    more = f"；等 {len(districts)} 个区县" if len(districts) > 3 else ""
+    raise SafecityError(
+        f"{path} 是汇总登记册（{ROLLUP_FILE}），只能用于查询（list、overdue、due、units、stats、"
+        f"show、history、validate、report weekly、export xlsx）；记录进展等请用 --data 指向区县自己的登记册（{shown}{more}）"
+    )
+
+
+def open_rollup(data: Path | None, district: str | None) -> tuple[Path, list[Any]] | None:
+    """The roll-up's folder and districts (only the one --district names), or None when
+    --data is a single registry (where --district is refused)."""
+    from safecity_cli.registry.layout import data_dir
+    from safecity_cli.rollup import is_rollup, pick, read_rollup
+
+    path = data_dir(data)
+    if not is_rollup(path):
+        if district is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError("--district 只能用于汇总登记册（含 rollup.yaml 的目录）")
+        return None
+    return path, pick(path, read_rollup(path), district)
 
 
 def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:

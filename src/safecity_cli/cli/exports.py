@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +12,7 @@ from safecity_cli.cli import clock
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     NoCacheOpt,
     UnitOpt,
     as_of,
@@ -22,6 +23,7 @@ from safecity_cli.cli.common import (
     note,
     open_ledger,
     open_registry,
+    open_rollup,
     progress_bar,
     save,
     show,
@@ -90,11 +92,31 @@ def export_xlsx(
             help="生成单位填报表（下拉选择状态、锁定不可修改的内容），供单位填写后用 import xlsx 导入",
         ),
     ] = False,
+    assessment: Annotated[
+        bool,
+        typer.Option(
+            "--assessment",
+            help="导出自评表（评价细则逐项自评、分项小计、整改问题三个工作表），与 report assessment 的列相同",
+        ),
+    ] = False,
+    round_: Annotated[
+        str | None,
+        typer.Option(
+            "--round",
+            "-r",
+            help="与 --assessment 一起使用：自评轮次 1、2、正式",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOpt = None,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """导出 Excel 工作台账（任务台账、单位汇总、日程安排三个工作表），状态按 --date 计算。
+
+    加 --assessment 导出自评表，写入「自评表_轮次_日期.xlsx」。
+    对汇总登记册（rollup.yaml）：一个「区县汇总」工作表，加每个区县一个任务台账工作表。
 
     默认写入当前目录的「工作台账_日期.xlsx」（-o 为目录时写入该目录）；指定 --unit 时只含该单位的任务。
 
@@ -102,17 +124,36 @@ def export_xlsx(
     不指定 --unit 时为每个有任务的单位各生成一份，写入目录「进展填报_日期」（或 -o 指定的目录）。
 
     示例：safecity export xlsx --date 2021-03-01 -o 三月台账.xlsx；
-    safecity export xlsx --fillable --unit 区住建局
+    safecity export xlsx --fillable --unit 区住建局；safecity export xlsx --assessment --round 1
     """
     from safecity_cli.exchange.dumps import default_name
     from safecity_cli.exchange.ledger_book import build_ledger_workbook
     from safecity_cli.exchange.xlsx_style import workbook_bytes
 
+    if (rollup := open_rollup(data, district)) is not None:
+        if fillable or unit is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError(
+                "汇总登记册的台账不分单位：--fillable 和 --unit 请用于区县自己的登记册"
+            )
+        return _export_rollup(rollup, as_of(date), output, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
     ledger = open_ledger(registry, no_cache=no_cache)
     created = clock.now().astimezone(timezone.utc).replace(tzinfo=None)
+    if assessment:
+        if fillable or who is not None:
+            from safecity_cli.errors import UsageError
+
+            raise UsageError("--assessment 不能与 --fillable 或 --unit 一起使用")
+        _export_assessment(registry, ledger, on, round_, output, created)
+        return
+    if round_ is not None:
+        from safecity_cli.errors import UsageError
+
+        raise UsageError("--round 只能与 --assessment 一起使用")
     if fillable:
         _export_fillable(registry, ledger, on, who, output, created)
         return
@@ -125,6 +166,48 @@ def export_xlsx(
         content,
         f"任务台账共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
         f"单位汇总 {book.units} 个单位，日程安排 {book.phases} 个阶段、{book.items} 项日程",
+    )
+
+
+def _export_assessment(
+    registry: Registry,
+    ledger: Ledger,
+    on: Date,
+    round_: str | None,
+    output: Path | None,
+    created: datetime,
+) -> None:
+    from safecity_cli.assessment.findings import current_round, load_findings, parse_round
+    from safecity_cli.assessment.report import build_assessment
+    from safecity_cli.exchange.assessment_book import build_assessment_workbook
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
+
+    findings = load_findings(registry.path)
+    chosen = parse_round(round_) if round_ else current_round(findings)
+    report = build_assessment(registry, ledger, chosen, on, findings)
+    path = _target(output, f"自评表_{chosen}_{on.isoformat()}.xlsx", binary=True)
+    content = workbook_bytes(build_assessment_workbook(report, created=created))
+    save(path, content, f"{chosen}表，{report.coverage.text}；整改问题 {len(report.problems)} 项")
+def _export_rollup(
+    rollup: tuple[Path, list[Any]], on: Date, output: Path | None, no_cache: bool
+) -> None:
+    from safecity_cli.cli.rollups import offices
+    from safecity_cli.exchange.dumps import default_name
+    from safecity_cli.exchange.ledger_book import build_rollup_workbook
+    from safecity_cli.exchange.xlsx_style import workbook_bytes
+
+    title = rollup[0].resolve().name
+    path = _target(output, default_name(f"{title}工作台账", on, None, ".xlsx"), binary=True)
+    loaded = list(offices(rollup, no_cache))
+    created = clock.now().astimezone(timezone.utc).replace(tzinfo=None)
+    with progress_bar("正在生成汇总台账") as progress:
+        book = build_rollup_workbook(title, loaded, on, created=created, progress=progress)
+        content = workbook_bytes(book.workbook)
+    save(
+        path,
+        content,
+        f"区县汇总 {book.districts} 个区县，共 {book.tasks} 项任务（逾期 {book.overdue} 项），"
+        "每个区县一个任务台账工作表",
     )
 
 
@@ -257,6 +340,49 @@ def export_csv(
     _dump(OutputFormat.CSV, date, unit, output, data, no_cache)
 
 
+def export_bundle(
+    output: OutputOpt = None,
+    unit: UnitOpt = None,
+    item: Annotated[
+        str | None,
+        typer.Option("--item", help="只含此三级项的材料，如 4 或 (4)", show_default=False),
+    ] = None,
+    task: Annotated[
+        int | None, typer.Option("--task", help="只含此任务的材料", show_default=False)
+    ] = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """打包复核材料（.zip）：每个一级项/三级项一个文件夹（未对应三级项的任务每项一个文件夹），
+
+    内含扣分记录、整改问题存入档案的材料和进展记录引用的本地文件，以及目录（目录.md、目录.xlsx、目录.json），
+    逐份写明对应的任务或三级项、单位、日期和 SHA-256。默认写入「复核材料.zip」。
+
+    示例：safecity export bundle -o 复核材料.zip --data ./台账；safecity export bundle --item 4 -o 三级项4.zip
+    """
+    from safecity_cli.assessment.bundle import build_bundle
+    from safecity_cli.assessment.criteria import resolve_item
+    from safecity_cli.errors import UsageError
+
+    registry = open_registry(data, no_cache=no_cache)
+    who = find_unit(registry, unit)
+    chosen = resolve_item(registry, item) if item is not None else None
+    if task is not None and registry.task(task) is None:
+        raise UsageError(f"没有序号为 {task} 的任务（共 {len(registry.tasks)} 项）")
+    bundle = build_bundle(
+        registry, open_ledger(registry, no_cache=no_cache), unit=who, item=chosen, task=task
+    )
+    for line in bundle.missing:
+        note(f"注意：{line}，未打包（用 safecity evidence check 检查）")
+    if not bundle.files:
+        note("没有符合条件的佐证材料，未生成材料包")
+        return
+    path = _target(output, "复核材料.zip", binary=True)
+    title = f"{registry.program.name}复核材料目录"
+    files = len(bundle.files)
+    save(path, bundle.zip_bytes(title), f"{files} 份材料及目录（目录.md、目录.xlsx、目录.json）")
+
+
 # -- import ---------------------------------------------------------------------------------------
 
 
@@ -282,7 +408,13 @@ def import_xlsx(
     示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run --data ./登记册
     """
     from safecity_cli.cli.progress import recorded_now
-    from safecity_cli.exchange.importing import import_listing, plan_import, read_returned
+    from safecity_cli.exchange.importing import (
+        ImportPlan,
+        import_listing,
+        plan_import,
+        read_returned,
+    )
+    from safecity_cli.ledger.entries import Entry
     from safecity_cli.tracking.recording import ensure_writable, record
 
     registry = open_registry(data, no_cache=no_cache)
@@ -290,9 +422,21 @@ def import_xlsx(
         ensure_writable(registry)
     day = clock.today()
     returned = [read_returned(path, registry, today=day) for path in files]
-    plan = plan_import(
-        registry, open_ledger(registry, no_cache=no_cache), returned, today=day, recorded_at=recorded_now()
-    )
+    plans: list[ImportPlan] = []
+
+    def check(ledger: Ledger) -> tuple[Entry, ...]:
+        # Under the lock when recording: duplicates are judged against the ledger as it is
+        # at the moment of writing, so two imports of one sheet at once record it once.
+        plans.append(
+            plan_import(registry, ledger, returned, today=day, recorded_at=recorded_now())
+        )
+        return plans[-1].entries
+
+    if dry_run:
+        check(open_ledger(registry, no_cache=no_cache))
+    else:
+        record(registry, check)
+    plan = plans[-1]
     skipped = f"，{plan.duplicates} 行与台账中已有记录相同，已跳过" if plan.duplicates else ""
     units = "、".join(plan.units)
     if not plan.entries:
@@ -302,11 +446,8 @@ def import_xlsx(
         _print_table(import_listing(plan.entries, "将记录的进展（试运行，未写入）"))
         note(f"试运行：将为 {units} 记录 {len(plan.entries)} 条进展{skipped}；未写入任何内容")
         return
-    written = record(registry, list(plan.entries), skip_repeats=True)  # all rows, or none
     _print_table(import_listing(plan.entries, "已记录的进展"))
-    late = len(plan.entries) - written
-    raced = f"；其中 {late} 条刚由他人同时导入，未重复记录" if late else ""
-    note(f"已为 {units} 记录 {written} 条进展{skipped}{raced}")
+    note(f"已为 {units} 记录 {len(plan.entries)} 条进展{skipped}")
 
 
 def _print_table(listing: Listing) -> None:
@@ -319,4 +460,5 @@ command(export_app, "xlsx")(export_xlsx)
 command(export_app, "ics")(export_ics)
 command(export_app, "json")(export_json)
 command(export_app, "csv")(export_csv)
+command(export_app, "bundle")(export_bundle)
 command(import_app, "xlsx")(import_xlsx)

@@ -2,52 +2,73 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     FormatOpt,
     NoCacheOpt,
+    TaskRefArg,
     UnitOpt,
     WorkdaysOpt,
     as_of,
     complete_status,
+    district_ref,
     emit,
     find_unit,
     note,
     open_ledger,
     open_registry,
+    open_rollup,
+    task_number,
     write,
 )
 from safecity_cli.cli.common import show as show_rich
 from safecity_cli.render.formats import DetailFormat, OutputFormat
 
+if TYPE_CHECKING:
+    from datetime import date as Date
+
+    from safecity_cli.registry.models import Registry, Unit
+
 
 def validate(data: DataOpt = None) -> None:
-    """检查登记册（tasks.yaml、units.yaml、schedule.yaml 及进展记录）是否完整、正确。
+    """检查登记册（tasks.yaml、units.yaml、schedule.yaml、criteria.yaml、进展记录、自评与整改记录）是否完整、正确。
 
     列出发现的全部问题，每条写明「文件:行号: 字段: 说明」；有错误时退出码为 1。
+    对汇总登记册（rollup.yaml）逐个检查其中各区县的登记册。
 
     示例：safecity validate --data ./我的登记册
     """
+    from safecity_cli.assessment.checks import check_assessment
+    from safecity_cli.cache import refresh
     from safecity_cli.errors import RegistryError
     from safecity_cli.ledger.files import check_ledger
     from safecity_cli.registry.layout import data_dir
     from safecity_cli.registry.load import check_registry
+    from safecity_cli.rollup import is_rollup
 
+    if is_rollup(data_dir(data)):
+        from safecity_cli.cli.rollups import validate_rollup
+
+        return validate_rollup(data_dir(data))
     registry, problems = check_registry(data_dir(data))
     if registry is not None:
         from safecity_cli.scoring.notices import check_notices
 
-        problems += check_ledger(registry) + check_notices(registry)
+        problems += check_ledger(registry)
+        problems += check_assessment(registry)
+        problems += check_notices(registry)
     errors = [p for p in problems if not p.warning]
     if errors or registry is None:
         raise RegistryError(problems)
     for problem in problems:
         note(str(problem))
+    refresh(registry)  # what the YAML says now, whatever the cache held before
     groups = sum(u.is_group for u in registry.units)
     write(
         f"登记册有效：{len(registry.tasks)} 项任务、{len(registry.categories)} 个类别、"
@@ -56,6 +77,10 @@ def validate(data: DataOpt = None) -> None:
         + (f"；{len(problems)} 条警告" if problems else "")
         + "\n"
     )
+    if registry.criteria is not None:
+        from safecity_cli.assessment.criteria import coverage
+
+        write(f"评价细则：{coverage(registry.criteria).text}\n")
 
 
 def list_tasks(
@@ -90,6 +115,7 @@ def list_tasks(
     fmt: FormatOpt = OutputFormat.TABLE,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """列出任务，可按单位、类别、状态、截止日期、关键词筛选，条件可以组合。
 
@@ -98,6 +124,22 @@ def list_tasks(
     from safecity_cli.render.listings import task_listing
     from safecity_cli.tracking.query import TaskFilter, parse_category, parse_status, select_tasks
 
+    if (rollup := open_rollup(data, district)) is not None:
+        from safecity_cli.cli.rollups import list_rollup
+
+        return list_rollup(
+            rollup,
+            as_of(date),
+            fmt,
+            no_cache,
+            unit=unit,
+            category=category,
+            status=parse_status(status) if status is not None else None,
+            due_before=as_of(due_before, "--due-before") if due_before else None,
+            due_after=as_of(due_after, "--due-after") if due_after else None,
+            search=search,
+            open_deadline=open_deadline,
+        )
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     filters = TaskFilter(
@@ -115,7 +157,7 @@ def list_tasks(
 
 
 def show(
-    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    ref: TaskRefArg,
     date: DateOpt = None,
     fmt: Annotated[
         DetailFormat,
@@ -125,15 +167,21 @@ def show(
     ] = DetailFormat.TABLE,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """显示一项任务的全部信息：内容、类别、各责任单位及其状态、完成时限、最新进展。
 
-    示例：safecity show 28
+    示例：safecity show 28；汇总登记册：safecity show 临潼区:28 --data ./西安市
     """
     from safecity_cli.errors import UsageError
     from safecity_cli.render.detail import task_detail
     from safecity_cli.render.formats import render_json
 
+    if (rollup := open_rollup(data, district)) is not None:
+        from safecity_cli.cli.rollups import show_rollup
+
+        return show_rollup(rollup, district_ref(ref, district), as_of(date), fmt, no_cache)
+    task_id = task_number(ref)
     registry = open_registry(data, no_cache=no_cache)
     task = registry.task(task_id)
     if task is None:
@@ -154,6 +202,7 @@ def overdue(
     fmt: FormatOpt = OutputFormat.TABLE,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """列出截至某日已过完成时限、尚未完成的任务，逾期最久的在前。
 
@@ -165,6 +214,10 @@ def overdue(
     from safecity_cli.render.listings import task_listing
     from safecity_cli.tracking.query import find_overdue
 
+    if (rollup := open_rollup(data, district)) is not None:
+        from safecity_cli.cli.rollups import overdue_rollup
+
+        return overdue_rollup(rollup, as_of(date), fmt, no_cache, unit=unit, workdays=workdays)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
@@ -173,6 +226,25 @@ def overdue(
     )
     title = f"截至{chinese_date(on)}逾期未完成的任务" + (f"（{who.name}）" if who else "")
     emit(task_listing(registry, states, title=title, extra="days_overdue", unit=who), fmt)
+    _overdue_problems(registry, on, who, workdays)
+
+
+def _overdue_problems(registry: Registry, on: Date, who: Unit | None, workdays: bool) -> None:
+    """整改问题 are not tasks: `overdue` names the overdue ones on stderr, `problem list` lists them."""
+    from safecity_cli.assessment.paths import PROBLEMS_FILE, file_path
+
+    if not file_path(registry.path, PROBLEMS_FILE).is_file():
+        return
+    from safecity_cli.assessment.problems import load_problems, problem_states
+
+    late = [
+        p
+        for p in problem_states(registry, load_problems(registry.path), on, workdays=workdays)
+        if p.overdue and (who is None or p.unit == who.name)
+    ]
+    if late:
+        ids = "、".join(p.id for p in late)
+        note(f"另有 {len(late)} 项整改问题逾期（{ids}），用 safecity problem list --open 查看")
 
 
 def due(
@@ -186,6 +258,7 @@ def due(
     fmt: FormatOpt = OutputFormat.TABLE,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """列出未来若干天内到期、尚未完成的任务，最先到期的在前。
 
@@ -195,6 +268,10 @@ def due(
     from safecity_cli.render.listings import task_listing
     from safecity_cli.tracking.query import find_due
 
+    if (rollup := open_rollup(data, district)) is not None:
+        from safecity_cli.cli.rollups import due_rollup
+
+        return due_rollup(rollup, as_of(date), within, fmt, no_cache, unit=unit, workdays=workdays)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
@@ -216,6 +293,7 @@ def units(
     fmt: FormatOpt = OutputFormat.TABLE,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """列出全部责任单位：类型、别名、成员，以及任务数、未完成数、逾期数和催办次数。
 
@@ -226,6 +304,10 @@ def units(
     from safecity_cli.render.listings import unit_listing
     from safecity_cli.tracking.query import summarize_units
 
+    if (rollup := open_rollup(data, district)) is not None:
+        from safecity_cli.cli.rollups import units_rollup
+
+        return units_rollup(rollup, as_of(date), fmt, no_cache, kind=kind)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     from safecity_cli.scoring.notices import load_notices, received_by
@@ -259,6 +341,7 @@ def stats(
     fmt: FormatOpt = OutputFormat.TABLE,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """按类别、状态、责任单位和截止月份统计任务数。
 
@@ -267,6 +350,10 @@ def stats(
     from safecity_cli.render.listings import stats_listing
     from safecity_cli.tracking.query import compute_stats
 
+    if (rollup := open_rollup(data, district)) is not None:
+        from safecity_cli.cli.rollups import stats_rollup
+
+        return stats_rollup(rollup, as_of(date), fmt, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     emit(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from safecity_cli.cli.common import (
     DataOpt,
     DateOpt,
+    DistrictOpt,
     NoCacheOpt,
     UnitOpt,
     WorkdaysOpt,
@@ -21,6 +22,7 @@ from safecity_cli.cli.common import (
     note,
     open_ledger,
     open_registry,
+    open_rollup,
     progress_bar,
 )
 
@@ -95,6 +97,7 @@ def weekly(
     limit: LimitOpt = 10,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
+    district: DistrictOpt = None,
 ) -> None:
     """生成创建工作周报：该日期所在的一周（周一至周日），数据截至该日期。
 
@@ -102,11 +105,15 @@ def weekly(
 
     督办事项中，同一任务有两个以上成员单位逾期的集合单位（如各街办）只列一次并注明成员数；每个单位最多列 --limit 项，其余列入文末附件。
 
+    对汇总登记册（rollup.yaml）生成汇总周报：各区县对照、完成率排名和分区县情况。
+
     示例：safecity report weekly --date 2021-03-15 --output 周报.md
     """
     from safecity_cli.reports.engine import Renderer, issue_number
     from safecity_cli.reports.weekly import build_weekly
 
+    if (rollup := open_rollup(data, district)) is not None:
+        return _rollup_weekly(rollup, as_of(date), output, template, fmt, workdays, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     from safecity_cli.scoring.notices import load_notices
@@ -520,6 +527,84 @@ def _all_task_books(
             book = _with_reminders(
                 registry, build_task_book(registry, ledger, who, on, workdays=workdays), notices
             )
+            if book.total or book.items:
+                path = folder / f"{safe_name(who.name)}.{chosen.value}"
+                save_output(path, renderer.render("unit", book))
+                written += 1
+            progress(done, len(units))
+    note(f"已写入 {folder}：{written} 个单位的任务书")
+
+
+def _rollup_weekly(
+    rollup: tuple[Path, list[Any]],
+    on: Date,
+    output: Path | None,
+    template: Path | None,
+    fmt: str | None,
+    workdays: bool,
+    no_cache: bool,
+) -> None:
+    from safecity_cli.cli.rollups import offices
+    from safecity_cli.dates import chinese_date
+    from safecity_cli.reports.engine import Renderer
+    from safecity_cli.reports.rollup_weekly import build_rollup_weekly
+
+    folder = rollup[0]
+    loaded = list(offices(rollup, no_cache))
+    title = folder.resolve().name
+    report = build_rollup_weekly(title, loaded, on, workdays=workdays)
+    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=folder)
+    deliver(renderer.render("rollup", report), output, f"{title}汇总周报（截至{chinese_date(on)}）")
+
+
+command(app, "weekly")(weekly)
+command(app, "unit")(unit)
+command(app, "notice")(notice)
+command(app, "assessment")(assessment)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _format(fmt: str | None, output: Path | None, template: Path | None) -> ReportFormat:
+    from safecity_cli.errors import UsageError
+    from safecity_cli.reports.engine import ReportFormat, guess_format
+
+    if fmt is None:
+        return guess_format(None, output, template)
+    try:
+        return ReportFormat(fmt.strip().lower())
+    except ValueError:
+        choices = "、".join(f.value for f in ReportFormat)
+        raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
+
+
+def _all_task_books(
+    registry: Registry,
+    on: Date,
+    folder: Path,
+    template: Path | None,
+    fmt: str | None,
+    workdays: bool,
+    no_cache: bool,
+) -> None:
+    from safecity_cli.errors import SafecityError
+    from safecity_cli.files import safe_name, save_output
+    from safecity_cli.reports.engine import Renderer
+    from safecity_cli.reports.task_book import build_task_book, task_book_units
+
+    chosen = _format(fmt, None, template)
+    renderer = Renderer(chosen, template=template, data_dir=registry.path)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SafecityError(f"无法创建目录 {folder}：{exc.strerror or exc}") from None
+    units = task_book_units(registry)
+    written = 0
+    with progress_bar("正在生成各单位任务书") as progress:
+        for done, who in enumerate(units, 1):
+            book = build_task_book(registry, ledger, who, on, workdays=workdays)
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
                 save_output(path, renderer.render("unit", book))

@@ -304,9 +304,11 @@ def plan_import(
 def import_listing(entries: Sequence[Entry], title: str) -> Listing:
     """The entries an import records, as `history` shows them, with the task number first."""
     listing = history_listing(list(entries), title)
-    listing.headers.insert(0, "任务")
+    # Without the id: a dry run's would differ from the ids the real import then writes.
+    listing.headers[:] = ["任务", *listing.headers[:-1]]
     for entry, row in zip(entries, listing.rows, strict=True):
-        row.insert(0, str(entry.task))
+        row[:] = [str(entry.task), *row[:-1]]
     listing.wrap = {column + 1: share for column, share in listing.wrap.items()}
+    listing.whole = ()
     listing.csv_rows = None
     return listing

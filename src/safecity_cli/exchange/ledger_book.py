@@ -5,7 +5,7 @@ openpyxl is imported inside the functions, so commands that write no workbook ne
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -221,3 +221,66 @@ def _schedule_sheet(
     for row, state in enumerate(items, start=3 + phases):
         if state.state is ItemState.DUE_SOON:
             paint_row(ws, row, len(SCHEDULE_COLUMNS), Level.BLUE, only=len(SCHEDULE_COLUMNS))
+
+
+ROLLUP_SHEET = "区县汇总"
+ROLLUP_COLUMNS = (
+    Column("区县", 16, wrap=True),
+    Column("任务数", 8, center=True),
+    Column("已完成", 8, center=True),
+    Column("未完成", 8, center=True),
+    Column("逾期", 8, center=True),
+    Column("红色督办", 9, center=True),
+    Column("完成率", 9, center=True),
+)
+
+
+@dataclass(frozen=True)
+class RollupBook:
+    workbook: Workbook
+    districts: int
+    tasks: int
+    overdue: int
+
+
+def build_rollup_workbook(
+    title: str,
+    offices: Sequence[tuple[str, Registry, Ledger]],
+    on: date,
+    *,
+    created: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RollupBook:
+    """区县汇总 (a row per district) and each district's 任务台账 on a sheet of its name."""
+    tick = progress or (lambda done, total: None)
+    workbook = new_workbook(f"{title}工作台账（汇总）", created)
+    summary = workbook.create_sheet(ROLLUP_SHEET)
+    rows: list[list[Any]] = []
+    for done, (name, registry, ledger) in enumerate(offices, start=1):
+        states = select_tasks(registry, ledger, on, TaskFilter())
+        overdue = _task_sheet(
+            workbook.create_sheet(_sheet_name(name)), registry, states, on, f"（{name}）"
+        )
+        complete = sum(s.complete for s in states)
+        red = sum(s.level is Level.RED for s in states)
+        rate = complete / len(states) if states else None
+        rows.append([name, len(states), complete, len(states) - complete, overdue, red, rate])
+        tick(done, len(offices))
+    write_table(summary, ROLLUP_COLUMNS, rows, header_row=2, formats={7: PERCENT_FORMAT})
+    tasks, overdue = sum(r[1] for r in rows), sum(r[4] for r in rows)
+    write_title(
+        summary,
+        1,
+        f"{title}各区县任务完成情况（截至{chinese_date(on)}，{len(rows)} 个区县共 {tasks} 项任务，"
+        f"逾期 {overdue} 项）",
+        len(ROLLUP_COLUMNS),
+    )
+    for row, values in enumerate(rows, start=3):
+        if values[4]:
+            paint_row(summary, row, len(ROLLUP_COLUMNS), Level.YELLOW, only=5)
+    return RollupBook(workbook, len(rows), tasks, overdue)
+
+
+def _sheet_name(name: str) -> str:
+    """Excel allows 31 characters and none of []:*?/\\ in a sheet's name."""
+    return "".join("_" if c in "[]:*?/\\" else c for c in name)[:31] or "_"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,10 +12,13 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from safecity_cli.dates import DISTRICT_ZONE, in_district
 from safecity_cli.errors import LedgerError
 
 if TYPE_CHECKING:
     pass
+
+ID_LENGTH = 12  # hex digits: unique among millions of entries, short enough to type
 
 
 class Status(str, Enum):
@@ -54,9 +58,17 @@ class Entry:
     evidence: tuple[Evidence, ...] = ()
     by: str = ""
     new_deadline: dt.date | None = None
+    id: str = ""  # written into the file; derived from the content for entries written before ids
+
+    def __post_init__(self) -> None:
+        if self.recorded_at.tzinfo is None:
+            object.__setattr__(self, "recorded_at", in_district(self.recorded_at))
+        if not self.id:
+            object.__setattr__(self, "id", entry_id(self))
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
+            "id": self.id,
             "task": self.task,
             "unit": self.unit,
             "status": self.status.value,
@@ -68,9 +80,30 @@ class Entry:
             "note": self.note,
             "evidence": [e.to_dict() for e in self.evidence],
             "by": self.by,
-            "recorded_at": self.recorded_at.isoformat(timespec="microseconds"),
+            "recorded_at": self.recorded_at.astimezone(DISTRICT_ZONE).isoformat(
+                timespec="microseconds"
+            ),
         }
         return data
+
+
+def entry_id(entry: Entry) -> str:
+    """A short id from what the entry says and the instant it was recorded: the same entry
+    always gets the same id, whatever the machine's clock zone."""
+    moment = entry.recorded_at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    fields = [
+        entry.task,
+        entry.unit,
+        entry.status.value,
+        entry.date.isoformat(),
+        entry.new_deadline.isoformat() if entry.new_deadline else None,
+        entry.note,
+        [[v.ref, v.size, v.sha256] for v in entry.evidence],
+        entry.by,
+        moment,
+    ]
+    text = json.dumps(fields, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 
 class Ledger:
@@ -137,6 +170,9 @@ class Ledger:
     def latest(self) -> Entry | None:
         return max(self.entries, key=lambda e: e.recorded_at, default=None)
 
+    def find(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
 
 def _order(entry: Entry) -> tuple[date, datetime]:
     return entry.date, entry.recorded_at
@@ -183,5 +219,7 @@ def same_report(a: Entry, b: Entry) -> bool:
 
 
 def _says(e: Entry) -> tuple[Any, ...]:
-    refs = tuple(v.ref for v in e.evidence)
-    return (e.task, e.unit, e.status, e.date, e.note, e.by, e.new_deadline, refs)
+    # A local file by its content: the same sheet imported from another folder names the
+    # same evidence by another absolute path.
+    refs = tuple(v.sha256 or v.ref for v in e.evidence)
+    return (e.task, e.unit, e.status.value, e.date, e.note, e.by, e.new_deadline, refs)

@@ -1,14 +1,16 @@
-"""The ledger's files: DATA/progress/*.yaml, read whole, appended atomically under a lock."""
+"""The ledger's files: DATA/progress/*.yaml, read whole, appended to as text under a lock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import codecs
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from safecity_cli.errors import LedgerError, Problem, RegistryError
-from safecity_cli.files import safe_name, write_all_atomic, write_atomic
+from safecity_cli.files import safe_name
 from safecity_cli.ledger.entries import Entry, Evidence, Ledger, Status, same_report
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ def load_ledger(data_dir: Path, read_file: Callable[[Path], list[Entry]] | None 
     folder = data_dir / PROGRESS_DIR
     if not folder.is_dir():
         return Ledger()
+    settle(data_dir)
     entries: list[Entry] = []
     problems: list[Problem] = []
     for path in sorted(folder.glob("*.yaml")):
@@ -43,18 +46,29 @@ def load_ledger(data_dir: Path, read_file: Callable[[Path], list[Entry]] | None 
 
 
 def read_progress_file(path: Path) -> list[Entry]:
+    from safecity_cli.registry.yaml_files import YamlProblem, read_text
+
+    try:
+        text = read_text(path)
+    except YamlProblem as exc:
+        raise RegistryError(exc.problems) from None
+    return parse_progress(text, path)
+
+
+def parse_progress(text: str, path: Path) -> list[Entry]:
+    """The entries of a progress file's text (`path` names it in problems)."""
     from pydantic import ValidationError
 
     from safecity_cli.ledger.schema import ProgressFile
     from safecity_cli.registry.schema import validation_problems
-    from safecity_cli.registry.yaml_files import YamlProblem, load_yaml
+    from safecity_cli.registry.yaml_files import YamlProblem, parse_yaml
 
     try:
-        raw = load_yaml(path)
+        raw = parse_yaml(text, path)
     except YamlProblem as exc:
         if exc.problem.message == "文件为空":
             return []
-        raise RegistryError([exc.problem]) from None
+        raise RegistryError(exc.problems) from None
     try:
         parsed = ProgressFile.model_validate(raw)
     except ValidationError as exc:
@@ -70,6 +84,7 @@ def read_progress_file(path: Path) -> list[Entry]:
             tuple(Evidence(v.ref, v.size, v.sha256) for v in e.evidence),
             e.by,
             e.new_deadline,
+            e.id or "",
         )
         for e in parsed.entries
     ]
@@ -82,6 +97,9 @@ def check_ledger(registry: Registry) -> list[Problem]:
 
     problems: list[Problem] = []
     folder = registry.path / PROGRESS_DIR
+    if folder.is_dir():
+        settle(registry.path)
+    seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
             entries = read_progress_file(path)
@@ -90,6 +108,11 @@ def check_ledger(registry: Registry) -> list[Problem]:
             continue
         for i, entry in enumerate(entries):
             where = f"entries[第{i + 1}项]"
+            if entry.id in seen:
+                line = line_of(path, ["entries", i])
+                message = f"记录编号 {entry.id} 重复（{seen[entry.id]}已有）"
+                problems.append(Problem(str(path), line, f"{where}.id", message))
+            seen.setdefault(entry.id, f"{path.name} 第{i + 1}项")
             if registry.task(entry.task) is None:
                 line = line_of(path, ["entries", i, "task"])
                 message = f"进展记录引用了不存在的任务序号 {entry.task}"
@@ -110,62 +133,295 @@ def file_name(unit: str | None) -> str:
     return safe_name(unit) + ".yaml"
 
 
+_held = 0  # how deeply this process holds the lock (reading under it must not lock again)
+
+
 @contextmanager
 def locked(data_dir: Path) -> Iterator[Path]:
-    """Serialise writers on one registry; yields the progress folder."""
+    """Serialise writers on one registry; yields the progress folder.
+
+    Whoever takes the lock first finishes or discards a write that was interrupted."""
+    global _held
     from filelock import FileLock, Timeout
+
+    from safecity_cli.ledger.journal import recover
 
     folder = data_dir / PROGRESS_DIR
     folder.mkdir(exist_ok=True)
     try:
         with FileLock(str(folder / LOCK_FILE), timeout=30):
-            yield folder
+            _held += 1
+            try:
+                recover(folder)
+                yield folder
+            finally:
+                _held -= 1
     except Timeout:
         raise LedgerError(
             "另一个 safecity 命令正在写入进展记录，30 秒内未能获得文件锁，请稍后重试"
         ) from None
 
 
+def settle(data_dir: Path) -> None:
+    """Before reading: finish or discard a write that was interrupted (kill -9, power cut)."""
+    from safecity_cli.ledger.journal import pending
+
+    folder = data_dir / PROGRESS_DIR
+    if _held or not pending(folder):
+        return
+    try:
+        with locked(data_dir):
+            pass
+    except OSError:  # a read-only copy: only a committed journal changes what a read sees
+        from safecity_cli.ledger.journal import COMMIT, JOURNAL_DIR
+
+        if (folder / JOURNAL_DIR / COMMIT).is_file():
+            raise LedgerError(
+                f"{folder} 中有一次已提交但未完成的写入，需要有写权限的用户运行任一 safecity 命令"
+                "来完成它"
+            ) from None
+
+
 def append_entries(data_dir: Path, new: list[Entry], *, skip_repeats: bool = False) -> int:
-    """Append entries (each to its unit's file) under the lock; all or nothing per file.
+    """Append entries (each to its unit's file) under the lock; all or nothing.
 
     With `skip_repeats`, an entry that says the same as one already in the file is left
     out. Returns how many entries were written."""
-    written = 0
+    return append_checked(data_dir, lambda _: new, skip_repeats=skip_repeats)
+
+
+def append_checked(
+    data_dir: Path,
+    build: Callable[[Ledger], Sequence[Entry]],
+    *,
+    skip_repeats: bool = False,
+    read_ledger: Callable[[], Ledger] | None = None,
+) -> int:
+    """Under the lock: read the ledger afresh, let `build` check against it and say what to
+    append (it raises to refuse), then append that. `read_ledger` (the cache) reads faster;
+    without it the ledger is read only if `build` looks at it."""
     with locked(data_dir) as folder:
+        ledger = read_ledger() if read_ledger is not None else _LazyLedger(data_dir)
+        new = list(build(ledger))
         by_file: dict[str, list[Entry]] = {}
         for entry in new:
             by_file.setdefault(file_name(entry.unit), []).append(entry)
-        texts: dict[Path, str] = {}
+        contents: dict[Path, bytes] = {}
+        written = 0
         for name, entries in by_file.items():
             path = folder / name
-            existing = read_progress_file(path) if path.exists() else []
+            old = path.read_bytes() if path.exists() else None
+            existing = read_progress_file(path) if old is not None else []
             if skip_repeats:
                 entries = [e for e in entries if not any(same_report(e, o) for o in existing)]
             if entries:
-                texts[path] = _render(existing + entries, entries[0].unit)
+                contents[path] = appended(path, old, existing, entries)
                 written += len(entries)
-        write_all_atomic(texts)
+        if contents:
+            from safecity_cli.ledger.journal import commit
+
+            commit(folder, contents)
     return written
 
 
-def remove_entry(data_dir: Path, target: Entry) -> None:
-    """Remove one entry from the file that holds it (usually, but not always, its unit's)."""
+class _LazyLedger(Ledger):
+    """The ledger as the files hold it now, read only if a check looks at it."""
+
+    __slots__ = ("_data_dir", "_loaded")
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__()
+        self._data_dir = data_dir
+        self._loaded: Ledger | None = None
+
+    def _real(self) -> Ledger:
+        if self._loaded is None:
+            self._loaded = load_ledger(self._data_dir)
+        return self._loaded
+
+    def for_task(self, task_id: int) -> list[Entry]:
+        return self._real().for_task(task_id)
+
+    def earliest_adjustment(self, task_id: int) -> dt.date | None:
+        return self._real().earliest_adjustment(task_id)
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return self._real().entries
+
+    def task_ids(self) -> list[int]:
+        return self._real().task_ids()
+
+
+def remove_entry(data_dir: Path, entry_id: str, *, must_be_latest: bool = False) -> Entry:
+    """Remove the entry with this id from the file that holds it, leaving every other byte
+    of that file as it was. With `must_be_latest`, only while it is still the ledger's last
+    entry (checked under the lock). Returns the entry removed."""
     with locked(data_dir) as folder:
+        ledger = load_ledger(data_dir)
+        target = ledger.find(entry_id)
+        if target is None:
+            raise LedgerError("要撤销的记录已不存在（可能已被其他人撤销），未做任何改动")
+        latest = ledger.latest()
+        if must_be_latest and latest is not None and latest.id != entry_id:
+            raise LedgerError(
+                "刚才显示的记录已不是最后一条（其间有人记录了新的进展），未做任何改动；"
+                "请重新运行 undo 查看最后一条记录"
+            )
         usual = folder / file_name(target.unit)
         others = sorted(p for p in folder.glob("*.yaml") if p != usual)
         for path in [usual, *others] if usual.exists() else others:
             entries = read_progress_file(path)
-            if target in entries:
-                entries.remove(target)
-                write_atomic(path, _render(entries, target.unit))
-                return
+            index = next((i for i, e in enumerate(entries) if e.id == entry_id), None)
+            if index is not None:
+                from safecity_cli.ledger.journal import commit
+
+                commit(folder, {path: _without(path, entries, index)})
+                return target
         raise LedgerError("要撤销的记录已不存在（可能已被其他人撤销），未做任何改动")
 
 
-def _render(entries: list[Entry], unit: str | None) -> str:
+# -- the text of a progress file ---------------------------------------------------------------
+
+
+def appended(path: Path, old: bytes | None, existing: list[Entry], new: list[Entry]) -> bytes:
+    """The file's bytes followed by the new entries: nothing already written changes.
+
+    The new entries go at the end, under `entries:`, which must therefore be the file's last
+    key; the result is parsed again and must hold exactly the old entries and the new."""
+    if old is None or not _has_data(old):
+        head = old or b""
+        if head and not head.endswith(b"\n"):
+            head += b"\n"
+        if not head.strip():
+            head = _header(new[0].unit).encode("utf-8")
+        text = head + b"entries:\n" + _blocks(new, "", "\n").encode("utf-8")
+    else:
+        old, indent = _continuable(path, old)
+        newline = "\r\n" if b"\r\n" in old else "\n"
+        tail = b"" if old.endswith(b"\n") else newline.encode()
+        text = old + tail + _blocks(new, indent, newline).encode("utf-8")
+    _expect(path, text, existing + new)
+    return text
+
+
+def _has_data(content: bytes) -> bool:
+    """Whether a file holds more than blank lines and comments."""
+    lines = content.decode("utf-8-sig", errors="replace").splitlines()
+    return any(line.strip() and not line.lstrip().startswith("#") for line in lines)
+
+
+def _without(path: Path, entries: list[Entry], index: int) -> bytes:
+    """The file's bytes less the lines of one entry (what undo takes back)."""
+    import yaml
+
+    from safecity_cli.registry.yaml_files import read_text
+
+    raw = path.read_bytes()
+    text = read_text(path)
+    bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
+    rest = [e for i, e in enumerate(entries) if i != index]
+    try:
+        item = _entries_node(text).value[index]
+        start = text.rfind("-", 0, item.start_mark.index)
+        start = text.rfind("\n", 0, start) + 1
+        end = text.find("\n", _content_end(item))
+        end = len(text) if end < 0 else end + 1
+        result = bom + (text[:start] + text[end:]).encode("utf-8")
+        _expect(path, result, rest)
+        return result
+    except (LedgerError, yaml.YAMLError, AttributeError, IndexError, TypeError):
+        # A layout the line-wise removal cannot handle (a hand-written flow list): write the
+        # remaining entries out whole, as undo always did.
+        return (_header(entries[index].unit) + _document(rest)).encode("utf-8")
+
+
+def _entries_node(text: str) -> Any:
+    import yaml
+
+    from safecity_cli.registry.yaml_files import compose_node
+
+    node = compose_node(text)
+    if not isinstance(node, yaml.MappingNode) or not node.value:
+        raise LedgerError("文件顶层不是「entries:」")
+    key, value = node.value[-1]
+    if key.value != "entries":
+        raise LedgerError("「entries:」不是文件中最后一个键")
+    return value
+
+
+def _continuable(path: Path, old: bytes) -> tuple[bytes, str]:
+    """The file's bytes as new list items can follow them, and the items' indentation."""
+    import yaml
+
+    bom = codecs.BOM_UTF8 if old.startswith(codecs.BOM_UTF8) else b""
+    text = old[len(bom) :].decode("utf-8")
+    try:
+        value = _entries_node(text)
+    except LedgerError as exc:
+        raise LedgerError(
+            f"{path}：{exc.message}，无法只在末尾追加记录；请把 entries: 放在文件最后"
+        ) from None
+    if not isinstance(value, yaml.SequenceNode):
+        return old, ""
+    if not value.flow_style:
+        return old, " " * value.start_mark.column
+    if value.value:
+        raise LedgerError(
+            f"{path}：entries 写成了方括号列表，无法只在末尾追加记录；"
+            "请改为每条记录以「- 」开头的写法"
+        )
+    # `entries: []`, as undo used to leave a file it emptied: the brackets hold nothing to keep.
+    start, end = value.start_mark.index, value.end_mark.index
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    return bom + (text[:start] + text[end:]).encode("utf-8"), ""
+
+
+def _content_end(node: Any) -> int:
+    """Where a node's last character is (the end mark of a block lies past the comments
+    that follow it)."""
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
+        end: int = node.end_mark.index
+        return end
+    children = (
+        [n for pair in node.value for n in pair]
+        if isinstance(node, yaml.MappingNode)
+        else list(node.value)
+    )
+    return max((_content_end(child) for child in children), default=node.start_mark.index)
+
+
+def _expect(path: Path, text: bytes, entries: list[Entry]) -> None:
+    """Refuse to write a file that would not read back as exactly these entries."""
+    try:
+        found = parse_progress(text.decode("utf-8-sig"), path)
+    except (RegistryError, UnicodeDecodeError):
+        found = None
+    if found != entries:
+        raise LedgerError(
+            f"{path} 的写法无法在末尾追加记录而不改动已有内容，未做任何改动；"
+            "请检查该文件（可运行 safecity validate）"
+        )
+
+
+def _blocks(entries: list[Entry], indent: str, newline: str) -> str:
     from safecity_cli.registry.yaml_files import dump_yaml
 
+    lines = dump_yaml([e.to_dict() for e in entries]).splitlines()
+    return "".join((indent + line if line else line) + newline for line in lines)
+
+
+def _header(unit: str | None) -> str:
     owner = f"{unit} 的进展记录" if unit else "创建办对整项任务的销号记录"
-    header = f"# {owner}。由 safecity 追加写入；更正请追加新记录，不要修改已有条目。\n"
-    return header + dump_yaml({"entries": [e.to_dict() for e in entries]})
+    return f"# {owner}。由 safecity 追加写入；更正请追加新记录，不要修改已有条目。\n"
+
+
+def _document(entries: list[Entry]) -> str:
+    from safecity_cli.registry.yaml_files import dump_yaml
+
+    if not entries:
+        return "entries:\n"
+    return dump_yaml({"entries": [e.to_dict() for e in entries]})

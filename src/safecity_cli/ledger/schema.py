@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from safecity_cli.ledger.entries import Status
+from safecity_cli.dates import DISTRICT_ZONE, FIRST_YEAR, LAST_YEAR, in_district
+from safecity_cli.ledger.entries import ID_LENGTH, Status
 from safecity_cli.registry.schema import PositiveId, Strict, Text
 
 
@@ -17,7 +20,11 @@ class EvidenceEntry(Strict):
     sha256: str | None = None
 
 
+_ID = re.compile(f"[0-9a-f]{{{ID_LENGTH}}}")
+
+
 class ProgressEntry(Strict):
+    id: str | None = None  # entries written before ids had none: theirs is derived
     task: PositiveId
     unit: Text | None
     status: Status
@@ -28,12 +35,39 @@ class ProgressEntry(Strict):
     by: str = ""
     recorded_at: datetime
 
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        if value is not None and not _ID.fullmatch(value):
+            raise ValueError(
+                f"记录编号应为 {ID_LENGTH} 位十六进制数字（0–9、a–f），「{value}」不是"
+            )
+        return value
+
     @field_validator("recorded_at")
     @classmethod
-    def _local_time(cls, value: datetime) -> datetime:
-        # safecity writes local time without a zone; one typed with a zone is made alike,
-        # so that entries stay comparable.
-        return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+    def _instant(cls, value: datetime) -> datetime:
+        # Older files wrote district time without an offset. Every moment must also be one
+        # that can be compared with others: 0001-01-01T00:00:00+14:00 is before year 1 in UTC.
+        value = in_district(value)
+        try:
+            year = value.astimezone(DISTRICT_ZONE).year
+        except OverflowError:
+            year = 0
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(
+                f"记录时间「{value.isoformat()}」超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）"
+            )
+        return value
+
+    @field_validator("date", "new_deadline")
+    @classmethod
+    def _plausible(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise ValueError(
+                f"日期 {value.isoformat()} 超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）"
+            )
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> ProgressEntry:
@@ -50,3 +84,8 @@ class ProgressEntry(Strict):
 
 class ProgressFile(Strict):
     entries: list[ProgressEntry] = Field(default_factory=list)
+
+    @field_validator("entries", mode="before")
+    @classmethod
+    def _none_yet(cls, value: Any) -> Any:
+        return [] if value is None else value  # `entries:` with nothing under it yet

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from safecity_cli.dates import FIRST_YEAR, LAST_YEAR
 from safecity_cli.errors import Problem, RegistryError, UsageError
 from safecity_cli.registry.deadlines import Deadline, DeadlineError, parse_deadline
 from safecity_cli.registry.layout import (
@@ -99,7 +100,7 @@ class _Checker:
         parts = self._task_parts()
         units = self._parse(UNITS_FILE, schema.UnitsFile)
         schedule = self._parse(SCHEDULE_FILE, schema.ScheduleFile)
-        criteria = None
+        criteria: Criteria | bool | None = None
         if (self.root / CRITERIA_FILE).is_file():
             parsed = self._parse(CRITERIA_FILE, schema.CriteriaFile)
             criteria = self._check_criteria(parsed) if parsed is not None else False
@@ -135,7 +136,7 @@ class _Checker:
                 tuple(known[_canonical(known, u)].name for u in tasks.applies_to_all.units),
                 tasks.applies_to_all.note,
             ),
-            criteria=criteria or None,
+            criteria=criteria if isinstance(criteria, Criteria) else None,
             scoring=scoring,
         )
 
@@ -154,7 +155,7 @@ class _Checker:
         try:
             raw = load_yaml(path)
         except YamlProblem as exc:
-            self.problems.append(exc.problem)
+            self.problems.extend(exc.problems)
             return None
         try:
             return model.model_validate(raw)
@@ -423,24 +424,12 @@ class _Checker:
                 self._add(f, loc, where, f"{label}编号「{key}」重复（{first[(kind, key)]} 中已有）")
             first.setdefault((kind, key), where)
 
-        def exceeds(points: float | None, total: float, loc: list[str | int], what: str) -> None:
+        def exceeds(
+            points: float | None, total: float, loc: list[str | int], where: str, what: str
+        ) -> None:
             if points is not None and total > points + 1e-9:
-                self._add(
-                    f,
-                    loc,
-                    f"{loc_name(loc)}.points",
-                    f"{what}合计 {_num(total)} 分，超过本项的 {_num(points)} 分",
-                )
-
-        def loc_name(loc: list[str | int]) -> str:
-            text = ""
-            for step in loc:
-                text += (
-                    f"[第{step + 1}项]"
-                    if isinstance(step, int)
-                    else (f".{step}" if text else str(step))
-                )
-            return text
+                message = f"{what}合计 {_num(total)} 分，超过本项的 {_num(points)} 分"
+                self._add(f, [*loc, "points"], f"{where}.points", message)
 
         levels = []
         for a, lv in enumerate(parsed.levels):
@@ -458,7 +447,7 @@ class _Checker:
                         CriteriaItem(
                             key,
                             it.title,
-                            it.points,
+                            _points(it.points) or it.points,
                             it.content,
                             it.scoring_rule,
                             it.source,
@@ -466,20 +455,33 @@ class _Checker:
                             ch.id,
                         )
                     )
-                exceeds(ch.points, sum(i.points for i in items), lb, "所属三级项")
-                children.append(CriteriaChild(ch.id, ch.title, ch.points, tuple(items)))
+                exceeds(
+                    ch.points,
+                    sum(i.points for i in items),
+                    lb,
+                    f"levels[{lv.id}].children[{ch.id}]",
+                    "所属三级项",
+                )
+                children.append(CriteriaChild(ch.id, ch.title, _points(ch.points), tuple(items)))
             below = sum(
                 c.points if c.points is not None else sum(i.points for i in c.items)
                 for c in children
             )
-            exceeds(lv.points, below, la, "所属二级项")
-            levels.append(CriteriaLevel(lv.id, lv.title, lv.points, tuple(children)))
+            exceeds(lv.points, below, la, f"levels[{lv.id}]", "所属二级项")
+            levels.append(CriteriaLevel(lv.id, lv.title, _points(lv.points), tuple(children)))
         bonus = []
         for c, it in enumerate(parsed.bonus):
             key = item_key(it.id)
             unique("item", "鼓励项", key, ["bonus", c, "id"], f"鼓励项{key}")
             bonus.append(
-                CriteriaItem(key, it.title, it.points, it.content, it.scoring_rule, it.source)
+                CriteriaItem(
+                    key,
+                    it.title,
+                    _points(it.points) or it.points,
+                    it.content,
+                    it.scoring_rule,
+                    it.source,
+                )
             )
         if parsed.total_points is not None:
             total = sum(
@@ -497,7 +499,8 @@ class _Checker:
                 )
         if len([p for p in self.problems if not p.warning]) > before:
             return False
-        return Criteria(parsed.document, parsed.total_points, tuple(levels), tuple(bonus))
+        total_points = _points(parsed.total_points)
+        return Criteria(parsed.document, total_points, tuple(levels), tuple(bonus))
 
     def _check_task_ids(self, sources: list[tuple[str, list[_TaskRow]]]) -> None:
         if len(sources) == 1:
@@ -566,6 +569,15 @@ class _Checker:
         self, schedule: schema.ScheduleFile, known: dict[str, Unit] | None
     ) -> tuple[Program, tuple[Phase, ...], tuple[ScheduleItem, ...]]:
         p = schedule.program
+        for name, day in (("start", p.start), ("final_deadline", p.final_deadline)):
+            # 9999-12-31 as "no end" would overflow every calculation that looks past it.
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self._add(
+                    SCHEDULE_FILE,
+                    ["program", name],
+                    f"program.{name}",
+                    f"日期 {day.isoformat()} 超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）",
+                )
         if p.final_deadline < p.start:
             self._add(
                 SCHEDULE_FILE,
@@ -652,6 +664,13 @@ def _row(
     criteria: list[str] | tuple[str, ...] = (),
 ) -> _TaskRow:
     return (task_id, category, text, tuple(units), open_ended, raw, tuple(criteria))
+
+
+def _points(value: float | None) -> float | None:
+    """2.0 -> 2: points read as float stay whole numbers where they are."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
 
 
 def _num(value: float) -> str:

@@ -230,7 +230,7 @@ def _field_name(raw: Any, loc: Sequence[str | int]) -> str:
             entry = node[step] if isinstance(node, list) and step < len(node) else None
             label = (
                 f"序号{entry['id']}"
-                if isinstance(entry, dict) and "id" in entry
+                if isinstance(entry, dict) and isinstance(entry.get("id"), int)
                 else f"第{step + 1}项"
             )
             text += f"[{label}]"

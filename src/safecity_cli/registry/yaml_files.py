@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,15 @@ _TAG_NAMES = {
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
-    """Safe loading that also refuses anchors, aliases and merge keys.
+    """Safe loading that also refuses anchors, aliases and merge keys, and notes duplicate keys.
 
     Registries never need them, and refusing them is what stops an alias bomb: the
     document is rejected at the first reuse instead of expanding into gigabytes later.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[Any, int, int]] = []  # key, its line, the first one's line
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         if node in self.constructed_objects:  # only reachable again through an alias
@@ -56,6 +60,26 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
             if key.tag == "tag:yaml.org,2002:merge":
                 raise _Refused(None, None, "不允许使用 YAML 合并键（<<）", key.start_mark)
         super().flatten_mapping(node)
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        """PyYAML's mapping, except that a key given twice is noted instead of the later value
+        silently replacing the earlier (`tasks: []` appended to tasks.yaml would empty it)."""
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        first: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                raise _Refused(None, None, "映射的键不能是列表或映射", key_node.start_mark)
+            line = key_node.start_mark.line + 1
+            if key in first:
+                self.duplicates.append((key, line, first[key]))
+            else:
+                first[key] = line
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
 def read_text(path: Path) -> str:
@@ -91,20 +115,27 @@ _UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U000100
 
 
 class YamlProblem(Exception):
-    """A file that cannot be parsed at all; carries the one Problem to report."""
+    """A file that cannot be parsed at all; carries the Problem to report (`problems` when a
+    file has several, e.g. every duplicate key)."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, *more: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
+        self.problems = [problem, *more]
 
 
 def load_yaml(path: Path) -> Any:
     """Parse one YAML file safely; raises YamlProblem with file and line."""
-    text = read_text(path)
+    return parse_yaml(read_text(path), path)
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    """Parse YAML text as if it were the file `path` (what a file is about to hold)."""
     if not text.strip():
         raise YamlProblem(Problem(str(path), None, "", "文件为空"))
+    loader = _Loader(text)
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = loader.get_single_data()
     except ReaderError:
         bad = _UNPRINTABLE.search(text)
         line = text.count("\n", 0, bad.start()) + 1 if bad else None
@@ -118,9 +149,21 @@ def load_yaml(path: Path) -> Any:
         raise YamlProblem(Problem(str(path), line, "", _describe(exc))) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Problem(str(path), None, "", f"YAML 无法解析：{exc}")) from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        found = sorted(loader.duplicates, key=lambda d: d[1])
+        raise YamlProblem(*(_duplicate(path, *d) for d in found))
     if data is None:  # only comments: as empty as a file of zero bytes
         raise YamlProblem(Problem(str(path), None, "", "文件为空"))
     return data
+
+
+def _duplicate(path: Path, key: Any, line: int, first: int) -> Problem:
+    message = (
+        f"键「{key}」重复（第 {first} 行已有）：YAML 会让后写的悄悄取代先写的，请删去或合并其中一个"
+    )
+    return Problem(str(path), line, "", message)
 
 
 def _describe(exc: yaml.MarkedYAMLError) -> str:
@@ -170,6 +213,12 @@ def line_of(path: Path, loc: Sequence[str | int]) -> int | None:
         node = child
         line = node.start_mark.line + 1
     return line
+
+
+def compose_node(text: str) -> yaml.Node | None:
+    """The node tree of YAML text, with positions (the C composer when present)."""
+    node: yaml.Node | None = yaml.compose(text, Loader=_BaseLoader)
+    return node
 
 
 def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:

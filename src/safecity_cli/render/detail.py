@@ -96,6 +96,11 @@ def task_detail(
         ("责任单位", written_units(registry, task.written_units, task.open_ended)),
         ("完成时限", f"{deadline.raw}（{KIND_LABELS[deadline.kind]}：{span}）"),
     ]
+    if task.criteria and registry.criteria is not None:
+        served = [registry.criteria.item(i) for i in task.criteria]
+        fields.append(
+            ("评价细则", "；".join(f"{i.id}{i.title}（{i.points:g} 分）" for i in served if i))
+        )
     if state.deadline is not None and deadline.end is not None and state.deadline != deadline.end:
         fields.append(("调整后时限", chinese_date(state.deadline)))
     if registry.applies_to_all.units:

@@ -43,6 +43,7 @@ class Listing:
     wrap: dict[int, int] = field(default_factory=dict)  # long-text column -> its share of width
     row_styles: list[str | None] = field(default_factory=list)
     csv_rows: list[list[str]] | None = None  # machine-friendly cells (ISO dates) when they differ
+    whole: tuple[int, ...] = ()  # columns whose cells never fold (ids people copy)
 
 
 def _json_default(value: Any) -> Any:
@@ -131,7 +132,9 @@ def render(
 def render_tsv(listing: Listing) -> str:
     """Plain rows for a pipe or a listing too long for a table: a header line, tab-separated cells."""
     lines = ["\t".join(listing.headers)]
-    lines += ["\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in listing.rows]
+    lines += [
+        "\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in listing.rows
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -179,6 +182,9 @@ def rich_table(listing: Listing) -> Table:
             # the console crop whole columns off the right edge.
             # A header keeps its whole width, so it never breaks mid-word.
             table.add_column(header, overflow="fold", min_width=cell_len(header))
+            if index in listing.whole:
+                widest = max([cell_len(header), *(cell_len(row[index]) for row in listing.rows)])
+                table.columns[-1].min_width = widest
     styles = listing.row_styles or [None] * len(listing.rows)
     for row, style in zip(listing.rows, styles, strict=True):
         table.add_row(*row, style=style)

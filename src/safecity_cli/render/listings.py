@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from safecity_cli.dates import chinese_date
+from safecity_cli.dates import DISTRICT_ZONE, chinese_date
 from safecity_cli.ledger.entries import Entry
 from safecity_cli.registry.deadlines import Deadline
 from safecity_cli.registry.models import Registry, Unit
@@ -34,6 +34,7 @@ def deadline_json(deadline: Deadline) -> dict[str, Any]:
 
 def entry_json(entry: Entry) -> dict[str, Any]:
     data: dict[str, Any] = {
+        "id": entry.id,
         "task": entry.task,
         "date": entry.date,
         "unit": entry.unit,
@@ -44,7 +45,7 @@ def entry_json(entry: Entry) -> dict[str, Any]:
     }
     if entry.new_deadline is not None:
         data["new_deadline"] = entry.new_deadline
-    data["recorded_at"] = entry.recorded_at.isoformat(timespec="seconds")
+    data["recorded_at"] = entry.recorded_at.astimezone(DISTRICT_ZONE).isoformat(timespec="seconds")
     return data
 
 
@@ -65,6 +66,7 @@ def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
         "unit_status": {p.unit: p.status.value for p in state.parties},
         "via": state.via,
         "latest_note": state.latest.note if state.latest else None,
+        "criteria": list(task.criteria),
     }
 
 
@@ -308,7 +310,7 @@ def stats_listing(stats: Stats, on: date) -> Listing:
 
 
 def history_listing(entries: list[Entry], title: str) -> Listing:
-    headers = ["日期", "单位", "状态", "说明", "佐证材料", "报送人", "调整后时限"]
+    headers = ["日期", "单位", "状态", "说明", "佐证材料", "报送人", "调整后时限", "编号"]
     rows = [
         [
             chinese_date(e.date),
@@ -318,11 +320,17 @@ def history_listing(entries: list[Entry], title: str) -> Listing:
             "\n".join(v.ref for v in e.evidence),
             e.by,
             chinese_date(e.new_deadline) if e.new_deadline else "",
+            e.id,
         ]
         for e in entries
     ]
     csv_rows = [
-        [e.date.isoformat(), *row[1:6], e.new_deadline.isoformat() if e.new_deadline else ""]
+        [
+            e.date.isoformat(),
+            *row[1:6],
+            e.new_deadline.isoformat() if e.new_deadline else "",
+            e.id,
+        ]
         for e, row in zip(entries, rows, strict=True)
     ]
     return Listing(
@@ -334,4 +342,5 @@ def history_listing(entries: list[Entry], title: str) -> Listing:
         caption=f"共 {len(entries)} 条记录",
         wrap={3: 2, 4: 1},
         csv_rows=csv_rows,
+        whole=(7,),
     )

@@ -35,6 +35,7 @@ from safecity_cli.tracking.query import (
 from safecity_cli.tracking.state import Level, TaskState, task_state
 
 if TYPE_CHECKING:
+    from safecity_cli.assessment.problems import ProblemState
     from safecity_cli.reports.changes import Comparison
     from safecity_cli.scoring.notices import NoticeBook
 
@@ -198,6 +199,7 @@ class Weekly:
     ranking: list[RankRow]
     gantt: Gantt
     thresholds: Escalation
+    problems: list[ProblemState] = field(default_factory=list)  # 整改问题 not yet done
     comparison: Comparison | None = None  # 较上周
     notices_late: list[NoticeRow] = field(default_factory=list)  # 督办通知单逾期未回复
     notices_issued: int = 0  # 督办通知单 issued up to `on`
@@ -228,6 +230,17 @@ class NoticeRow:
     days_late: int
     waiting: list[str]  # the units still to answer (members of a collective unit)
     tasks: list[int]
+
+
+def _open_problems(registry: Registry, on: date, workdays: bool) -> list[ProblemState]:
+    from safecity_cli.assessment.paths import PROBLEMS_FILE, file_path
+
+    if not file_path(registry.path, PROBLEMS_FILE).is_file():
+        return []
+    from safecity_cli.assessment.problems import load_problems, problem_states
+
+    states = problem_states(registry, load_problems(registry.path), on, workdays=workdays)
+    return [p for p in states if not p.complete]
 
 
 def monday_of(day: date) -> date:
@@ -279,6 +292,7 @@ def build_weekly(
     entries = _entries(registry, ledger, week_start, on)
     this_week, next_week = _schedule(registry, on, week_start, week_end)
     return Weekly(
+        problems=_open_problems(registry, on, workdays),
         program=program,
         office=office_name(program),
         on=on,
@@ -556,12 +570,13 @@ def build_gantt(registry: Registry, on: date, soon_days: int | None = None) -> G
 def _ticks(first: date, last: date, position: Callable[[date], float]) -> list[GanttTick]:
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     step = 1 if months <= 12 else 2 if months <= 24 else 3 if months <= 36 else 12
+    every = -(-months // (12 * 24))  # years between ticks: at most about two dozen on any span
     ticks = []
     year, month = first.year, first.month
     shown_year = None
-    while date(year, month, 1) <= last:
+    while (year, month) <= (last.year, last.month):
         day = date(year, month, 1)
-        if day >= first and (month - 1) % step == 0:
+        if day >= first and (month - 1) % step == 0 and year % every == 0:
             label = f"{month}月" if shown_year == year else f"{year}年{month}月"
             shown_year = year
             ticks.append(GanttTick(label, position(day)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import LedgerError, UsageError
 from safecity_cli.ledger.entries import Entry, Ledger, Status, evidence_for, same_report
-from safecity_cli.ledger.files import append_entries
+from safecity_cli.ledger.files import append_checked
 from safecity_cli.registry.models import Registry
 from safecity_cli.registry.units import applies_to, resolve_unit
 from safecity_cli.tracking.query import parse_status
@@ -131,14 +132,34 @@ def _check_date(registry: Registry, day: date, today: date, label: str) -> None:
         )
 
 
-def record(registry: Registry, entries: list[Entry], *, skip_repeats: bool = False) -> int:
-    """Append the entries; with `skip_repeats`, not those the ledger already holds (checked
-    again under the lock, so two imports of one file at the same moment record it once).
-    Returns how many were written."""
+def record(
+    registry: Registry,
+    entries: Sequence[Entry] | Callable[[Ledger], Sequence[Entry]],
+    *,
+    skip_repeats: bool = False,
+) -> int:
+    """Append entries; returns how many were written.
+
+    Given a function instead of a list, it is called under the ledger's lock with the
+    ledger as it is at that moment, and returns the entries to append after checking them
+    (raising to refuse). Every rule that depends on what is already recorded (closed once,
+    延期 not earlier, an import's duplicates) must be checked there: checked before the
+    lock, two people closing one task at the same moment would both succeed. With
+    `skip_repeats`, entries that say what the ledger already holds are left out."""
+    from safecity_cli.cache import load_ledger
+
     ensure_writable(registry)
-    if not entries:
-        return 0
-    return append_entries(registry.path, entries, skip_repeats=skip_repeats)
+    if not callable(entries):
+        if not entries:
+            return 0
+        fixed = list(entries)
+        return append_checked(registry.path, lambda _: fixed, skip_repeats=skip_repeats)
+    return append_checked(
+        registry.path,
+        entries,
+        skip_repeats=skip_repeats,
+        read_ledger=lambda: load_ledger(registry),
+    )
 
 
 __all__ = ["Report", "check_close", "check_report", "ensure_writable", "record", "same_report"]
