@@ -25,7 +25,8 @@ from typer.testing import CliRunner, Result
 from safecity_cli import __version__
 from safecity_cli.cli import app
 
-MINI = Path(__file__).parent / "fixtures" / "mini"
+FIXTURES = Path(__file__).parent / "fixtures"
+MINI = FIXTURES / "mini"
 
 # 附件2 完成时限, grouped by the month each deadline ends in (the document's own words).
 ENDS_2020_10 = [46]  # 2020 年 10 月
@@ -605,13 +606,73 @@ def test_csv_rows_of_list(runner: CliRunner) -> None:
         "主要目标任务",
         "责任单位",
         "完成时限",
+        "截止日期",
         "状态",
         "督办",
         "来源",
+        "最新进展日期",
+        "最新进展",
     ]
     assert [int(row[0]) for row in rows[1:]] == ZHUJIAN
-    assert rows[1][4] == "2020 年 12 月"
+    assert rows[1][4:6] == ["2020 年 12 月", "2020-12-31"]
     assert rows[1][3].endswith("区消防救援大队等相关部门，各街办、各园区管委会")
+
+
+def _csv(runner: CliRunner, *args: str) -> list[dict[str, str]]:
+    raw = ok(runner, *args, "-f", "csv").stdout_bytes
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+@pytest.fixture
+def mini_progress(mini: str) -> str:
+    shutil.copytree(FIXTURES / "ledgers" / "mini" / "progress", Path(mini) / "progress")
+    return mini
+
+
+def test_csv_of_tasks_is_data(runner: CliRunner, mini_progress: str) -> None:
+    """Numbers without 天, ISO dates, the deadline's end after 延期, the latest note."""
+    args = ("--date", "2021-04-02", "--data", mini_progress)
+    (overdue,) = _csv(runner, "overdue", *args)
+    assert (overdue["序号"], overdue["截止日期"], overdue["逾期天数"]) == ("1", "2021-03-31", "2")
+    (moved,) = _csv(runner, "list", "--unit", "县市场监管局", *args)
+    assert (moved["完成时限"], moved["截止日期"]) == ("2021年6月底前", "2021-07-31")  # 延期
+    listed = {row["序号"]: row for row in _csv(runner, "list", *args)}
+    assert (listed["1"]["最新进展日期"], listed["1"]["最新进展"]) == (
+        "2021-03-16",
+        "规划已通过专家评审，**正式印发**",
+    )
+    assert listed["7"]["截止日期"] == "" and listed["7"]["完成时限"] == "规划水平年"
+    as_json = {str(t["id"]): t for t in json.loads(ok(runner, "list", *args, "-f", "json").stdout)}
+    for key, row in listed.items():
+        assert row["截止日期"] == (as_json[key]["effective_deadline"] or "")
+        assert row["最新进展"] == (as_json[key]["latest_note"] or "")
+    due = _csv(runner, "due", "--within", "60", *args)
+    assert due and all(row["剩余天数"].isdigit() for row in due)
+
+
+def test_csv_of_units_schedule_and_stats_is_data(runner: CliRunner, mini: str) -> None:
+    args = ("--date", "2021-03-20", "--data", mini)
+    units = _csv(runner, "units", *args)
+    assert all(row[k].isdigit() for row in units for k in ("任务数", "已完成", "逾期"))
+    schedule = _csv(runner, "schedule", *args)
+    assert list(schedule[0]) == [
+        "类型",
+        "序号",
+        "内容",
+        "责任单位",
+        "完成时限",
+        "开始日期",
+        "截止日期",
+        "状态",
+        "剩余天数",
+    ]
+    current = next(row for row in schedule if row["状态"] == "当前阶段")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", current["截止日期"]) and current["剩余天数"].isdigit()
+    items = [row for row in schedule if row["类型"] == "日程"]
+    assert any(row["剩余天数"].startswith("-") for row in items)  # an item already past
+    stats = _csv(runner, "stats", *args)
+    assert all(row["任务数"].isdigit() for row in stats)
+    assert all(row["逾期"] == "" or row["逾期"].isdigit() for row in stats)
 
 
 def test_markdown_of_list_matches_json(runner: CliRunner) -> None:
@@ -678,7 +739,9 @@ def test_empty_result_is_success(runner: CliRunner, fmt: str, stdout: str | None
     if stdout is not None:
         assert result.stdout == stdout
     elif fmt == "csv":  # the header row only
-        assert result.stdout == "\ufeff序号,类别,主要目标任务,责任单位,完成时限,状态,督办\n"
+        assert result.stdout == (
+            "\ufeff序号,类别,主要目标任务,责任单位,完成时限,截止日期,状态,督办,最新进展日期,最新进展\n"
+        )
     else:
         assert _md_tables(result.stdout) == [
             [["序号", "类别", "主要目标任务", "责任单位", "完成时限", "状态", "督办"]]

@@ -60,7 +60,9 @@ def test_dump_to_a_file(runner: CliRunner, mini: Path, tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr == f"已写入 {out}：共 8 项任务\n"
     text = out.read_bytes().decode("utf-8")
-    assert text.startswith("\ufeff序号,类别,主要目标任务,责任单位,完成时限,状态,督办\r\n")
+    assert text.startswith(
+        "\ufeff序号,类别,主要目标任务,责任单位,完成时限,截止日期,状态,督办,最新进展日期,最新进展\r\n"
+    )
 
 
 def test_write_file_replaces_atomically_and_keeps_normal_permissions(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -146,3 +146,64 @@ def test_cli_default_name_and_stdout(
     )
     assert result.exit_code == 0 and result.stderr == ""
     assert len(events(result.stdout.encode())) == 9
+
+
+# -- reminders -----------------------------------------------------------------------------------
+
+
+def alarms(data: bytes) -> dict[str, list[object]]:
+    return {uid: list(e.walk("VALARM")) for uid, e in events(data).items()}  # type: ignore[attr-defined]
+
+
+def test_open_deadlines_remind_three_days_before_at_nine(mini: Path) -> None:
+    registry = load_registry(mini)
+    feed = build_calendar(registry, Ledger(), date(2021, 3, 20), stamp=STAMP)
+    found = alarms(feed.data)
+    reminded = {uid for uid, found_alarms in found.items() if found_alarms}
+    # Task 6 (2021-02-15) and item 1 (2021-01-20) are past: a reminder would only pop up on
+    # import. Task 8 (每季度) recurs, so its next quarters are reminded.
+    assert reminded == {task_uid(registry, i) for i in (1, 2, 3, 4, 5, 8)} | {item_uid(registry, 2)}
+    (alarm,) = found[task_uid(registry, 1)]
+    assert str(alarm["ACTION"]) == "DISPLAY"  # type: ignore[index]
+    assert alarm["TRIGGER"].dt == timedelta(days=-3, hours=9)  # type: ignore[index]
+    assert str(alarm["DESCRIPTION"]) == (  # type: ignore[index]
+        "任务1到期：编制城市安全专项规划（还有 3 天）"
+    )
+
+
+def test_remind_zero_sets_no_reminder(mini: Path) -> None:
+    feed = build_calendar(load_registry(mini), Ledger(), date(2021, 3, 20), stamp=STAMP, remind=0)
+    assert b"VALARM" not in feed.data
+    assert len(events(feed.data)) == 9
+
+
+def test_cli_remind_days_and_per_unit_feed(runner: CliRunner, mini: Path, tmp_path: Path) -> None:
+    out = tmp_path / "住建.ics"
+    args = ["export", "ics", "--unit", "县住建局", "--date", "2021-03-20", "--data", str(mini)]
+    result = runner.invoke(app, [*args, "--remind", "7", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    registry = load_registry(mini)
+    found = alarms(out.read_bytes())
+    assert any(found.values())
+    assert all(
+        a["TRIGGER"].dt == timedelta(days=-7, hours=9)  # type: ignore[index]
+        for found_alarms in found.values()
+        for a in found_alarms
+    )
+    assert task_uid(registry, 6) not in found  # still only the unit's own tasks
+    assert str(Calendar.from_ical(out.read_bytes())["X-WR-CALNAME"]).endswith("（县住建局）")
+    result = runner.invoke(app, [*args, "-o", "-"])  # the default: 3 days
+    feed = alarms(result.stdout.encode())
+    triggers = {a["TRIGGER"].dt for found_alarms in feed.values() for a in found_alarms}  # type: ignore[index]
+    assert triggers == {timedelta(days=-3, hours=9)}
+
+
+@pytest.mark.parametrize("value", ["-1", "91"])
+def test_cli_remind_out_of_range(runner: CliRunner, mini: Path, value: str) -> None:
+    result = runner.invoke(
+        app, ["export", "ics", "--data", str(mini), "--remind", value, "-o", "-"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"错误：--remind 应为 0 到 90 之间的天数（0 表示不设提醒），而不是 {value}\n"
+    )

@@ -82,6 +82,41 @@ def test_ledger_workbook_has_three_sheets_with_frozen_filtered_headers(
     assert book["日程安排"].freeze_panes == "A3"
 
 
+def test_every_printed_page_says_what_it_is_and_fits_the_width(
+    runner: CliRunner, mini: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "台账.xlsx"
+    export(runner, "--date", ON, "--data", str(mini), "-o", str(out))
+    fillable = tmp_path / "填报.xlsx"
+    export(
+        runner,
+        "--fillable",
+        "-u",
+        "县住建局",
+        "--date",
+        ON,
+        "--data",
+        str(mini),
+        "-o",
+        str(fillable),
+    )
+    sheets = [*load_workbook(out).worksheets, load_workbook(fillable)["进展填报"]]
+    headings = [ws.oddHeader.center.text for ws in sheets]
+    assert headings == [
+        "示例县创建工作工作台账　任务台账",
+        "示例县创建工作工作台账　单位汇总",
+        "示例县创建工作工作台账　日程安排",
+        "县住建局任务进展填报表　进展填报",
+    ]
+    for ws in sheets:
+        assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+        assert int(ws.page_setup.paperSize) == 9  # A4
+    # the header rows printed again on every page
+    assert [ws.print_title_rows for ws in sheets] == ["$2:$2", "$2:$2", "$2:$2", "$4:$4"]
+
+
 def test_task_rows_keep_the_original_deadline_text_and_a_real_date(
     runner: CliRunner, mini: Path, tmp_path: Path
 ) -> None:

@@ -429,7 +429,7 @@ def test_a_broken_base_template_is_named(runner: CliRunner, mini: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["weekly", "--format", "pdf"], "错误：未知的报告格式「pdf」，可选：md、html"),
+        (["weekly", "--format", "pdf"], "错误：未知的报告格式「pdf」，可选：md、html、docx"),
         (["weekly", "--template", "no-such.md.j2"], "错误：模板文件不存在：no-such.md.j2"),
         (["weekly", "--date", "2099-01-05", "--workdays"], "请去掉 --workdays，按自然日计算"),
         (["unit"], "错误：请给出责任单位名称，或用 --all-units 为每个单位生成任务书"),
@@ -505,3 +505,17 @@ def test_tasks_due_soon_carry_days_left_and_blue(runner: CliRunner, mini: Path) 
     text = report(runner, "weekly", "--date", "2021-06-20", "--data", str(mini))
     rows = check_markdown(text)["序号|主要目标任务|责任单位|完成时限|剩余|状态|督办"]
     assert [(r[0], r[4], r[6]) for r in rows[1:]] == [("4", "10 天", "蓝"), ("8", "10 天", "蓝")]
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_task_book_sections_are_numbered_in_order(runner: CliRunner, fmt: str) -> None:
+    """区住建局 has no task of category 一: its book still starts at （一）, names kept."""
+    text = report(runner, "unit", "区住建局", "--date", "2021-03-15", "--format", fmt)
+    pattern = r"^### (.+)$" if fmt == "md" else r"<h3>(.+)</h3>"
+    assert re.findall(pattern, text, re.MULTILINE) == [
+        "（一）加强城市安全源头治理",
+        "（二）加强城市安全风险防控",
+        "（三）加强城市安全监督管理",
+        "（四）提升城市安全保障能力",
+        "（五）提升城市安全应急救援能力",
+    ]

@@ -71,14 +71,16 @@ def test_overdue_across_districts_most_overdue_first(runner: CliRunner, city: Pa
 
 def test_list_by_unit_in_every_district_and_in_one(runner: CliRunner, city: Path) -> None:
     args = ["list", "--date", ON, "--format", "csv", "--data", str(city)]
-    header = "\ufeff区县,序号,类别,主要目标任务,责任单位,完成时限,状态,督办,来源\n"
+    header = (
+        "\ufeff区县,序号,类别,主要目标任务,责任单位,完成时限,截止日期,状态,督办,来源,"
+        "最新进展日期,最新进展\n"
+    )
+    task = "一,编制城市安全专项规划。,县住建局、县应急局,2021年3月,2021-03-31"
     assert ok(runner, *args, "--unit", "住建") == header + (
-        "临潼区,临潼区:1,一,编制城市安全专项规划。,县住建局、县应急局,2021年3月,已完成,,直接\n"
-        "阎良区,阎良区:1,一,编制城市安全专项规划。,县住建局、县应急局,2021年3月,未启动,红,直接\n"
+        f"临潼区,临潼区:1,{task},已完成,,直接,2021-04-20,规划会签完成\n"
+        f"阎良区,阎良区:1,{task},未启动,红,直接,,\n"
     )
-    one = header + (
-        "阎良区,阎良区:1,一,编制城市安全专项规划。,县住建局、县应急局,2021年3月,未启动,红,直接\n"
-    )
+    one = header + f"阎良区,阎良区:1,{task},未启动,红,直接,,\n"
     assert ok(runner, *args, "--unit", "阎良区 县住建局") == one
     assert ok(runner, *args, "--unit", "住建", "--district", "阎良区") == one
 

@@ -46,7 +46,7 @@ from safecity_cli.registry.models import (
 )
 
 ENV_CACHE = "SAFECITY_CACHE_DIR"
-_FORMAT = 3  # bump when the layout of the cached tuples changes
+_FORMAT = 4  # bump when the layout of the cached tuples changes
 
 
 def cache_dir() -> Path:

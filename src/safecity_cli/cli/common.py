@@ -451,6 +451,17 @@ def write(text: str) -> None:
     sys.stdout.flush()
 
 
+def write_bytes(data: bytes) -> None:
+    """A binary document (a .docx) to a redirected stdout."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def deliver(content: str | bytes, output: Path | None, what: str) -> None:
     """The one way output leaves a command: stdout without a file (or with -), else `save`."""
     if output is None or str(output) == "-":

@@ -253,6 +253,14 @@ def _export_fillable(
 def export_ics(
     date: DateOpt = None,
     unit: UnitOpt = None,
+    remind: Annotated[
+        int,
+        typer.Option(
+            "--remind",
+            help="截止日前几天提醒（当天上午 9 点）；0 表示不设提醒",
+            metavar="DAYS",
+        ),
+    ] = 3,
     output: OutputOpt = None,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
@@ -260,14 +268,20 @@ def export_ics(
     """导出日历文件（.ics）：每项有明确时限的任务和日程安排为截止当天的全天事件。
 
     事件写明任务内容、责任单位、原文完成时限和截至 --date 的状态；「每季度」等周期性任务为重复事件。
+    尚未完成的任务和尚未到期的日程在截止日前 --remind 天（默认 3 天）上午 9 点提醒。
     每个事件的标识固定，重新导入日历时更新原有事件而不会重复。
     默认写入当前目录的「任务日历.ics」（指定 --unit 时为「任务日历_单位.ics」）；-o - 输出到屏幕。
 
-    示例：safecity export ics --unit 区住建局 -o 住建局任务.ics
+    示例：safecity export ics --unit 区住建局 --remind 5 -o 住建局任务.ics
     """
+    from safecity_cli.errors import UsageError
     from safecity_cli.exchange.dumps import default_name
-    from safecity_cli.exchange.ics import build_calendar
+    from safecity_cli.exchange.ics import MAX_REMIND_DAYS, build_calendar
 
+    if not 0 <= remind <= MAX_REMIND_DAYS:
+        raise UsageError(
+            f"--remind 应为 0 到 {MAX_REMIND_DAYS} 之间的天数（0 表示不设提醒），而不是 {remind}"
+        )
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
     who = find_unit(registry, unit)
@@ -277,6 +291,7 @@ def export_ics(
         on,
         who,
         stamp=clock.now().astimezone(timezone.utc),
+        remind=remind,
     )
     skipped = f"；{feed.undated} 项无具体日期，未列入" if feed.undated else ""
     what = f"共 {feed.tasks} 项任务、{feed.items} 项日程{skipped}"

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 app = new_app(
     "生成报告：创建工作周报、月报、季报、阶段小结、通报、单位任务书、督办通知单、自评报告"
-    "（Markdown 或可打印的 HTML）。\n\n"
+    "（Markdown、可打印的 HTML 或 Word 文档）。\n\n"
     "报告按 --date 日期计算，同一登记册、进展记录和日期总是生成完全相同的报告。\n\n"
     "示例：safecity report weekly --date 2021-03-15 --output 周报.md",
 )
@@ -47,7 +47,7 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="写入此文件（默认输出到屏幕）；扩展名为 .html 时默认生成 HTML",
+        help="写入此文件（默认输出到屏幕）；按扩展名生成：.md Markdown，.html 可打印 HTML，.docx Word 文档",
         show_default=False,
         dir_okay=False,
         metavar="FILE",
@@ -69,7 +69,7 @@ ReportFormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="报告格式：md（Markdown）或 html（可打印，A4）；默认按 --output 的扩展名，否则 md",
+        help="报告格式：md（Markdown）、html（可打印，A4）或 docx（Word，公文格式）；默认按 --output 的扩展名，否则 md",
         show_default=False,
         metavar="FORMAT",
     ),
@@ -108,6 +108,8 @@ def weekly(
     对汇总登记册（rollup.yaml）生成汇总周报：各区县对照、完成率排名和分区县情况。
 
     示例：safecity report weekly --date 2021-03-15 --output 周报.md
+
+    示例：safecity report weekly --date 2021-03-15 --output 周报.docx（Word 文档，公文格式）
     """
     from safecity_cli.reports.engine import Renderer, issue_number
     from safecity_cli.reports.weekly import build_weekly
@@ -127,8 +129,7 @@ def weekly(
         limit=limit,
     )
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
-    text = renderer.render("weekly", report)
-    deliver(text, output, f"{issue_number(report.issue)}周报")
+    _deliver(renderer.document("weekly", report), output, f"{issue_number(report.issue)}周报")
 
 
 def unit(
@@ -195,7 +196,7 @@ def unit(
     from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
-    deliver(renderer.render("unit", book), output, f"{who.name}任务书")
+    _deliver(renderer.document("unit", book), output, f"{who.name}任务书")
 
 
 def notice(
@@ -248,7 +249,7 @@ def notice(
     from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
-    deliver(renderer.render("notice", report), output, f"{who.name}督办通知单")
+    _deliver(renderer.document("notice", report), output, f"{who.name}督办通知单")
 
 
 def assessment(
@@ -288,7 +289,7 @@ def assessment(
         registry, open_ledger(registry, no_cache=no_cache), chosen, on, findings
     )
     renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
-    deliver(renderer.render("assessment", report), output, f"{chosen}报告")
+    _deliver(renderer.document("assessment", report), output, f"{chosen}报告")
 
 
 def _periodic(
@@ -567,16 +568,54 @@ command(app, "assessment")(assessment)
 
 
 def _format(fmt: str | None, output: Path | None, template: Path | None) -> ReportFormat:
+    """--format, else the output file's extension, else the template's; an extension safecity
+    cannot write is refused, and a Word document only goes into a .docx and back."""
     from safecity_cli.errors import UsageError
-    from safecity_cli.reports.engine import ReportFormat, guess_format
+    from safecity_cli.reports.engine import ReportFormat, guess_format, output_format
 
+    target = None if output is None or str(output) == "-" else output
+    named = output_format(target) if target is not None else None
     if fmt is None:
-        return guess_format(None, output, template)
-    try:
-        return ReportFormat(fmt.strip().lower())
-    except ValueError:
-        choices = "、".join(f.value for f in ReportFormat)
-        raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
+        if named is ReportFormat.DOCX:
+            chosen = ReportFormat.DOCX
+        else:
+            chosen = guess_format(None, target, template)
+    else:
+        try:
+            chosen = ReportFormat(fmt.strip().lower())
+        except ValueError:
+            choices = "、".join(f.value for f in ReportFormat)
+            raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
+        if target is not None and (named is ReportFormat.DOCX) != (chosen is ReportFormat.DOCX):
+            raise UsageError(
+                f"--format {chosen.value} 与输出文件 {target} 的扩展名不符；"
+                "Word 文档请用 --format docx 并写入 .docx 文件"
+            )
+    if (
+        chosen is ReportFormat.DOCX
+        and template is not None
+        and guess_format(None, template) is ReportFormat.HTML
+    ):
+        raise UsageError(
+            f"Word 文档由 Markdown 模板生成，--template 请给出 .md.j2 模板：{template}"
+        )
+    return chosen
+
+
+def _deliver(content: str | bytes, output: Path | None, what: str) -> None:
+    """As `deliver`, except that a Word document (bytes) goes to stdout only when it is
+    redirected, never onto a terminal, and is written there as it is."""
+    if isinstance(content, bytes) and (output is None or str(output) == "-"):
+        from safecity_cli.cli.common import stdout_is_terminal, write_bytes
+        from safecity_cli.errors import UsageError
+
+        if stdout_is_terminal():
+            raise UsageError(
+                "Word 文档不能显示在屏幕上：请用 -o 指定文件（如 -o 周报.docx），或重定向到文件（> 周报.docx）"
+            )
+        write_bytes(content)
+        return
+    deliver(content, output, what)
 
 
 def _all_task_books(
@@ -607,7 +646,7 @@ def _all_task_books(
             book = build_task_book(registry, ledger, who, on, workdays=workdays)
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
-                save_output(path, renderer.render("unit", book))
+                save_output(path, renderer.document("unit", book))
                 written += 1
             progress(done, len(units))
     note(f"已写入 {folder}：{written} 个单位的任务书")

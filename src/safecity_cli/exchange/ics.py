@@ -21,10 +21,13 @@ from safecity_cli.tracking.query import ScheduleItemState, TaskFilter, schedule_
 from safecity_cli.tracking.state import TaskState
 
 if TYPE_CHECKING:
-    from icalendar import Event
+    from icalendar import Alarm, Event
 
 PRODID = "-//safecity//国家安全发展示范城市创建工作任务台账//ZH"
 SUMMARY_CHARS = 30
+DEFAULT_REMIND_DAYS = 3
+MAX_REMIND_DAYS = 90
+REMIND_HOUR = 9  # the reminder pops up at 9:00 on the day, not at midnight
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,11 @@ def build_calendar(
     unit: Unit | None = None,
     *,
     stamp: datetime,
+    remind: int = DEFAULT_REMIND_DAYS,
 ) -> CalendarFeed:
     """One all-day event per dated task (on its governing end date) and per dated 日程 item;
-    a recurring deadline (每季度) becomes one repeating event. `stamp` is the DTSTAMP (UTC)."""
+    a recurring deadline (每季度) becomes one repeating event. `stamp` is the DTSTAMP (UTC).
+    Each event not yet complete reminds `remind` days before, at 9:00 (0: no reminders)."""
     from icalendar import Calendar
 
     program = registry.program
@@ -72,6 +77,10 @@ def build_calendar(
         if event is None:
             undated += 1
             continue
+        # A reminder of a day already past would only pop up on import; a 每季度 task recurs.
+        recurs = state.task.deadline.every_months is not None
+        if remind and not state.complete and (recurs or not state.overdue):
+            event.add_component(_alarm(remind, str(event["summary"])))
         calendar.add_component(event)
         tasks += 1
     for item_state in schedule_states(registry, on):
@@ -81,6 +90,8 @@ def build_calendar(
         if event is None:
             undated += 1
             continue
+        if remind and (item_state.days_left is None or item_state.days_left >= 0):
+            event.add_component(_alarm(remind, str(event["summary"])))
         calendar.add_component(event)
         items += 1
     return CalendarFeed(calendar.to_ical(), tasks, items, undated)
@@ -180,6 +191,17 @@ def _event(
     event.add("categories", categories)
     event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
     return event
+
+
+def _alarm(days: int, summary: str) -> Alarm:
+    """A reminder `days` before the all-day event's day, at REMIND_HOUR on that day."""
+    from icalendar import Alarm
+
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"{summary}（还有 {days} 天）")
+    alarm.add("trigger", -timedelta(days=days) + timedelta(hours=REMIND_HOUR))
+    return alarm
 
 
 def _short(text: str) -> str:

@@ -153,7 +153,22 @@ def write_table(
     return last
 
 
+PAGE_FOOTER = "第 &P 页，共 &N 页"  # &P and &N: Excel's page number and page count
+
+
+def print_heading(ws: Worksheet) -> str:
+    """What the top margin of every printed page says: the workbook's title and the sheet's."""
+    book = ws.parent.properties.title or ""
+    return f"{book}　{ws.title}" if book and book != ws.title else ws.title
+
+
 def _print_setup(ws: Worksheet, header_row: int) -> None:
+    # A printed page is often separated from the others at a meeting: each one says what it
+    # is and where it belongs.
+    ws.oddHeader.center.text = print_heading(ws).replace("&", "&&")
+    ws.oddHeader.center.size = 10
+    ws.oddFooter.center.text = PAGE_FOOTER
+    ws.oddFooter.center.size = 10
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1

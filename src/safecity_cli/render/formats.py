@@ -42,7 +42,9 @@ class Listing:
     caption: str = ""
     wrap: dict[int, int] = field(default_factory=dict)  # long-text column -> its share of width
     row_styles: list[str | None] = field(default_factory=list)
-    csv_rows: list[list[str]] | None = None  # machine-friendly cells (ISO dates) when they differ
+    # CSV is data, not the table's text: numbers as numbers, ISO dates, columns of its own.
+    csv_rows: list[list[Any]] | None = None
+    csv_headers: list[str] | None = None  # when the CSV columns differ from the table's
     whole: tuple[int, ...] = ()  # columns whose cells never fold (ids people copy)
 
 
@@ -120,7 +122,8 @@ def render(
         return render_json(listing.data() if callable(listing.data) else listing.data)
     if fmt is OutputFormat.CSV:
         return render_csv(
-            listing.headers, listing.csv_rows if listing.csv_rows is not None else listing.rows
+            listing.csv_headers if listing.csv_headers is not None else listing.headers,
+            listing.csv_rows if listing.csv_rows is not None else listing.rows,
         )
     if fmt is OutputFormat.MD:
         title = f"## {listing.title}\n\n" if listing.title else ""

@@ -85,7 +85,10 @@ def task_listing(
     extra_header = {"days_overdue": "逾期天数", "days_left": "剩余天数"}.get(extra or "")
     if extra_header:
         headers.append(extra_header)
-    rows, csv_rows, styles = [], [], []
+    csv_headers = [*headers[:5], "截止日期", *headers[5:], "最新进展日期", "最新进展"]
+    rows: list[list[str]] = []
+    csv_rows: list[list[Any]] = []
+    styles: list[str | None] = []
     for state in states:
         category = registry.category(state.task.category)
         row = [
@@ -104,7 +107,7 @@ def task_listing(
         elif extra == "days_left":
             row.append(f"{state.days_left} 天")
         rows.append(row)
-        csv_rows.append([*row[:4], state.task.deadline.raw, *row[5:]])
+        csv_rows.append(_task_csv_row(state, row, extra))
         styles.append(LEVEL_STYLES.get(state.level) if state.level else None)
     through = sum(1 for s in states if s.via)
     caption = f"共 {len(states)} 项任务" + (f"，其中 {through} 项经集合单位适用" if through else "")
@@ -128,7 +131,23 @@ def task_listing(
         wrap={2: 3, 3: 2},
         row_styles=styles,
         csv_rows=csv_rows,
+        csv_headers=csv_headers,
     )
+
+
+def _task_csv_row(state: TaskState, row: list[str], extra: str | None) -> list[Any]:
+    """The table's cells as data: the deadline's own text and its ISO end (after 延期), whole
+    numbers of days, and the latest progress note (as latest_note in JSON) with its date."""
+    cells: list[Any] = [*row[:4], state.task.deadline.raw, _iso(state.deadline), *row[5:]]
+    if extra in ("days_overdue", "days_left"):
+        cells[-1] = getattr(state, extra)
+    latest = state.latest
+    cells += [_iso(latest.date), latest.note] if latest else ["", ""]
+    return cells
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day is not None else ""
 
 
 def unit_listing(
@@ -176,6 +195,7 @@ def unit_listing(
         if reminders is not None:
             data[-1]["reminders"] = reminders.get(s.unit.name, 0)
     caption = f"共 {len(summaries)} 个单位（截至{chinese_date(on)}）"
+    csv_rows = [[*row[:4], *(int(cell) for cell in row[4:])] for row in rows]
     return Listing(
         "责任单位",
         headers,
@@ -184,14 +204,16 @@ def unit_listing(
         empty="没有符合条件的单位",
         caption=caption,
         wrap={2: 1, 3: 1},
+        csv_rows=csv_rows,
     )
 
 
 def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: date) -> Listing:
     phase_now = current_phase(registry, on)
     headers = ["类型", "序号", "内容", "责任单位", "完成时限", "状态"]
+    csv_headers = [*headers[:5], "开始日期", "截止日期", "状态", "剩余天数"]
     rows: list[list[str]] = []
-    csv_rows: list[list[str]] = []
+    csv_rows: list[list[Any]] = []
     phases = []
     for phase in registry.phases:
         current = phase_now is not None and phase.id == phase_now.id
@@ -208,7 +230,19 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
             )
         )
         rows.append(["阶段", str(phase.id), phase.name, "", phase.period, state])
-        csv_rows.append(rows[-1])
+        csv_rows.append(
+            [
+                "阶段",
+                phase.id,
+                phase.name,
+                "",
+                phase.period,
+                _iso(phase.start),
+                _iso(phase.end),
+                state.split("，")[0],
+                "" if left is None else left,
+            ]
+        )
         phases.append(
             {
                 "id": phase.id,
@@ -243,7 +277,17 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
                 s.state.value + remaining,
             ]
         )
-        csv_rows.append([*rows[-1][:5], s.state.value])
+        csv_rows.append(
+            [
+                "日程",
+                s.item.id,
+                *rows[-1][2:5],
+                _iso(s.item.deadline.start),
+                _iso(s.item.deadline.end),
+                s.state.value,
+                "" if s.days_left is None else s.days_left,
+            ]
+        )
         data_items.append(
             {
                 "id": s.item.id,
@@ -278,6 +322,7 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
         wrap={2: 3, 3: 2},
         row_styles=styles,
         csv_rows=csv_rows,
+        csv_headers=csv_headers,
     )
 
 
@@ -306,7 +351,8 @@ def stats_listing(stats: Stats, on: date) -> Listing:
         "by_month": dict(stats.by_month),
     }
     caption = f"截至{chinese_date(on)}：共 {stats.total} 项任务，逾期 {stats.overdue} 项"
-    return Listing("任务统计", headers, rows, data, caption=caption)
+    csv_rows = [[*row[:2], *(int(cell) if cell else "" for cell in row[2:])] for row in rows]
+    return Listing("任务统计", headers, rows, data, caption=caption, csv_rows=csv_rows)
 
 
 def history_listing(entries: list[Entry], title: str) -> Listing:

@@ -38,9 +38,12 @@ def rollup_task_listing(
     (soonest first) are ordered across districts as a single registry orders them."""
     found: list[tuple[tuple[Any, ...], list[str], list[str], str | None, str, Registry, Any]] = []
     headers: list[str] = []
+    csv_headers: list[str] | None = None
     for order, (name, registry, states, unit) in enumerate(parts):
         one = task_listing(registry, states, title=title, extra=extra, unit=unit)
         headers = headers or [DISTRICT, *one.headers]
+        if one.csv_headers is not None:
+            csv_headers = csv_headers or [DISTRICT, *one.csv_headers]
         csv_rows = one.csv_rows or one.rows
         for state, row, csv_row, style in zip(
             states, one.rows, csv_rows, one.row_styles, strict=True
@@ -91,6 +94,7 @@ def rollup_task_listing(
         wrap={3: 3, 4: 2},
         row_styles=[f[3] for f in found],
         csv_rows=[f[2] for f in found],
+        csv_headers=csv_headers,
     )
 
 
@@ -190,4 +194,5 @@ def rollup_history_listing(district: str, entries: list[Entry], title: str) -> L
         caption=one.caption,
         wrap={k + 1: v for k, v in one.wrap.items()},
         csv_rows=[[district, *row] for row in one.csv_rows or one.rows],
+        csv_headers=[DISTRICT, *one.csv_headers] if one.csv_headers is not None else None,
     )

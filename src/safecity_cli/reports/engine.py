@@ -29,11 +29,55 @@ TEMPLATES_DIR = "templates"  # DATA/templates/ overrides a default template of t
 class ReportFormat(str, Enum):
     MD = "md"
     HTML = "html"
+    DOCX = "docx"  # made from the Markdown rendering: GB/T 9704 layout, see reports/docx.py
+
+    @property
+    def binary(self) -> bool:
+        return self is ReportFormat.DOCX
+
+    @property
+    def template_format(self) -> ReportFormat:
+        """The templates a format is rendered from: a Word document from the Markdown ones."""
+        return ReportFormat.MD if self is ReportFormat.DOCX else self
+
+
+# What each file extension of an output file means; any other extension is refused.
+EXTENSIONS = {
+    ".md": ReportFormat.MD,
+    ".markdown": ReportFormat.MD,
+    ".txt": ReportFormat.MD,
+    ".html": ReportFormat.HTML,
+    ".htm": ReportFormat.HTML,
+    ".docx": ReportFormat.DOCX,
+}
+WRITABLE = "、".join(EXTENSIONS)
+# Extensions people try, with what to do instead.
+_INSTEAD = {
+    ".doc": "Word 文档请用 .docx，Word 2007 及以后的版本和 WPS 均可打开",
+    ".pdf": "PDF 请生成 .html 后在浏览器中打印为 PDF，或生成 .docx 后在 Word、WPS 中另存为 PDF",
+    ".odt": "请用 .docx，LibreOffice 可直接打开",
+    ".rtf": "请用 .docx",
+    ".wps": "请用 .docx，WPS 可直接打开",
+}
 
 
 def template_name(kind: str, fmt: ReportFormat) -> str:
-    """weekly + md -> weekly.md.j2."""
-    return f"{kind}.{fmt.value}.j2"
+    """weekly + md -> weekly.md.j2 (a Word document is made from weekly.md.j2 too)."""
+    return f"{kind}.{fmt.template_format.value}.j2"
+
+
+def output_format(path: Path) -> ReportFormat | None:
+    """The format an output file's extension asks for; None without an extension.
+    UsageError for an extension safecity cannot write, with the list of those it can."""
+    suffix = path.suffix.lower()
+    if not suffix:
+        return None
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    hint = _INSTEAD.get(suffix)
+    raise UsageError(
+        f"不能生成 {suffix} 文件：{path}；报告可写为 {WRITABLE}" + (f"（{hint}）" if hint else "")
+    )
 
 
 def guess_format(fmt: ReportFormat | None, *paths: Path | None) -> ReportFormat:
@@ -112,6 +156,18 @@ def _nl2br(value: Any) -> Any:
     return Markup("<br>").join(escape(line) for line in lines)
 
 
+def _css_string(value: Any) -> Any:
+    """Text inside a CSS string in a <style> element, where HTML entities are not read:
+    the plain text (an HTML-escaped block unescaped), quotes, backslashes and < escaped."""
+    from markupsafe import Markup
+
+    text = value.unescape() if isinstance(value, Markup) else str(value)
+    text = " ".join(text.split())
+    for char in ("\\", '"', "<", ">", "&"):
+        text = text.replace(char, f"\\{ord(char):x} ")
+    return Markup(text)
+
+
 def _iso(day: date) -> str:
     return day.isoformat()
 
@@ -162,7 +218,7 @@ class Renderer:
     @property
     def env(self) -> Environment:
         if self._env is None:
-            self._env = _environment(self.fmt, self.search)
+            self._env = _environment(self.fmt.template_format, self.search)
         return self._env
 
     def render(self, kind: str, context: object) -> str:
@@ -188,7 +244,16 @@ class Renderer:
             located = _template_frame(exc.__traceback__)
             where = self._where(*located) if located else f"模板 {name}"
             raise TemplateError(f"{where}：{_describe(exc)}") from None
-        return _tidy(text, self.fmt)
+        return _tidy(text, self.fmt.template_format)
+
+    def document(self, kind: str, context: object) -> str | bytes:
+        """The report in the renderer's format: text, or a Word document's bytes."""
+        text = self.render(kind, context)
+        if self.fmt is not ReportFormat.DOCX:
+            return text
+        from safecity_cli.reports.docx import markdown_to_docx
+
+        return markdown_to_docx(text)
 
     def _where(self, filename: str, line: int | None) -> str:
         shown = filename
@@ -224,6 +289,7 @@ def _environment(fmt: ReportFormat, search: list[Path]) -> Environment:
     env.filters.update(FILTERS)
     env.filters["mermaid"] = _mermaid
     env.filters["nl2br"] = _nl2br
+    env.filters["css_string"] = _css_string
     env.filters["md"] = lambda v: Markup(escape_markdown(v))
     return env
 

@@ -27,6 +27,9 @@ class CategoryTasks:
     numeral: str  # the document's number for the category: 一
     name: str  # 城市安全状况显著改善
     rows: list[TaskRow]
+    # The section's place in this book, 1, 2, 3 in order whichever categories it has:
+    # 区住建局 has no task of category 一, and its first section is still （一）.
+    number: int = 0
 
     @property
     def title(self) -> str:
@@ -77,12 +80,13 @@ def build_task_book(
     ledger = ledger.as_of(on)
     states = select_tasks(registry, ledger, on, TaskFilter(unit=unit), workdays=workdays)
     parties = expand(registry, unit)
-    categories = []
+    categories: list[CategoryTasks] = []
     for category in registry.categories:
         mine = [s for s in states if s.task.category == category.id]
         if mine:
             rows = [task_row(registry, ledger, s, units=parties, owner=unit) for s in mine]
-            categories.append(CategoryTasks(category.numeral, category.title, rows))
+            number = len(categories) + 1
+            categories.append(CategoryTasks(category.numeral, category.title, rows, number))
     return TaskBook(
         program=registry.program,
         office=office_name(registry.program),
