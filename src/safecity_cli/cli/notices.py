@@ -68,8 +68,14 @@ def reply(
         typer.Option("--note", "-n", help="落实情况（必填）", show_default=False, metavar="TEXT"),
     ] = "",
     by: Annotated[
-        str, typer.Option("--by", help="填报人", show_default=False, metavar="NAME")
-    ] = "",
+        str | None,
+        typer.Option(
+            "--by",
+            help="报送人（默认：环境变量 SAFECITY_USER；登记册在 git 仓库中时为 git config user.name）",
+            show_default=False,
+            metavar="NAME",
+        ),
+    ] = None,
     date: DateOpt = None,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
@@ -80,6 +86,7 @@ def reply(
 
     示例：safecity reply 督办〔2021〕3号 --unit 区住建局 --note 已完成整改并报送材料 --data ./台账
     """
+    from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.cli.progress import recorded_now
     from safecity_cli.dates import chinese_date
     from safecity_cli.errors import UsageError
@@ -92,6 +99,7 @@ def reply(
     if who is None:
         raise UsageError("请用 --unit 指定回复的单位")
     on = as_of(date)
-    found, answered = answer(registry, notice, who, on, note_text, by, recorded_now())
+    who_by = recorder(by, registry.path)
+    found, answered = answer(registry, notice, who, on, note_text, who_by, recorded_now())
     late = "（已过回复期限）" if answered.date > found.reply_by else ""
     note(f"已记录：{who.name}回复{found.id}（{chinese_date(on)}）{late}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from safecity_cli.registry.schema import PositiveId, Strict, Text
 
@@ -30,12 +30,7 @@ class ReplyEntry(Strict):
     date: dt.date
     note: str = ""
     by: str = ""
-    recorded_at: dt.datetime
-
-    @field_validator("recorded_at")
-    @classmethod
-    def _naive(cls, value: dt.datetime) -> dt.datetime:
-        return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+    recorded_at: dt.datetime  # as recorded (safecity writes the district's zone, +08:00)
 
 
 class NoticesFile(Strict):
