@@ -222,6 +222,8 @@ def notice(
 
     该单位没有需要督办的任务时，只在屏幕上说明，不生成通知单。
 
+    通知单同时登记在登记册的 notices/notices.yaml 中，编号为 督办〔年份〕N号；同一通知单再次生成时沿用原编号。单位用 safecity reply 回复，safecity notices 查看回复情况。
+
     示例：safecity report notice --unit 区住建局 --date 2021-03-15 --reply-by 2021-03-22
     """
     from safecity_cli.dates import chinese_date
