@@ -7,11 +7,9 @@ from datetime import timedelta
 
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Registry
-from safecity_cli.registry.units import parties_of
 from safecity_cli.scoring.compute import Period, ScoreBoard, completed_on, score_board
 from safecity_cli.scoring.notices import NoticeBook
 from safecity_cli.tracking.query import TaskFilter, select_tasks
-from safecity_cli.tracking.state import task_state
 
 
 def change(now: float, before: float) -> str:
@@ -151,12 +149,10 @@ def _figures(
         task = state.task
         if task.deadline.every_months is not None:
             continue
-        for name in parties_of(registry, task):
-            unit = registry.unit(name)
-            assert unit is not None
-            part = task_state(registry, ledger, task, period.last, unit=unit)
-            party = part.parties[0]
-            done = completed_on(ledger, task, name, period.last) if part.complete else None
+        for party in state.parties:  # each party's own status and deadline (延期 applied)
+            name = party.unit
+            own = state.closed or party.status.complete
+            done = completed_on(ledger, task, name, period.last) if own else None
             counts = per.setdefault(name, [0, 0, 0])
             if done is not None and period.first <= done:
                 counts[0] += 1

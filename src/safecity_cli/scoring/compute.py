@@ -103,8 +103,22 @@ def require_scoring(registry: Registry) -> Scoring:
 
 def scored_units(registry: Registry) -> list[Unit]:
     """Units that answer for tasks themselves (not through members), in registry order."""
-    named = {p for t in registry.tasks for p in parties_of(registry, t)}
+    named = tasks_by_party(registry)
     return [u for u in registry.units if not u.members and u.name in named]
+
+
+def tasks_by_party(registry: Registry) -> dict[str, list[Task]]:
+    """Each responsible party's tasks, in registry order (one pass over the tasks)."""
+
+    def build() -> dict[str, list[Task]]:
+        found: dict[str, list[Task]] = {}
+        for task in registry.tasks:
+            for party in parties_of(registry, task):
+                found.setdefault(party, []).append(task)
+        return found
+
+    index: dict[str, list[Task]] = registry.remember(("tasks_by_party",), build)
+    return index
 
 
 def score_board(
@@ -145,7 +159,7 @@ def _counts(
 ) -> tuple[dict[str, float], int]:
     counts: dict[str, float] = dict.fromkeys(RULE_LABELS, 0)
     red_after = registry.program.escalation.red_after_days
-    tasks = [t for t in registry.tasks if unit.name in parties_of(registry, t)]
+    tasks = tasks_by_party(registry).get(unit.name, [])
     for task in tasks:
         if task.deadline.every_months is not None:
             counts["missed_period"] += _missed_periods(registry, ledger, task, unit, period)
