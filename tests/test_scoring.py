@@ -549,3 +549,24 @@ def test_validate_checks_the_notices_file(runner: CliRunner, mini: Path) -> None
     assert err == (
         f"{path}:6: notices[督办〔2021〕1号].unit: 未知的单位「县应急厅」\n错误：登记册有 1 处错误\n"
     )
+
+
+def test_the_html_annex_stays_in_the_body(runner: CliRunner, mini: Path) -> None:
+    shutil.rmtree(mini / "progress")
+    out, _ = run(
+        runner,
+        "report",
+        "weekly",
+        "--date",
+        "2021-06-10",
+        "--limit",
+        "1",
+        "-f",
+        "html",
+        "--data",
+        str(mini),
+    )
+    assert "<title>示例县安全发展示范城市创建工作周报 第24期</title>" in out
+    assert out.count("附件：督办事项全表") == 1
+    assert out.index('<h2 class="annex">附件：督办事项全表</h2>') > out.index("较上周</h2>")
+    assert "<p>另有 1 项，见附件。</p>" in out
