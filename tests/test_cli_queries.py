@@ -420,6 +420,7 @@ def test_units_table_shows_every_column(runner: CliRunner) -> None:
         "已完成",
         "未完成",
         "逾期",
+        "催办",
     ]
 
 

@@ -39,12 +39,14 @@ from safecity_cli.registry.models import (
     Program,
     Registry,
     ScheduleItem,
+    Scoring,
+    ScoringRule,
     Task,
     Unit,
 )
 
 ENV_CACHE = "SAFECITY_CACHE_DIR"
-_FORMAT = 2  # bump when the layout of the cached tuples changes
+_FORMAT = 4  # bump when the layout of the cached tuples changes
 
 
 def cache_dir() -> Path:
@@ -325,7 +327,21 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
         [(g.numeral, g.heading, [(m.id, m.title, m.text) for m in g.tasks]) for g in r.main_tasks],
         (r.applies_to_all.units, r.applies_to_all.note),
         _criteria_to(r.criteria),
+        _scoring_to(r.scoring),
     )
+
+
+def _scoring_to(s: Scoring | None) -> tuple[Any, ...] | None:
+    if s is None:
+        return None
+    return (s.document, s.example, s.base, [(r.name, r.points, r.cap) for r in s.rules])
+
+
+def _scoring_from(row: tuple[Any, ...] | None) -> Scoring | None:
+    if row is None:
+        return None
+    document, example, base, rules = row
+    return Scoring(document, example, base, tuple(ScoringRule(*r) for r in rules))
 
 
 def _item_to(i: CriteriaItem) -> tuple[Any, ...]:
@@ -378,7 +394,8 @@ def _criteria_from(row: tuple[Any, ...] | None) -> Criteria | None:
 
 
 def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
-    program, categories, deadlines, tasks, units, kinds, phases, items, groups, common, crit = row
+    (program, categories, deadlines, tasks, units, kinds, phases, items, groups, common, crit,
+     rules) = row
     name, short, start, final, document, issuer, blue, red, idle = program
     table = [_deadline_from(d) for d in deadlines]
     return Registry(
@@ -408,6 +425,7 @@ def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
         ),
         applies_to_all=AppliesToAll(*common),
         criteria=_criteria_from(crit),
+        scoring=_scoring_from(rules),
     )
 
 

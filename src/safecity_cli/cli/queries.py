@@ -59,8 +59,11 @@ def validate(data: DataOpt = None) -> None:
         return validate_rollup(root)
     registry, problems, targets, units = check_registry_parts(root)
     if registry is not None:
+        from safecity_cli.scoring.notices import check_notices
+
         problems += check_ledger(registry)
         problems += check_assessment(registry)
+        problems += check_notices(registry)
     else:  # one run reports everything: the progress files too, as far as they can be checked
         problems += check_progress(
             root,
@@ -309,7 +312,9 @@ def units(
     no_cache: NoCacheOpt = False,
     district: DistrictOpt = None,
 ) -> None:
-    """列出全部责任单位：类型、别名、成员，以及任务数、未完成数和逾期数。
+    """列出全部责任单位：类型、别名、成员，以及任务数、未完成数、逾期数和催办次数。
+
+    催办：截至该日期收到的督办通知单份数（含发给其所属集合单位的，见 safecity notices）。
 
     示例：safecity units --kind 驻区/分局
     """
@@ -322,8 +327,12 @@ def units(
         return units_rollup(rollup, as_of(date), fmt, no_cache, kind=kind)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
+    from safecity_cli.scoring.notices import load_notices, received_by
+
     summaries = summarize_units(registry, open_ledger(registry, no_cache=no_cache), on, kind)
-    emit(unit_listing(summaries, on, registry), fmt)
+    book = load_notices(registry.path).as_of(on)
+    reminders = {s.unit.name: len(received_by(registry, book, s.unit)) for s in summaries}
+    emit(unit_listing(summaries, on, registry, reminders), fmt)
 
 
 def schedule(

@@ -17,6 +17,7 @@ from safecity_cli.registry.deadlines import Deadline, DeadlineError, parse_deadl
 from safecity_cli.registry.layout import (
     CRITERIA_FILE,
     SCHEDULE_FILE,
+    SCORING_FILE,
     TASKS_DIR,
     TASKS_FILE,
     UNITS_FILE,
@@ -24,6 +25,7 @@ from safecity_cli.registry.layout import (
 )
 from safecity_cli.registry.lines import Lines
 from safecity_cli.registry.models import (
+    SCORING_RULES,
     AppliesToAll,
     Category,
     Criteria,
@@ -37,6 +39,8 @@ from safecity_cli.registry.models import (
     Program,
     Registry,
     ScheduleItem,
+    Scoring,
+    ScoringRule,
     Task,
     Unit,
     item_key,
@@ -121,6 +125,7 @@ class _Checker:
         if (self.root / CRITERIA_FILE).is_file():
             parsed = self._parse(CRITERIA_FILE, schema.CriteriaFile)
             criteria = self._check_criteria(parsed) if parsed is not None else False
+        scoring = self._check_scoring() if (self.root / SCORING_FILE).is_file() else None
         known = self._check_units(units) if units and units.units is not None else None
         program = schedule.program if schedule else None
         registry_start = program.start if program else None
@@ -172,6 +177,7 @@ class _Checker:
                 tasks.applies_to_all.note,
             ),
             criteria=criteria if isinstance(criteria, Criteria) else None,
+            scoring=scoring,
         )
 
     # -- parsing ---------------------------------------------------------------------------
@@ -410,6 +416,61 @@ class _Checker:
                 elif key not in served:
                     served.append(key)
         return tuple(served)
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _check_scoring(self) -> Scoring | None:
+        """The 考核细则, or None when it has errors: unknown rules and negative points or caps
+        are named with their line before the schema checks the rest."""
+        from pydantic import ValidationError
+
+        from safecity_cli.registry import schema
+        from safecity_cli.registry.yaml_files import YamlProblem, load_yaml
+
+        path = self.root / SCORING_FILE
+        try:
+            raw = load_yaml(path)
+        except YamlProblem as exc:
+            self.problems.append(exc.problem)
+            return None
+        before = len(self.problems)
+        rules = raw.get("rules") if isinstance(raw, dict) else None
+        if isinstance(rules, dict):
+            cleaned = {}
+            for name, rule in rules.items():
+                if str(name) not in SCORING_RULES:
+                    close = difflib.get_close_matches(str(name), SCORING_RULES, n=1, cutoff=0.5)
+                    hint = f"，是否指 {close[0]}" if close else ""
+                    self._add(
+                        SCORING_FILE,
+                        ["rules", name],
+                        f"rules.{name}",
+                        f"未知的考核规则「{name}」{hint}（可用：{'、'.join(SCORING_RULES)}）",
+                    )
+                    continue
+                for key, what in (("points", "分值"), ("cap", "封顶分")):
+                    value = rule.get(key) if isinstance(rule, dict) else None
+                    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                        self._add(
+                            SCORING_FILE,
+                            ["rules", name, key],
+                            f"rules.{name}.{key}",
+                            f"{what}不能为负数（{value}）；扣分规则也写正数，由规则决定加或扣",
+                        )
+                cleaned[name] = rule
+            raw = {**raw, "rules": cleaned}
+        try:
+            parsed = schema.ScoringFile.model_validate(raw)
+        except ValidationError as exc:
+            found = schema.validation_problems(path, raw, exc)
+            seen = {(p.line, p.field) for p in self.problems[before:]}
+            self.problems.extend(p for p in found if (p.line, p.field) not in seen)
+            return None
+        if len(self.problems) > before:
+            return None
+        built = [ScoringRule(name, r.points, r.cap) for name, r in parsed.rules.items()]
+        built.sort(key=lambda r: SCORING_RULES.index(r.name))
+        return Scoring(parsed.document, parsed.example, parsed.base, tuple(built))
 
     # -- criteria --------------------------------------------------------------------------
 

@@ -190,6 +190,38 @@ class Criteria:
         return next((c for lv in self.levels for c in lv.children if c.id == child_id), None)
 
 
+# The rules scoring.yaml may name, in the order they are applied and shown.
+SCORING_RULES = (
+    "on_time",
+    "overdue_task",
+    "overdue_day",
+    "red",
+    "yellow",
+    "missed_period",
+    "unanswered_notice",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringRule:
+    name: str  # one of SCORING_RULES
+    points: float  # per occurrence: added for on_time, deducted for the others
+    cap: float | None = None  # at most this many points in all; None: no cap
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """The 考核细则 (scoring.yaml)."""
+
+    document: str
+    example: bool
+    base: float
+    rules: tuple[ScoringRule, ...]
+
+    def rule(self, name: str) -> ScoringRule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+
 @dataclass(frozen=True, slots=True)
 class Registry:
     path: Path
@@ -204,6 +236,7 @@ class Registry:
     main_tasks: tuple[MainTaskGroup, ...]
     applies_to_all: AppliesToAll
     criteria: Criteria | None = None  # None: the registry has no criteria.yaml
+    scoring: Scoring | None = None  # None: the registry has no scoring.yaml
     _unit_index: dict[str, Unit] = field(default_factory=dict, repr=False, compare=False)
     _task_index: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -158,6 +158,22 @@ class CriteriaFile(Strict):
     bonus: list[CriteriaItemEntry] = []
 
 
+class ScoringRuleEntry(Strict):
+    """One rule of the 考核细则: points per occurrence, and at most `cap` points in all."""
+
+    points: Annotated[float, Field(ge=0, le=1000)]
+    cap: Annotated[float, Field(ge=0, le=1000)] | None = None
+
+
+class ScoringFile(Strict):
+    """scoring.yaml: the 考核细则 — a base score and the rules that add or deduct points."""
+
+    document: str = ""
+    example: bool = False
+    base: Annotated[float, Field(ge=0, le=1000)] = 100
+    rules: dict[Text, ScoringRuleEntry] = {}
+
+
 # -- pydantic errors in Chinese ------------------------------------------------------------
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {

@@ -162,12 +162,18 @@ def _iso(day: date | None) -> str:
 
 
 def unit_listing(
-    summaries: list[UnitSummary], on: date, registry: Registry | None = None
+    summaries: list[UnitSummary],
+    on: date,
+    registry: Registry | None = None,
+    reminders: dict[str, int] | None = None,
 ) -> Listing:
-    """`registry` gives each group's resolved members (its parties) in the JSON."""
+    """`registry` gives each group's resolved members (its parties) in the JSON; `reminders`:
+    督办通知单 each unit has received (催办), shown as its own column."""
     from safecity_cli.registry.units import expand
 
     headers = ["单位", "类型", "别名", "成员", "任务数", "直接承担", "已完成", "未完成", "逾期"]
+    if reminders is not None:
+        headers.append("催办")
     rows, data = [], []
     for s in summaries:
         listed = [
@@ -190,6 +196,7 @@ def unit_listing(
                 str(s.complete),
                 str(s.open),
                 str(s.overdue),
+                *([str(reminders.get(s.unit.name, 0))] if reminders is not None else []),
             ]
         )
         data.append(
@@ -214,6 +221,8 @@ def unit_listing(
                 "overdue": s.overdue,
             }
         )
+        if reminders is not None:
+            data[-1]["reminders"] = reminders.get(s.unit.name, 0)
     caption = f"共 {len(summaries)} 个单位（截至{chinese_date(on)}）"
     csv_rows = [[*row[:4], *(int(cell) for cell in row[4:])] for row in rows]
     return Listing(

@@ -35,6 +35,8 @@ class Notice:
     red: int
     yellow: int
     thresholds: Escalation
+    number: str | None = None  # 督办〔2021〕N号 once recorded (scoring.notices)
+    received: int = 0  # notices the unit had received before this one (催办次数)
 
 
 _LEVEL_ORDER = {Level.RED: 0, Level.YELLOW: 1, Level.BLUE: 2}

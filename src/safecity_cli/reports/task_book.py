@@ -58,6 +58,8 @@ class TaskBook:
     categories: list[CategoryTasks]
     items: list[ItemRow]
     thresholds: Escalation
+    reminders: int = 0  # 督办通知单 received (催办), see scoring.notices
+    reminders_open: int = 0  # of those, not yet answered by the unit
 
 
 def unit_items(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from datetime import date as Day
 from fractions import Fraction
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.deadlines import days_between
 from safecity_cli.registry.models import Escalation, Program, Registry
+from safecity_cli.registry.units import expand
 from safecity_cli.reports.rows import (
     ItemRow,
     LevelCounts,
@@ -37,6 +38,10 @@ from safecity_cli.tracking.state import Level, TaskState, task_state
 
 if TYPE_CHECKING:
     from safecity_cli.assessment.problems import ProblemState
+    from safecity_cli.reports.changes import Comparison
+    from safecity_cli.scoring.notices import NoticeBook
+
+DEFAULT_LIMIT = 10  # 督办 rows a unit's list shows before "另有 N 项" (the rest go to the annex)
 
 
 @dataclass(frozen=True)
@@ -84,14 +89,27 @@ class EntryRow:
 
 @dataclass(frozen=True)
 class UnitOverdue:
-    """A unit's overdue part of tasks, for the 督办 list."""
+    """A unit's overdue part of tasks, for the 督办 list.
+
+    A collective unit (`members` > 0) stands once for the tasks on which two or more of its
+    members are late; each of its rows then holds the late members in `units`."""
 
     unit: str
     rows: list[TaskRow]
+    members: int = 0
+    limit: int | None = None  # rows shown in the briefing; None or 0: all
 
     @property
     def count(self) -> int:
         return len(self.rows)
+
+    @property
+    def shown(self) -> list[TaskRow]:
+        return self.rows[: self.limit] if self.limit else self.rows
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.shown)
 
     @property
     def red(self) -> int:
@@ -185,6 +203,10 @@ class Weekly:
     gantt: Gantt
     thresholds: Escalation
     problems: list[ProblemState] = field(default_factory=list)  # 整改问题 not yet done
+    comparison: Comparison | None = None  # 较上周
+    notices_late: list[NoticeRow] = field(default_factory=list)  # 督办通知单逾期未回复
+    notices_issued: int = 0  # 督办通知单 issued up to `on`
+    limit: int = DEFAULT_LIMIT
 
     @property
     def completion_rate(self) -> float:
@@ -193,6 +215,24 @@ class Weekly:
     @property
     def escalated_tasks(self) -> int:
         return len({r.id for u in self.escalation for r in u.rows})
+
+    @property
+    def annex(self) -> list[UnitOverdue]:
+        """The 督办 lists cut short in the briefing, in full (附件)."""
+        return [u for u in self.escalation if u.more]
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """A 督办通知单 past its reply-by date that someone has not answered."""
+
+    id: str
+    date: Day
+    unit: str
+    reply_by: Day
+    days_late: int
+    waiting: list[str]  # the units still to answer (members of a collective unit)
+    tasks: list[int]
 
 
 def _open_problems(registry: Registry, on: date, workdays: bool) -> list[ProblemState]:
@@ -215,10 +255,23 @@ def issue_of(program: Program, week_start: date) -> int | None:
     return (week_start - first).days // 7 + 1 if week_start >= first else None
 
 
-def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool = False) -> Weekly:
+def build_weekly(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    *,
+    workdays: bool = False,
+    notices: NoticeBook | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Weekly:
     """The briefing for the week containing `on`, from the registry and the entries up to `on`
     (so a past week's briefing comes out the same however much has been recorded since)."""
+    from safecity_cli.reports.changes import compare
+    from safecity_cli.scoring.compute import Period
+    from safecity_cli.scoring.notices import NoticeBook
+
     ledger = ledger.as_of(on)
+    book = (notices or NoticeBook()).as_of(on)
     program = registry.program
     week_start = monday_of(on)
     week_end = week_start + timedelta(days=6)
@@ -228,7 +281,9 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
     days_to_start = (
         days_between(on, program.start, workdays=workdays) if on < program.start else None
     )
-    escalation = _escalation(registry, ledger, states, on, workdays)
+    escalation = [
+        replace(g, limit=limit) for g in _escalation(registry, ledger, states, on, workdays)
+    ]
     due_soon = find_due(
         registry, ledger, on, program.escalation.blue_within_days, workdays=workdays
     )
@@ -290,7 +345,34 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
         ranking=_ranking(registry, ledger, on),
         gantt=build_gantt(registry, on, ledger=ledger),
         thresholds=program.escalation,
+        comparison=compare(
+            registry,
+            ledger,
+            book,
+            Period(week_start, on),
+            Period(week_start - timedelta(days=7), week_start - timedelta(days=1)),
+            "较上周",
+        )
+        if on >= program.start
+        else None,
+        notices_late=late_notices(registry, book, on),
+        notices_issued=len(book.notices),
+        limit=limit,
     )
+
+
+def late_notices(registry: Registry, book: NoticeBook, on: date) -> list[NoticeRow]:
+    """Notices past their reply-by date with someone yet to answer, the longest late first."""
+    from safecity_cli.scoring.notices import NoticeState, answered_by, parties, state_of
+
+    rows = []
+    for n in book.notices:
+        if state_of(registry, book, n, on) is not NoticeState.LATE:
+            continue
+        waiting = [p for p in parties(registry, n) if answered_by(registry, book, n, p, on) is None]
+        rows.append(NoticeRow(n.id, n.date, n.unit, n.reply_by, (on - n.reply_by).days,
+                              waiting, list(n.tasks)))
+    return sorted(rows, key=lambda r: (-r.days_late, r.id))
 
 
 def _phase_now(registry: Registry, on: date, workdays: bool) -> PhaseNow | None:
@@ -366,26 +448,71 @@ def _escalation(
     """Overdue tasks under each responsible unit still short of them, the units with the most
     overdue (then the longest overdue) first."""
     by_unit: dict[str, list[TaskRow]] = {}
+    members: dict[str, int] = {}
     for state in states:
         if not state.overdue:
             continue
+        late = []
         for party in state.parties:
-            late = party.deadline is not None and party.deadline < on
-            if party.status.complete or party.status is Status.SUSPENDED or not late:
+            due = party.deadline is not None and party.deadline < on
+            if party.status.complete or party.status is Status.SUSPENDED or not due:
                 continue
-            unit = registry.unit(party.unit)
-            part = task_state(registry, ledger, state.task, on, unit=unit, workdays=workdays)
-            row = task_row(registry, ledger, part, units=[party.unit])
-            by_unit.setdefault(party.unit, []).append(row)
+            late.append(party.unit)
+        for group, names in _by_group(registry, state.task.units, late):
+            if group is not None:
+                unit = registry.unit(group)
+                part = task_state(registry, ledger, state.task, on, unit=unit, workdays=workdays)
+                row = task_row(registry, ledger, part, units=names)
+                by_unit.setdefault(group, []).append(replace(row, units="、".join(names)))
+                members[group] = len(expand(registry, unit)) if unit else len(names)
+                continue
+            for name in names:
+                unit = registry.unit(name)
+                part = task_state(registry, ledger, state.task, on, unit=unit, workdays=workdays)
+                row = task_row(registry, ledger, part, units=[name])
+                by_unit.setdefault(name, []).append(row)
     order = {u.name: i for i, u in enumerate(registry.units)}
     groups = [
-        UnitOverdue(name, sorted(rows, key=lambda r: (-(r.days_overdue or 0), r.id)))
+        UnitOverdue(
+            name,
+            sorted(rows, key=lambda r: (-(r.days_overdue or 0), r.id)),
+            members.get(name, 0),
+        )
         for name, rows in by_unit.items()
     ]
     return sorted(
         groups,
         key=lambda g: (-g.count, -sum(r.days_overdue or 0 for r in g.rows), order.get(g.unit, 0)),
     )
+
+
+def _by_group(
+    registry: Registry, named: tuple[str, ...], late: list[str]
+) -> list[tuple[str | None, list[str]]]:
+    """The late parties of a task: those two or more members of one collective unit the task
+    names stand under that unit; every other one stands alone (None)."""
+    alone: list[str] = []
+    grouped: dict[str, list[str]] = {}
+    for name in late:
+        via = None
+        for candidate in named:
+            unit = registry.unit(candidate)
+            if unit is not None and unit.members and name in expand(registry, unit):
+                via = unit.name
+                break
+        if via is None:
+            alone.append(name)
+        else:
+            grouped.setdefault(via, []).append(name)
+    result: list[tuple[str | None, list[str]]] = []
+    for group, names in grouped.items():
+        if len(names) >= 2:
+            result.append((group, names))
+        else:
+            alone.extend(names)
+    order = {n: i for i, n in enumerate(late)}
+    alone.sort(key=order.__getitem__)
+    return [(None, alone), *result] if alone else result
 
 
 def _ranking(registry: Registry, ledger: Ledger, on: date) -> list[RankRow]:
