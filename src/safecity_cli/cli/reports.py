@@ -506,58 +506,6 @@ def _record_notice(registry: Registry, report: Notice) -> Notice:
     return replace(report, number=issued.id, received=len(before))
 
 
-def _format(fmt: str | None, output: Path | None, template: Path | None) -> ReportFormat:
-    from safecity_cli.errors import UsageError
-    from safecity_cli.reports.engine import ReportFormat, guess_format
-
-    if fmt is None:
-        return guess_format(None, output, template)
-    try:
-        return ReportFormat(fmt.strip().lower())
-    except ValueError:
-        choices = "、".join(f.value for f in ReportFormat)
-        raise UsageError(f"未知的报告格式「{fmt}」，可选：{choices}") from None
-
-
-def _all_task_books(
-    registry: Registry,
-    on: Date,
-    folder: Path,
-    template: Path | None,
-    fmt: str | None,
-    workdays: bool,
-    no_cache: bool,
-) -> None:
-    from safecity_cli.errors import SafecityError
-    from safecity_cli.files import safe_name, save_output
-    from safecity_cli.reports.engine import Renderer
-    from safecity_cli.reports.task_book import build_task_book, task_book_units
-
-    chosen = _format(fmt, None, template)
-    renderer = Renderer(chosen, template=template, data_dir=registry.path)
-    ledger = open_ledger(registry, no_cache=no_cache)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SafecityError(f"无法创建目录 {folder}：{exc.strerror or exc}") from None
-    from safecity_cli.scoring.notices import load_notices
-
-    notices = load_notices(registry.path)
-    units = task_book_units(registry)
-    written = 0
-    with progress_bar("正在生成各单位任务书") as progress:
-        for done, who in enumerate(units, 1):
-            book = _with_reminders(
-                registry, build_task_book(registry, ledger, who, on, workdays=workdays), notices
-            )
-            if book.total or book.items:
-                path = folder / f"{safe_name(who.name)}.{chosen.value}"
-                save_output(path, renderer.render("unit", book))
-                written += 1
-            progress(done, len(units))
-    note(f"已写入 {folder}：{written} 个单位的任务书")
-
-
 def _rollup_weekly(
     rollup: tuple[Path, list[Any]],
     on: Date,
@@ -589,7 +537,6 @@ command(app, "notice")(notice)
 command(app, "assessment")(assessment)
 
 
-# -- helpers ------------------------------------------------------------------------------------
 
 
 def _format(fmt: str | None, output: Path | None, template: Path | None) -> ReportFormat:
@@ -661,7 +608,9 @@ def _all_task_books(
     renderer = Renderer(
         chosen, template=template, data_dir=registry.path, tasks=len(registry.tasks)
     )
-    ledger = open_ledger(registry, no_cache=no_cache)
+    from safecity_cli.scoring.notices import load_notices
+
+    ledger, notices = open_ledger(registry, no_cache=no_cache), load_notices(registry.path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -670,7 +619,9 @@ def _all_task_books(
     written = 0
     with progress_bar("正在生成各单位任务书") as progress:
         for done, who in enumerate(units, 1):
-            book = build_task_book(registry, ledger, who, on, workdays=workdays)
+            book = _with_reminders(
+                registry, build_task_book(registry, ledger, who, on, workdays=workdays), notices
+            )
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
                 save_output(path, renderer.document("unit", book))

@@ -279,17 +279,17 @@ class _LazyLedger(Ledger):
             self._loaded = load_ledger(self._data_dir)
         return self._loaded
 
-    def for_task(self, task_id: int) -> list[Entry]:
+    def for_task(self, task_id: int | str) -> list[Entry]:
         return self._real().for_task(task_id)
 
-    def earliest_adjustment(self, task_id: int) -> dt.date | None:
+    def earliest_adjustment(self, task_id: int | str) -> dt.date | None:
         return self._real().earliest_adjustment(task_id)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
         return self._real().entries
 
-    def task_ids(self) -> list[int]:
+    def task_ids(self) -> list[int | str]:
         return self._real().task_ids()
 
 

@@ -26,10 +26,12 @@ class OutputFormat(str, Enum):
     MD = "md"
 
 
-# One record (show) is no table for CSV: the same formats less that one.
-DetailFormat = Enum(  # type: ignore[misc]
-    "DetailFormat", {f.name: f.value for f in OutputFormat if f is not OutputFormat.CSV}, type=str
-)
+class DetailFormat(str, Enum):
+    """One record (show) is no table for CSV: the listing formats less that one."""
+
+    TABLE = OutputFormat.TABLE.value
+    JSON = OutputFormat.JSON.value
+    MD = OutputFormat.MD.value
 
 
 @dataclass

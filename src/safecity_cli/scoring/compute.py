@@ -10,7 +10,14 @@ from safecity_cli.dates import chinese_date
 from safecity_cli.errors import UsageError
 from safecity_cli.ledger.entries import Entry, Ledger, Status
 from safecity_cli.registry.layout import SCORING_FILE
-from safecity_cli.registry.models import Registry, Scoring, ScoringRule, Task, Unit
+from safecity_cli.registry.models import (
+    Registry,
+    ScheduleItem,
+    Scoring,
+    ScoringRule,
+    Task,
+    Unit,
+)
 from safecity_cli.registry.units import expand, parties_of
 from safecity_cli.scoring.notices import NoticeBook, unanswered_in_time
 from safecity_cli.tracking.state import Level, task_state
@@ -194,9 +201,11 @@ def _counts(
     return counts, len(tasks)
 
 
-def completed_on(ledger: Ledger, task: Task, unit: str, on: date) -> date | None:
+def completed_on(
+    ledger: Ledger, task: Task | ScheduleItem, unit: str, on: date
+) -> date | None:
     """The day the unit's part became (and stayed) complete, or the office's 销号, by `on`."""
-    entries = [e for e in ledger.for_task(task.id) if e.date <= on]
+    entries = [e for e in ledger.for_task(task.key) if e.date <= on]
     closes = [e.date for e in entries if e.unit is None and e.status is Status.CLOSED]
     own: list[Entry] = [e for e in entries if e.unit == unit]
     done = None
