@@ -168,7 +168,7 @@ def _archived(entry: Entry, count: int, staged: list[Stored]) -> Entry:
     files named by their copies in the archive (written by `_archive` once recorded)."""
     from dataclasses import replace
 
-    from safecity_cli.assessment.store import EVIDENCE_DIR
+    from safecity_cli.assessment.paths import EVIDENCE_DIR
     from safecity_cli.ledger.entries import Evidence
 
     by_hash = {s.sha256: s for s in staged}

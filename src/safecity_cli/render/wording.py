@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.ledger.entries import Entry
-from safecity_cli.registry.models import Registry
+from safecity_cli.registry.models import Program, Registry
 from safecity_cli.tracking.state import TaskState
 
 
@@ -44,3 +44,8 @@ def latest_progress(entry: Entry | None) -> str | None:
         return None
     who = entry.unit or "创建办"
     return f"{chinese_date(entry.date)} {who}：{entry.note or entry.status.value}"
+
+
+def office_name(program: Program) -> str:
+    """Who signs: the issuer's office (领导小组办公室)."""
+    return f"{program.issuer}办公室" if program.issuer else "创建工作领导小组办公室"

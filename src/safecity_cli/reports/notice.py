@@ -10,12 +10,8 @@ from safecity_cli.errors import UsageError
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.models import Escalation, Program, Registry, Unit
 from safecity_cli.registry.units import expand
-from safecity_cli.reports.rows import (
-    TaskRow,
-    day_unit,
-    office_name,
-    task_row,
-)
+from safecity_cli.render.wording import office_name
+from safecity_cli.reports.rows import TaskRow, day_unit, task_row
 from safecity_cli.tracking.query import TaskFilter, select_tasks
 from safecity_cli.tracking.state import Level
 

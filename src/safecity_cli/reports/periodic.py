@@ -11,9 +11,10 @@ from safecity_cli.dates import chinese_date
 from safecity_cli.errors import UsageError
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.models import Escalation, Program, Registry
+from safecity_cli.render.wording import office_name
 from safecity_cli.reports.changes import Comparison, change, compare
 from safecity_cli.reports.engine import chinese_numeral
-from safecity_cli.reports.rows import LevelCounts, TaskRow, day_unit, office_name, task_row
+from safecity_cli.reports.rows import LevelCounts, TaskRow, day_unit, task_row
 from safecity_cli.reports.weekly import (
     DEFAULT_LIMIT,
     CategoryRow,

@@ -7,18 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from safecity_cli.ledger.entries import Ledger
-from safecity_cli.registry.models import Program, Registry, ScheduleItem, Unit
+from safecity_cli.registry.models import Registry, ScheduleItem, Unit
 from safecity_cli.render.wording import deadline_cell, written_units
 from safecity_cli.tracking.state import Level, TaskState
 
 
 def day_unit(workdays: bool) -> str:
     return "个工作日" if workdays else "天"
-
-
-def office_name(program: Program) -> str:
-    """Who signs: the issuer's office (领导小组办公室)."""
-    return f"{program.issuer}办公室" if program.issuer else "创建工作领导小组办公室"
 
 
 @dataclass(frozen=True)

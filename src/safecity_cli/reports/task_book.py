@@ -8,6 +8,7 @@ from datetime import date
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Escalation, Program, Registry, Unit
 from safecity_cli.registry.units import expand, names_unit
+from safecity_cli.render.wording import office_name
 from safecity_cli.reports.rows import (
     ItemRow,
     LevelCounts,
@@ -16,7 +17,6 @@ from safecity_cli.reports.rows import (
     day_unit,
     item_due,
     item_row,
-    office_name,
     task_row,
 )
 from safecity_cli.tracking.query import TaskFilter, select_tasks

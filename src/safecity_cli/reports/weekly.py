@@ -14,6 +14,7 @@ from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.deadlines import days_between
 from safecity_cli.registry.models import Escalation, Program, Registry
 from safecity_cli.registry.units import expand
+from safecity_cli.render.wording import office_name
 from safecity_cli.reports.rows import (
     ItemRow,
     LevelCounts,
@@ -22,7 +23,6 @@ from safecity_cli.reports.rows import (
     day_unit,
     item_due,
     item_row,
-    office_name,
     task_row,
 )
 from safecity_cli.tracking.query import (
