@@ -166,6 +166,14 @@ def render_rich(renderable: RenderableType, *, width: int | None, color: bool) -
     return buffer.getvalue()
 
 
+# A date (2021年3月11日), a number of days or a status word is never broken across lines.
+_UNBREAKABLE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|-?\d+ (?:天|个工作日)|\S{1,3}")
+
+
+def _unbreakable(cell: str) -> bool:
+    return _UNBREAKABLE.fullmatch(cell) is not None
+
+
 def rich_table(listing: Listing) -> Table:
     """A Rich table laid out for a person: wrapped text, aligned Chinese, marked rows."""
     from rich import box
@@ -190,10 +198,18 @@ def rich_table(listing: Listing) -> Table:
             # fold only when the table cannot fit otherwise: a no_wrap column there makes
             # the console crop whole columns off the right edge.
             # A header keeps its whole width, so it never breaks mid-word.
-            table.add_column(printable(header), overflow="fold", min_width=cell_len(header))
-            if index in listing.whole:
-                widest = max([cell_len(header), *(cell_len(row[index]) for row in listing.rows)])
-                table.columns[-1].min_width = widest
+            whole = index in listing.whole
+            widest = max(
+                [
+                    cell_len(header),
+                    *(
+                        cell_len(row[index])
+                        for row in listing.rows
+                        if isinstance(row[index], str) and (whole or _unbreakable(row[index]))
+                    ),
+                ]
+            )
+            table.add_column(printable(header), overflow="fold", min_width=widest)
     styles = listing.row_styles or [None] * len(listing.rows)
     for row, style in zip(listing.rows, styles, strict=True):
         # Text, not str: stored text is shown as written, never read as Rich markup ([link=…]).
