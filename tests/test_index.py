@@ -31,8 +31,16 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated province in miniature: groups, 街办 tasks, deferrals, closings."""
     out = tmp_path_factory.mktemp("synthetic") / "registry"
     subprocess.run(
-        [sys.executable, str(BENCH / "generate.py"), "--tasks", "1500", "--out", str(out),
-         "--split-files", "0"],
+        [
+            sys.executable,
+            str(BENCH / "generate.py"),
+            "--tasks",
+            "1500",
+            "--out",
+            str(out),
+            "--split-files",
+            "0",
+        ],
         check=True,
         capture_output=True,
     )

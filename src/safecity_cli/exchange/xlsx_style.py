@@ -11,8 +11,8 @@ import unicodedata
 from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.tracking.state import Level
@@ -51,7 +51,7 @@ def display_width(text: str) -> float:
     return sum(map(_char_width, text))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _char_width(c: str) -> float:
     return 2.0 if unicodedata.east_asian_width(c) in "WF" else 1.1
 
@@ -142,9 +142,7 @@ def write_table(
         lines = 1
         for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
             cell = ws.cell(row=row, column=index, value=value)
-            number_format = (
-                DATE_FORMAT if isinstance(value, date) else formats.get(index)
-            )
+            number_format = DATE_FORMAT if isinstance(value, date) else formats.get(index)
             key = (index, number_format)
             style = styles.get(key)
             if style is None:

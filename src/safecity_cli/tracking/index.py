@@ -11,7 +11,9 @@ Applies = tuple[tuple[Task, "str | None"], ...]
 def unit_tasks(registry: Registry, unit: Unit) -> Applies:
     """The tasks that apply to `unit`, in registry order, each with the group it comes through
     (None when named directly): exactly what `units.applies_to` answers task by task."""
-    found: Applies = registry.remember(("unit-tasks", unit.name), lambda: _unit_tasks(registry, unit))
+    found: Applies = registry.remember(
+        ("unit-tasks", unit.name), lambda: _unit_tasks(registry, unit)
+    )
     return found
 
 
@@ -24,14 +26,16 @@ def _unit_tasks(registry: Registry, unit: Unit) -> Applies:
     return tuple((task, named.get(i, fallback)) for i, task in enumerate(registry.tasks))
 
 
-def _through(registry: Registry, names: tuple[str, ...], unit: str) -> str | None | bool:
+def _through(registry: Registry, names: tuple[str, ...], unit: str) -> str | bool | None:
     """How `names` cover `unit` (units.names_unit): None directly, a group's name, False not."""
     if unit in names:
         return None
     for name in names:
         group = registry.unit(name)
-        if group is not None and group.is_group and (
-            group.name == unit or unit in expand(registry, group)
+        if (
+            group is not None
+            and group.is_group
+            and (group.name == unit or unit in expand(registry, group))
         ):
             return group.name
     return False
