@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from safecity_cli import cache
 from safecity_cli.cache import load, load_ledger
-from safecity_cli.ledger.entries import Ledger
+from safecity_cli.ledger.entries import Entry, Ledger
 from safecity_cli.registry.layout import embedded_data_dir
 from safecity_cli.registry.models import Registry
 from safecity_cli.registry.units import applies_to
@@ -101,3 +104,56 @@ def test_unit_filter_uses_the_index_and_agrees(synthetic: Path) -> None:
             if applies_to(registry, t, unit)[0]
         ]
         assert got == want
+
+
+def _check(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The cached ledger equals the one read from YAML; returns the files the cache parsed."""
+    from safecity_cli.ledger import files as ledger_files
+
+    fresh = ledger_files.load_ledger(path)
+    read: list[Path] = []
+    real = ledger_files.read_progress_file
+
+    def counting(file: Path) -> list[Entry]:
+        read.append(file)
+        return real(file)
+
+    real_patch = cache._patched
+    patched: list[object] = []
+
+    def spy(*args: Any) -> Any:
+        patched.append(result := real_patch(*args))
+        return result
+
+    monkeypatch.setattr(ledger_files, "read_progress_file", counting)
+    monkeypatch.setattr(cache, "_patched", spy)
+    got = load_ledger(load(path))
+    monkeypatch.setattr(ledger_files, "read_progress_file", real)
+    monkeypatch.setattr(cache, "_patched", real_patch)
+    assert patched and patched[0] is not None  # patched from the last whole ledger
+    assert got.task_ids() == fresh.task_ids()
+    for task in fresh.task_ids():
+        assert got.for_task(task) == fresh.for_task(task), task
+        assert got.earliest_adjustment(task) == fresh.earliest_adjustment(task), task
+    return read
+
+
+def test_after_one_file_changes_only_it_is_read_again(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "registry"
+    shutil.copytree(synthetic, data)
+    load_ledger(load(data))  # fills the caches
+    progress = sorted((data / "progress").glob("*.yaml"))
+    target = progress[1]
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    target.write_text("".join(lines[:-8]), encoding="utf-8")  # its last entry taken back
+    assert _check(data, monkeypatch) == [target]
+    # The same entries in a second file: equal dates and times, ordered by file.
+    (data / "progress" / "zz复制.yaml").write_bytes(progress[3].read_bytes())
+    assert _check(data, monkeypatch) == []  # its content is cached already (progress[3])
+    progress[3].unlink()
+    assert _check(data, monkeypatch) == []
+    with progress[4].open("a", encoding="utf-8") as handle:
+        handle.write("# 手工加的注释\n")
+    assert _check(data, monkeypatch) == [progress[4]]

@@ -160,32 +160,164 @@ def _load_ledger(registry: Registry, *, use_cache: bool = True, refresh: bool = 
     if cached is not None:
         try:
             rows, adjusted = cached
+            if read_cached(_pointer(folder)) != key:  # the same files seen in another folder
+                write_cached(_pointer(folder), key)
             return Ledger.from_rows(
                 rows, _entry_from, {task: date.fromordinal(day) for task, day in adjusted.items()}
             )
         except Exception:
             discard(key)
 
-    def read(file: Path) -> list[Entry]:
-        file_key = content_key("progress", contents.get(file) or file.read_bytes())
+    file_keys = {f: content_key("progress", contents[f]) for f in files}
+    rows_of: dict[Path, list[Any]] = {}
+    entries_of: dict[Path, list[Entry]] = {}
+
+    def read_rows(file: Path) -> list[Any]:
+        """The file's entries as cached rows (parsed from the YAML when not cached yet)."""
+        file_key = file_keys.get(file) or content_key("progress", file.read_bytes())
         rows = None if refresh else read_cached(file_key)
-        if rows is not None:
+        if isinstance(rows, list):
             try:
-                return [_entry_from(row) for row in rows]
+                # a row that does not decode is not trusted
+                entries_of[file] = [_entry_from(row) for row in rows]
+                rows_of[file] = rows
+                return rows
             except Exception:
                 discard(file_key)
         entries = read_progress_file(file)
+        entries_of[file] = entries
+        rows = [_entry_to(e) for e in entries]
         if file in contents and _unchanged({file: contents[file]}):
-            write_cached(file_key, [_entry_to(e) for e in entries])
-        return entries
+            write_cached(file_key, rows)
+        rows_of[file] = rows
+        return rows
+
+    if not refresh:
+        patched = _patched(folder, files, file_keys, read_rows)
+        if patched is not None:
+            rows, adjusted, origins = patched
+            _remember(key, folder, files, file_keys, rows, adjusted, origins, contents)
+            return Ledger.from_rows(
+                rows, _entry_from, {t: date.fromordinal(d) for t, d in adjusted.items()}
+            )
+
+    def read(file: Path) -> list[Entry]:
+        read_rows(file)
+        return entries_of[file]
 
     ledger = load_uncached(registry.path, read)
-    if _unchanged(contents) and sorted(folder.glob("*.yaml")) == files:
+    if sorted(folder.glob("*.yaml")) == files:
         adjusted = {
             t: d.toordinal() for t in ledger.task_ids() if (d := ledger.earliest_adjustment(t))
         }
-        write_cached(key, (ledger.grouped_rows(_entry_to), adjusted))
+        rows = ledger.grouped_rows(_entry_to)
+        _remember(key, folder, files, file_keys, rows, adjusted, _origins(files, rows_of), contents)
     return ledger
+
+
+def _origins(files: list[Path], rows_of: dict[Path, list[Any]]) -> dict[int, list[int]]:
+    """Which file (by its place in `files`) each of a task's rows comes from, in the ledger's
+    order: by date, then time recorded, then file and place in it (Ledger's stable sort)."""
+    tagged: dict[int, list[tuple[Any, ...]]] = {}
+    for rank, file in enumerate(files):
+        for position, row in enumerate(rows_of.get(file, ())):
+            tagged.setdefault(row[0], []).append(
+                (row[3], datetime.fromisoformat(row[4]), rank, position)
+            )
+    return {task: [t[2] for t in sorted(rows)] for task, rows in tagged.items()}
+
+
+def _remember(
+    key: str,
+    folder: Path,
+    files: list[Path],
+    file_keys: dict[Path, str],
+    rows: dict[int, list[Any]],
+    adjusted: dict[int, int],
+    origins: dict[int, list[int]],
+    contents: dict[Path, bytes],
+) -> None:
+    """The whole ledger under its key; beside it which file each row came from, and a pointer
+    from the folder to it, so that after one file changes the next load patches this one."""
+    if not _unchanged(contents):
+        return
+    write_cached(key, (rows, adjusted))
+    write_cached(
+        content_key("sources", key.encode()),
+        ([f.name for f in files], [file_keys[f] for f in files], origins),
+    )
+    write_cached(_pointer(folder), key)
+
+
+def _pointer(folder: Path) -> str:
+    return content_key("latest", str(folder.resolve()).encode())
+
+
+_PATCH_SHARE = 0.25  # beyond this share of files changed, reading them all is as quick
+
+
+def _patched(
+    folder: Path,
+    files: list[Path],
+    file_keys: dict[Path, str],
+    read_rows: Callable[[Path], list[Any]],
+) -> tuple[dict[int, list[Any]], dict[int, int], dict[int, list[int]]] | None:
+    """The ledger as rows, from the last whole ledger cached for this folder with only the
+    files changed since read again; None when there is none to patch (or anything is off)."""
+    try:
+        last_key = read_cached(_pointer(folder))
+        if not isinstance(last_key, str):
+            return None
+        side = read_cached(content_key("sources", last_key.encode()))
+        last = read_cached(last_key)
+        if side is None or last is None:
+            return None
+        old_names, old_keys, origins = side
+        old_rows, old_adjusted = last
+        new = {f.name: file_keys[f] for f in files}
+        old = dict(zip(old_names, old_keys, strict=True))
+        changed = {n for n in {*new, *old} if new.get(n) != old.get(n)}
+        if not changed or len(changed) > max(1, len(files) * _PATCH_SHARE):
+            return None
+        gone = {i for i, n in enumerate(old_names) if n in changed}
+        names = [f.name for f in files]
+        rank = {n: i for i, n in enumerate(names)}
+        old_rank = [rank.get(n, -1) for n in old_names]
+        rows: dict[int, list[tuple[Any, ...]]] = {}
+        touched: set[int] = set()
+        for task, task_rows in old_rows.items():
+            kept = []
+            for seq, (row, origin) in enumerate(zip(task_rows, origins[task], strict=True)):
+                if origin in gone:
+                    touched.add(task)
+                else:
+                    kept.append((row, old_rank[origin], seq))
+            rows[task] = kept
+        for f in files:
+            if f.name in changed:
+                for position, row in enumerate(read_rows(f)):
+                    rows.setdefault(row[0], []).append((row, rank[f.name], position))
+                    touched.add(row[0])
+        merged: dict[int, list[Any]] = {}
+        new_origins: dict[int, list[int]] = {}
+        adjusted = dict(old_adjusted)
+        for task in sorted(rows):
+            tagged = rows[task]
+            if not tagged:
+                adjusted.pop(task, None)
+                continue
+            if task in touched:
+                tagged.sort(key=lambda t: (t[0][3], datetime.fromisoformat(t[0][4]), t[1], t[2]))
+                moved = [t[0][8] for t in tagged if t[0][8] is not None]
+                if moved:
+                    adjusted[task] = min(moved)
+                else:
+                    adjusted.pop(task, None)
+            merged[task] = [t[0] for t in tagged]
+            new_origins[task] = [t[1] for t in tagged]
+        return merged, adjusted, new_origins
+    except Exception:  # a foreign or damaged cache: read everything instead
+        return None
 
 
 class _TaskParts:

@@ -92,6 +92,8 @@ def escape_markdown(value: Any) -> str:
     """Text that CommonMark shows literally, on one line (table cells included): markup
     characters backslash-escaped, line breaks as <br>."""
     text = "" if value is None else str(value)
+    if text.isdigit():  # numbers are most cells: nothing in them is markup
+        return text
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _MD_ORDERED.sub(r"\1\\\2", _MD_BULLET.sub(r"\1\\\2", text))
