@@ -157,3 +157,34 @@ def test_after_one_file_changes_only_it_is_read_again(
     with progress[4].open("a", encoding="utf-8") as handle:
         handle.write("# 手工加的注释\n")
     assert _check(data, monkeypatch) == [progress[4]]
+
+
+def test_the_shipped_embedded_cache_is_the_embedded_yaml_validated() -> None:
+    """src/safecity_cli/embedded.cache must be rebuilt whenever data/ or the version changes
+    (the command is in cache.shipped_bytes); a stale one would only be ignored, never used."""
+    from safecity_cli.registry.load import load_registry
+
+    path = embedded_data_dir()
+    files = cache.registry_files(path)
+    key = cache.content_key(
+        "registry", *(p for f in files for p in (f.name.encode(), f.read_bytes()))
+    )
+    shipped = cache._decoded(cache.SHIPPED.read_bytes(), key)
+    assert shipped is not None, "rebuild: see cache.shipped_bytes"
+    assert shipped == cache._registry_to(load_registry(path))
+
+
+def test_a_fresh_install_reads_the_embedded_registry_without_yaml(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from safecity_cli.cache import load\n"
+        "from safecity_cli.registry.layout import embedded_data_dir\n"
+        "r = load(embedded_data_dir())\n"
+        "print(len(r.tasks), 'yaml' in sys.modules, 'pydantic' in sys.modules)\n"
+    )
+    env = {**__import__("os").environ, "SAFECITY_CACHE_DIR": str(tmp_path / "empty")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split()[1:] == ["False", "False"]
+    assert not (tmp_path / "empty").exists() or not list((tmp_path / "empty").iterdir())

@@ -101,6 +101,8 @@ def _load(
     if use_cache:
         key = content_key("registry", *contents)
         cached = read_cached(key)
+        if cached is None and is_embedded(path):
+            cached = _shipped(key)
         if cached is not None:
             try:
                 return _registry_from(cached, path)
@@ -362,18 +364,48 @@ def read_cached(key: str) -> Any:
         raw = (cache_dir() / key).read_bytes()
     except OSError:
         return None
+    payload = _decoded(raw, key)
+    if payload is None:
+        discard(key)
+    return payload
+
+
+def _decoded(raw: bytes, key: str) -> Any:
     digest, body = raw[:_DIGEST], raw[_DIGEST:]
     try:
         if hashlib.sha256(body).digest() != digest:
             raise ValueError("checksum")
         payload = marshal.loads(body)
     except (ValueError, EOFError, TypeError):
-        discard(key)
         return None
     if not (isinstance(payload, tuple) and len(payload) == 2 and payload[0] == key):
-        discard(key)
         return None
     return payload[1]
+
+
+SHIPPED = Path(__file__).with_name("embedded.cache")  # the embedded registry, validated
+
+
+def _shipped(key: str) -> Any:
+    """The embedded registry as the package ships it validated, so a fresh install starts
+    warm; only when it was built from these very files (the key says so) and is intact."""
+    try:
+        return _decoded(SHIPPED.read_bytes(), key)
+    except OSError:
+        return None
+
+
+def shipped_bytes() -> bytes:
+    """What SHIPPED must hold: the embedded registry validated from its YAML, keyed by content.
+    Rebuild with `python -c "import safecity_cli.cache as c; c.SHIPPED.write_bytes(c.shipped_bytes())"`."""
+    from safecity_cli.registry.layout import embedded_data_dir
+    from safecity_cli.registry.load import load_registry
+
+    path = embedded_data_dir()
+    files = registry_files(path)
+    key = content_key("registry", *(p for f in files for p in (f.name.encode(), f.read_bytes())))
+    body = marshal.dumps((key, _registry_to(load_registry(path))))
+    return hashlib.sha256(body).digest() + body
 
 
 def write_cached(key: str, data: Any) -> None:

@@ -445,6 +445,11 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         note(listing.empty)
         if fmt is OutputFormat.TABLE:
             return
+    if fmt is OutputFormat.TABLE and not tables_wanted():
+        from safecity_cli.render.formats import render_tsv
+
+        write(render_tsv(listing))  # a pipe or a file: rows to read, as gh prints them
+        return
     if fmt is OutputFormat.TABLE and len(listing.rows) > LARGE_TABLE:
         from safecity_cli.render.formats import render_tsv
 
@@ -455,6 +460,15 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         write(render_tsv(listing))
         return
     write(render(listing, fmt, width=terminal_width(), color=sys.stdout.isatty()))
+
+
+ENV_FORCE_TABLE = "SAFECITY_FORCE_TABLE"
+
+
+def tables_wanted() -> bool:
+    """Whether `--format table` draws a table: on a terminal, or when SAFECITY_FORCE_TABLE=1
+    asks for one anyway (tests, a pager); otherwise it prints tab-separated rows."""
+    return sys.stdout.isatty() or os.environ.get(ENV_FORCE_TABLE, "") not in ("", "0")
 
 
 def write(text: str) -> None:
