@@ -265,7 +265,8 @@ def _patched(
     read_rows: Callable[[Path], list[Any]],
 ) -> tuple[dict[int, list[Any]], dict[int, int], dict[int, list[int]]] | None:
     """The ledger as rows, from the last whole ledger cached for this folder with only the
-    files changed since read again; None when there is none to patch (or anything is off)."""
+    files changed since read again, and only their tasks re-ordered; None when there is none
+    to patch (or anything is off)."""
     try:
         last_key = read_cached(_pointer(folder))
         if not isinstance(last_key, str):
@@ -281,43 +282,46 @@ def _patched(
         changed = {n for n in {*new, *old} if new.get(n) != old.get(n)}
         if not changed or len(changed) > max(1, len(files) * _PATCH_SHARE):
             return None
-        gone = {i for i, n in enumerate(old_names) if n in changed}
         names = [f.name for f in files]
         rank = {n: i for i, n in enumerate(names)}
-        old_rank = [rank.get(n, -1) for n in old_names]
-        rows: dict[int, list[tuple[Any, ...]]] = {}
-        touched: set[int] = set()
-        for task, task_rows in old_rows.items():
-            kept = []
-            for seq, (row, origin) in enumerate(zip(task_rows, origins[task], strict=True)):
-                if origin in gone:
-                    touched.add(task)
-                else:
-                    kept.append((row, old_rank[origin], seq))
-            rows[task] = kept
+        gone = {i for i, n in enumerate(old_names) if n in changed}
+        rows = dict(old_rows)
+        adjusted = dict(old_adjusted)
+        if names == old_names:
+            new_origins = dict(origins)
+        else:  # a file came or went: every file's place may have moved
+            moved = [rank.get(n, -1) for n in old_names]
+            new_origins = {t: [moved[o] for o in found] for t, found in origins.items()}
+        added: dict[int, list[tuple[Any, ...]]] = {}
         for f in files:
             if f.name in changed:
                 for position, row in enumerate(read_rows(f)):
-                    rows.setdefault(row[0], []).append((row, rank[f.name], position))
-                    touched.add(row[0])
-        merged: dict[int, list[Any]] = {}
-        new_origins: dict[int, list[int]] = {}
-        adjusted = dict(old_adjusted)
-        for task in sorted(rows):
-            tagged = rows[task]
+                    added.setdefault(row[0], []).append((row, rank[f.name], position))
+        touched = set(added)
+        touched.update(t for t, found in origins.items() if not gone.isdisjoint(found))
+        for task in touched:
+            tagged = [
+                (row, rank.get(old_names[origin], -1), seq)
+                for seq, (row, origin) in enumerate(
+                    zip(old_rows.get(task, ()), origins.get(task, ()), strict=True)
+                )
+                if origin not in gone
+            ]
+            tagged += added.get(task, [])
             if not tagged:
+                rows.pop(task, None)
+                new_origins.pop(task, None)
                 adjusted.pop(task, None)
                 continue
-            if task in touched:
-                tagged.sort(key=lambda t: (t[0][3], datetime.fromisoformat(t[0][4]), t[1], t[2]))
-                moved = [t[0][8] for t in tagged if t[0][8] is not None]
-                if moved:
-                    adjusted[task] = min(moved)
-                else:
-                    adjusted.pop(task, None)
-            merged[task] = [t[0] for t in tagged]
+            tagged.sort(key=lambda t: (t[0][3], datetime.fromisoformat(t[0][4]), t[1], t[2]))
+            rows[task] = [t[0] for t in tagged]
             new_origins[task] = [t[1] for t in tagged]
-        return merged, adjusted, new_origins
+            later = [t[0][8] for t in tagged if t[0][8] is not None]
+            if later:
+                adjusted[task] = min(later)
+            else:
+                adjusted.pop(task, None)
+        return {t: rows[t] for t in sorted(rows)}, adjusted, new_origins
     except Exception:  # a foreign or damaged cache: read everything instead
         return None
 
