@@ -188,3 +188,22 @@ def test_a_fresh_install_reads_the_embedded_registry_without_yaml(tmp_path: Path
     )
     assert out.stdout.split()[1:] == ["False", "False"]
     assert not (tmp_path / "empty").exists() or not list((tmp_path / "empty").iterdir())
+
+
+def test_markdown_escaping_skips_only_text_with_nothing_to_escape() -> None:
+    """The fast path of escape_markdown answers exactly what the three substitutions do."""
+    import random
+
+    from safecity_cli.render import formats
+
+    def by_substitution(text: str) -> str:
+        text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+        text = formats._MD_SPECIAL.sub(r"\\\1", text)
+        text = formats._MD_ORDERED.sub(r"\1\\\2", formats._MD_BULLET.sub(r"\1\\\2", text))
+        return text.replace("\n", "<br>")
+
+    alphabet = list("ab 中文\t\n\r-+=.)1209\\`*_[]<>|~&#")
+    rng = random.Random(13)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        assert formats.escape_markdown(text) == by_substitution(text), repr(text)
