@@ -123,7 +123,7 @@ def update(
     from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.tracking.recording import Report, check_report, ensure_writable, record
 
-    registry = open_registry(data, no_cache=True)
+    registry = open_registry(data)  # the cache is checksummed and keyed by content
     ensure_writable(registry)
     files = [ref for ref in evidence or () if "://" not in ref]
     staged: list[Stored] = []
@@ -223,7 +223,7 @@ def close(
     from safecity_cli.registry.units import resolve_target
     from safecity_cli.tracking.recording import check_close, ensure_writable, record
 
-    registry = open_registry(data, no_cache=True)
+    registry = open_registry(data)  # the cache is checksummed and keyed by content
     ensure_writable(registry)
     on, day, who = as_of(date), clock.today(), recorder(by, registry.path)
 
@@ -301,7 +301,7 @@ def undo(
     from safecity_cli.ledger.files import remove_entry
     from safecity_cli.tracking.recording import ensure_writable
 
-    registry = open_registry(data, no_cache=True)
+    registry = open_registry(data)  # the cache is checksummed and keyed by content
     ensure_writable(registry)
     last = open_ledger(registry).latest()
     if last is None:

@@ -113,10 +113,11 @@ class Ledger:
     on first use, so a query that touches a few tasks never builds the other entries.
     """
 
-    __slots__ = ("_by_task", "_decode", "_earliest_adjustment", "_pending")
+    __slots__ = ("_as_of", "_by_task", "_decode", "_earliest_adjustment", "_pending")
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._by_task: dict[int | str, list[Entry]] = {}
+        self._as_of: dict[date, Ledger] = {}
         for entry in sorted(entries, key=_order):
             self._by_task.setdefault(entry.task, []).append(entry)
         self._pending: dict[int | str, list[Any]] = {}
@@ -167,7 +168,14 @@ class Ledger:
         return sorted({*self._by_task, *self._pending}, key=_key_order)
 
     def as_of(self, day: date) -> Ledger:
-        return Ledger(e for e in self.entries if e.date <= day)
+        """The entries up to `day`; built once per day (a ledger is never changed once made,
+        and --all-units asks for the same day once per unit)."""
+        found = self._as_of.get(day)
+        if found is None:
+            found = Ledger(e for e in self.entries if e.date <= day)
+            found._as_of[day] = found
+            self._as_of[day] = found
+        return found
 
     def latest(self) -> Entry | None:
         return max(self.entries, key=lambda e: e.recorded_at, default=None)
