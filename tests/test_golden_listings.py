@@ -177,3 +177,20 @@ def test_tables_never_break_a_date_at_80_columns(
     assert "年" in result.stdout
     # 2021年3月11 at a line's end with 日 on the next is what a broken date looks like
     assert not re.search(r"\d{4}年\d{1,2}月\d{1,2}(?![日\d])", result.stdout)
+
+
+def test_an_80_column_table_keeps_16_characters_of_task_text_and_says_what_it_left_out(
+    runner: CliRunner, small_ledger: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "80")
+    args = ["overdue", "--date", ON, "--unit", "区住建局", "--data", str(small_ledger)]
+    out = runner.invoke(app, args).stdout
+    header = next(line for line in out.splitlines() if "主要目标任务" in line)
+    assert "类别" not in header and "来源" not in header
+    first_row = out.splitlines()[4]
+    text = first_row.split()[1]  # the task text's first line
+    assert cell_len(text) >= 32
+    assert "终端较窄，未显示：类别" in out.replace("\n", "")
+    assert all(cell_len(line) <= 80 for line in out.splitlines())

@@ -50,6 +50,11 @@ class Listing:
     csv_rows: list[list[Any]] | None = None
     csv_headers: list[str] | None = None  # when the CSV columns differ from the table's
     whole: tuple[int, ...] = ()  # columns whose cells never fold (ids people copy)
+    # On a narrow terminal: the column that must stay readable, and the columns given up for
+    # it, first to last (see `narrowed`).
+    keep: int | None = None
+    drop: tuple[int, ...] = ()
+    narrow: bool = False  # laid out for a narrow terminal: the kept column holds KEEP_CELLS
 
 
 def _json_default(value: Any) -> Any:
@@ -151,7 +156,54 @@ def render_tsv(listing: Listing) -> str:
 
 
 def render_table(listing: Listing, *, width: int | None = None, color: bool = False) -> str:
-    return render_rich(rich_table(listing), width=width, color=color)
+    return render_rich(rich_table(narrowed(listing, width)), width=width, color=color)
+
+
+KEEP_CELLS = 32  # the task text keeps at least 16 Chinese characters a line
+WIDE = 100  # from this width on every column is shown, as it always was
+
+
+def narrowed(listing: Listing, width: int | None) -> Listing:
+    """The listing for a terminal `width` columns wide: below WIDE, while the kept column would
+    get fewer than KEEP_CELLS, the `drop` columns are left out one by one, in their order, and
+    the caption says which."""
+    from rich.cells import cell_len
+
+    if width is None or width >= WIDE or listing.keep is None or not listing.drop:
+        return listing
+
+    def natural(index: int) -> int:
+        if index in listing.wrap and index != listing.keep:
+            return 8
+        cells = [cell_len(listing.headers[index])]
+        cells += [cell_len(r[index]) for r in listing.rows if isinstance(r[index], str)]
+        return max(cells)
+
+    shown = list(range(len(listing.headers)))
+    for gone in (None, *listing.drop):
+        if gone is not None:
+            shown.remove(gone)
+        others = sum(natural(i) + 3 for i in shown if i != listing.keep)
+        if width - others - 3 >= KEEP_CELLS:
+            break
+    if len(shown) == len(listing.headers):
+        return listing
+    place = {old: new for new, old in enumerate(shown)}
+    left_out = "、".join(h for i, h in enumerate(listing.headers) if i not in place)
+    note = f"终端较窄，未显示：{left_out}（加宽终端或用 --format csv 查看）"
+    return Listing(
+        listing.title,
+        [listing.headers[i] for i in shown],
+        [[row[i] for i in shown] for row in listing.rows],
+        listing.data,
+        empty=listing.empty,
+        caption=f"{listing.caption}；{note}" if listing.caption else note,
+        wrap={place[i]: r for i, r in listing.wrap.items() if i in place},
+        row_styles=listing.row_styles,
+        whole=tuple(place[i] for i in listing.whole if i in place),
+        keep=place[listing.keep],
+        narrow=True,
+    )
 
 
 def render_rich(renderable: RenderableType, *, width: int | None, color: bool) -> str:
@@ -196,7 +248,10 @@ def rich_table(listing: Listing) -> Table:
     for index, header in enumerate(listing.headers):
         if index in listing.wrap:
             # With a ratio, `width` is the least the column keeps when space runs short.
-            table.add_column(printable(header), overflow="fold", ratio=listing.wrap[index], width=8)
+            least = KEEP_CELLS if listing.narrow and index == listing.keep else 8
+            table.add_column(
+                printable(header), overflow="fold", ratio=listing.wrap[index], width=least
+            )
         else:
             # Short cells keep their natural width (Rich sizes ratio-less columns first) and
             # fold only when the table cannot fit otherwise: a no_wrap column there makes

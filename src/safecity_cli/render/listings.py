@@ -140,6 +140,9 @@ def task_listing(
         caption=caption,
         # 来源 may name a long group (经区级负有安全生产监管职责的部门): it wraps too.
         wrap={2: 3, 3: 2, 7: 2} if unit is not None else {2: 3, 3: 2},
+        # Narrow terminals keep the task readable: 类别, then 来源, then 责任单位 give way.
+        keep=2,
+        drop=(1, 7, 3) if unit is not None else (1, 3),
         row_styles=styles,
         csv_rows=csv_rows,
         csv_headers=csv_headers,
