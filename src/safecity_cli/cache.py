@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from safecity_cli import __version__
-from safecity_cli.ledger.entries import Entry, Evidence, Ledger, Status
+from safecity_cli.ledger.entries import Entry, Evidence, Kind, Ledger, Status
 from safecity_cli.ledger.files import PROGRESS_DIR
 from safecity_cli.registry.deadlines import Deadline, DeadlineKind
 from safecity_cli.registry.layout import is_embedded, registry_files
@@ -44,7 +44,7 @@ from safecity_cli.registry.models import (
 )
 
 ENV_CACHE = "SAFECITY_CACHE_DIR"
-_FORMAT = 2  # bump when the layout of the cached tuples changes
+_FORMAT = 3  # bump when the layout of the cached tuples changes
 
 
 def cache_dir() -> Path:
@@ -420,14 +420,17 @@ def _entry_to(e: Entry) -> tuple[Any, ...]:
         e.by,
         _day(e.new_deadline),
         e.id,
+        e.kind.value,
+        e.ref,
     )
 
 
+_KIND = {kind.value: kind for kind in Kind}
 _STATUS = {status.value: status for status in Status}  # a dict lookup: Status(...) is slower
 
 
 def _entry_from(row: tuple[Any, ...]) -> Entry:
-    task, unit, status, day, recorded, note, evidence, by, new_deadline, entry_id = row
+    task, unit, status, day, recorded, note, evidence, by, new_deadline, entry_id, kind, ref = row
     return Entry(
         task,
         unit,
@@ -439,4 +442,6 @@ def _entry_from(row: tuple[Any, ...]) -> Entry:
         by,
         date.fromordinal(new_deadline) if new_deadline is not None else None,
         entry_id,
+        _KIND[kind],
+        ref,
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from safecity_cli.errors import LedgerError, Problem, RegistryError
 from safecity_cli.files import safe_name
-from safecity_cli.ledger.entries import Entry, Evidence, Ledger, Status, same_report
+from safecity_cli.ledger.entries import Entry, Evidence, Kind, Ledger, Status, same_report
 
 if TYPE_CHECKING:
     from safecity_cli.registry.models import Registry
@@ -85,6 +85,8 @@ def parse_progress(text: str, path: Path) -> list[Entry]:
             e.by,
             e.new_deadline,
             e.id or "",
+            Kind(e.kind or ""),
+            e.ref or "",
         )
         for e in parsed.entries
     ]
@@ -239,15 +241,11 @@ class _LazyLedger(Ledger):
             self._loaded = load_ledger(self._data_dir)
         return self._loaded
 
-    def for_task(self, task_id: int) -> list[Entry]:
-        return self._real().for_task(task_id)
+    def records(self, task_id: int) -> list[Entry]:
+        return self._real().records(task_id)
 
     def earliest_adjustment(self, task_id: int) -> dt.date | None:
         return self._real().earliest_adjustment(task_id)
-
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        return self._real().entries
 
     def task_ids(self) -> list[int]:
         return self._real().task_ids()
