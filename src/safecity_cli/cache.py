@@ -299,6 +299,8 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
             e.blue_within_days,
             e.red_after_days,
             e.idle_window_share,
+            p.operator,
+            p.late_after_days,
         ),
         [(c.id, c.numeral, c.title) for c in r.categories],
         [_deadline_to(d) for d in deadlines],
@@ -376,7 +378,7 @@ def _criteria_from(row: tuple[Any, ...] | None) -> Criteria | None:
 
 def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
     program, categories, deadlines, tasks, units, kinds, phases, items, groups, common, crit = row
-    name, short, start, final, document, issuer, blue, red, idle = program
+    name, short, start, final, document, issuer, blue, red, idle, operator, late = program
     table = [_deadline_from(d) for d in deadlines]
     return Registry(
         path=path,
@@ -389,6 +391,8 @@ def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
             document,
             issuer,
             Escalation(blue, red, idle),
+            operator,
+            late,
         ),
         categories=tuple(Category(*c) for c in categories),
         tasks=tuple(

@@ -28,7 +28,6 @@ def in_district(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=DISTRICT_ZONE)
 
 
-
 def parse_date(text: str, today: date, *, option: str = "日期") -> date:
     """2021-01-01, 2021/1/1, 2021.1.1, 2021年1月1日 or today; UsageError otherwise."""
     value = text.strip()

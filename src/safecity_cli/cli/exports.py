@@ -188,6 +188,8 @@ def _export_assessment(
     path = _target(output, f"自评表_{chosen}_{on.isoformat()}.xlsx", binary=True)
     content = workbook_bytes(build_assessment_workbook(report, created=created))
     save(path, content, f"{chosen}表，{report.coverage.text}；整改问题 {len(report.problems)} 项")
+
+
 def _export_rollup(
     rollup: tuple[Path, list[Any]], on: Date, output: Path | None, no_cache: bool
 ) -> None:
@@ -442,9 +444,7 @@ def import_xlsx(
     def check(ledger: Ledger) -> tuple[Entry, ...]:
         # Under the lock when recording: duplicates are judged against the ledger as it is
         # at the moment of writing, so two imports of one sheet at once record it once.
-        plans.append(
-            plan_import(registry, ledger, returned, today=day, recorded_at=recorded_now())
-        )
+        plans.append(plan_import(registry, ledger, returned, today=day, recorded_at=recorded_now()))
         return plans[-1].entries
 
     if dry_run:

@@ -252,11 +252,7 @@ class Ledger:
 
     def latest(self) -> Entry | None:
         """The last record still in force that can be reversed (not a 撤销 itself)."""
-        live = [
-            e
-            for e in self.all_records
-            if e.kind is not Kind.UNDO and self.reversal(e) is None
-        ]
+        live = [e for e in self.all_records if e.kind is not Kind.UNDO and self.reversal(e) is None]
         return max(live, key=lambda e: e.recorded_at, default=None)
 
     def find(self, entry_id: str) -> Entry | None:
@@ -335,5 +331,14 @@ def _says(e: Entry) -> tuple[Any, ...]:
     # same evidence by another absolute path.
     refs = tuple(v.sha256 or v.ref for v in e.evidence)
     return (
-        e.task, e.unit, e.status.value, e.date, e.note, e.by, e.new_deadline, refs, e.kind, e.ref
+        e.task,
+        e.unit,
+        e.status.value,
+        e.date,
+        e.note,
+        e.by,
+        e.new_deadline,
+        refs,
+        e.kind,
+        e.ref,
     )

@@ -78,9 +78,9 @@ class ProgressEntry(Strict):
             raise ValueError(
                 "ref（所针对记录的编号）只能且必须出现在「批准」「驳回」「撤销」记录中"
             )
-        if kind in (Kind.REQUEST, Kind.APPROVE, Kind.REJECT):
-            if self.status is not Status.DEFERRED or self.unit is None:
-                raise ValueError(f"「{kind.value}」记录的状态应为「延期」并有 unit")
+        deferral = kind in (Kind.REQUEST, Kind.APPROVE, Kind.REJECT)
+        if deferral and (self.status is not Status.DEFERRED or self.unit is None):
+            raise ValueError(f"「{kind.value}」记录的状态应为「延期」并有 unit")
         if kind.control:  # copies what the entry it is about says; its dates need not follow
             return self
         if self.new_deadline is not None and self.status is not Status.DEFERRED:

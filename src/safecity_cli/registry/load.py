@@ -533,6 +533,8 @@ class _Checker:
             p.document,
             p.issuer,
             Escalation(e.blue_within_days, e.red_after_days, e.idle_window_share),
+            p.operator.strip(),
+            p.late_after_days,
         )
         self._check_ids(SCHEDULE_FILE, "phases", [ph.id for ph in schedule.phases], "阶段编号")
         self._check_ids(SCHEDULE_FILE, "items", [it.id for it in schedule.items], "日程序号")

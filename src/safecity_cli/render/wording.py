@@ -24,12 +24,18 @@ def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | 
 
 
 def deadline_cell(state: TaskState) -> str:
-    """The original text, and the adjusted date when 延期 moved it."""
+    """The original text, the adjusted date when an approved 延期 moved it, and a 延期申请
+    still waiting for the office: 2021年3月（申请延期至2021年4月30日，待批）."""
     raw = state.task.deadline.raw
     end = state.task.deadline.end
+    cell = raw
     if state.deadline is not None and end is not None and state.deadline != end:
-        return f"{raw}（调整为{chinese_date(state.deadline)}）"
-    return raw
+        cell = f"{raw}（调整为{chinese_date(state.deadline)}）"
+    asked = sorted({e.new_deadline for e in state.requests if e.new_deadline is not None})
+    if asked:
+        dates = "、".join(chinese_date(d) for d in asked)
+        cell += f"（申请延期至{dates}，待批）"
+    return cell
 
 
 def latest_progress(entry: Entry | None) -> str | None:
