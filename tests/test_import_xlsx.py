@@ -112,7 +112,7 @@ def test_round_trip_dry_run_then_import_then_again(
     assert [line.split()[:4] for line in lines if line[0].isdigit()] == [
         ["1", "2021年3月20日", "县应急局", "推进中"],
         ["4", "2021年3月22日", "县应急局", "已完成"],
-        ["6", "2021年3月20日", "县应急局", "延期"],
+        ["6", "2021年3月20日", "县应急局", "延期申请（待"],  # the table wraps the cell
     ]
     assert ledger_files(mini) == {}
 
@@ -145,7 +145,9 @@ def test_round_trip_dry_run_then_import_then_again(
     registry = load_registry(mini)
     unit = registry.unit("县应急局")
     state = task_state(registry, load_ledger(mini), registry.task(6), TODAY, unit=unit)  # type: ignore[arg-type]
-    assert state.deadline == date(2021, 4, 30) and not state.overdue
+    # An imported 延期 is a request: the original deadline governs until the office approves.
+    assert state.deadline == date(2021, 2, 15) and state.overdue
+    assert [e.new_deadline for e in state.requests] == [date(2021, 4, 30)]
 
     before = ledger_files(mini)
     code, out, err = import_(runner, mini, sheet)
