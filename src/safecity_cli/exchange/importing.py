@@ -284,6 +284,7 @@ def plan_import(
                     # one moment per row, in order: undo then takes back the last row
                     recorded_at=recorded_at + timedelta(microseconds=len(accepted)),
                     evidence_base=workbook.path.parent,
+                    repeats=True,
                 )
             except SafecityError as exc:
                 where = f"{prefix}工作表 {filled.sheet} 第 {filled.row} 行"

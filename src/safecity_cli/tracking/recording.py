@@ -53,8 +53,12 @@ def check_report(
     today: date,
     recorded_at: datetime,
     evidence_base: Path,
+    repeats: bool = False,
 ) -> Entry:
-    """The entry to append, or UsageError/LedgerError saying why the report is refused."""
+    """The entry to append, or UsageError/LedgerError saying why the report is refused.
+
+    With `repeats` (an import, which then skips what is already recorded), a 延期 request
+    that repeats the one waiting is let through instead of refused."""
     task = registry.task(report.task)
     if task is None:
         raise UsageError(f"没有序号为 {report.task} 的任务")
@@ -84,7 +88,13 @@ def check_report(
         waiting = [
             e
             for e in ledger.pending_requests(report.date)
-            if e.task == task.id and e.unit == unit.name
+            if e.task == task.id
+            and e.unit == unit.name
+            and not (
+                repeats
+                and (e.date, e.new_deadline, e.note)
+                == (report.date, report.new_deadline, report.note.strip())
+            )
         ]
         if waiting:
             raise LedgerError(
