@@ -24,6 +24,7 @@ from safecity_cli.cli.common import (
     open_registry,
     open_rollup,
     progress_bar,
+    recorded_through,
 )
 
 if TYPE_CHECKING:
@@ -99,8 +100,14 @@ def weekly(
         return _rollup_weekly(rollup, as_of(date), output, template, fmt, workdays, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
-    report = build_weekly(registry, open_ledger(registry, no_cache=no_cache), on, workdays=workdays)
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    report = build_weekly(registry, ledger, on, workdays=workdays)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
+    )
     _deliver(renderer.document("weekly", report), output, f"{issue_number(report.issue)}周报")
 
 
@@ -159,12 +166,16 @@ def unit(
     who = find_unit(registry, name)
     if who is None:
         raise UsageError("请给出责任单位名称，或用 --all-units 为每个单位生成任务书")
-    book = build_task_book(
-        registry, open_ledger(registry, no_cache=no_cache), who, on, workdays=workdays
-    )
+    ledger = open_ledger(registry, no_cache=no_cache)
+    book = build_task_book(registry, ledger, who, on, workdays=workdays)
     from safecity_cli.reports.engine import Renderer
 
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
+    )
     _deliver(renderer.document("unit", book), output, f"{who.name}任务书")
 
 
@@ -203,9 +214,10 @@ def notice(
     if who is None:
         raise UsageError("请用 --unit 指定要督办的责任单位")
     reply = as_of(reply_by, "--reply-by") if reply_by is not None else None
+    ledger = open_ledger(registry, no_cache=no_cache)
     report = build_notice(
         registry,
-        open_ledger(registry, no_cache=no_cache),
+        ledger,
         who,
         on,
         reply_by=reply,
@@ -216,7 +228,12 @@ def notice(
         return
     from safecity_cli.reports.engine import Renderer
 
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
+    )
     _deliver(renderer.document("notice", report), output, f"{who.name}督办通知单")
 
 
@@ -253,10 +270,14 @@ def assessment(
     on = as_of(date)
     findings = load_findings(registry.path)
     chosen = parse_round(round_) if round_ else current_round(findings)
-    report = build_assessment(
-        registry, open_ledger(registry, no_cache=no_cache), chosen, on, findings
+    ledger = open_ledger(registry, no_cache=no_cache)
+    report = build_assessment(registry, ledger, chosen, on, findings)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
     )
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
     _deliver(renderer.document("assessment", report), output, f"{chosen}报告")
 
 
@@ -357,8 +378,13 @@ def _all_task_books(
     from safecity_cli.reports.task_book import build_task_book, task_book_units
 
     chosen = _format(fmt, None, template)
-    renderer = Renderer(chosen, template=template, data_dir=registry.path)
     ledger = open_ledger(registry, no_cache=no_cache)
+    renderer = Renderer(
+        chosen,
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
+    )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

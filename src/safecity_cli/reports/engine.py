@@ -198,11 +198,17 @@ class Renderer:
     """Templates for one format: `--template`, then DATA/templates/, then the packaged ones."""
 
     def __init__(
-        self, fmt: ReportFormat, *, template: Path | None = None, data_dir: Path | None = None
+        self,
+        fmt: ReportFormat,
+        *,
+        template: Path | None = None,
+        data_dir: Path | None = None,
+        recorded_through: str = "",
     ) -> None:
         if template is not None and not template.is_file():
             raise UsageError(f"模板文件不存在：{template}")
         self.fmt = fmt
+        self.recorded_through = recorded_through  # 记录截至: the --as-recorded that reproduces it
         self.template = template
         self.search = [
             *([template.parent] if template is not None else []),
@@ -226,7 +232,7 @@ class Renderer:
         from jinja2 import TemplateNotFound, TemplateSyntaxError
 
         name = self.template.name if self.template is not None else template_name(kind, self.fmt)
-        variables = _variables(context)
+        variables = {"recorded_through": self.recorded_through, **_variables(context)}
         try:
             text = self.env.get_template(name).render(variables)
         except TemplateSyntaxError as exc:
