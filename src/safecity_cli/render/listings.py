@@ -356,7 +356,7 @@ def is_late(entry: Entry, days: int) -> bool:
     return (entry.recorded_at.astimezone(DISTRICT_ZONE).date() - entry.date).days > days
 
 
-def _kind_cell(entry: Entry, ledger: Ledger | None) -> str:
+def record_status(entry: Entry, ledger: Ledger | None) -> str:
     status = entry.status.value
     if entry.kind is Kind.REQUEST:
         decision = ledger.decision(entry) if ledger is not None else None
@@ -398,7 +398,7 @@ def history_listing(
         row = [
             chinese_date(e.date),
             e.unit or "（创建办销号）",
-            _kind_cell(e, ledger),
+            record_status(e, ledger),
             _note_cell(e),
             "\n".join(v.ref for v in e.evidence),
             e.by,
@@ -440,7 +440,7 @@ def history_listing(
         data,
         empty="还没有进展记录",
         caption=f"共 {len(entries)} 条记录",
-        wrap={3: 2, 4: 1},
+        wrap={3: 2, 4: 1} if ledger is None else {2: 1, 3: 2, 4: 1},
         csv_rows=csv_rows,
         whole=(len(headers) - 1,),
     )

@@ -31,11 +31,15 @@ def deadline_cell(state: TaskState) -> str:
     cell = raw
     if state.deadline is not None and end is not None and state.deadline != end:
         cell = f"{raw}（调整为{chinese_date(state.deadline)}）"
+    return cell + requested_note(state)
+
+
+def requested_note(state: TaskState) -> str:
+    """（申请延期至2021年4月30日，待批） while a 延期申请 waits for the office, else ""."""
     asked = sorted({e.new_deadline for e in state.requests if e.new_deadline is not None})
-    if asked:
-        dates = "、".join(chinese_date(d) for d in asked)
-        cell += f"（申请延期至{dates}，待批）"
-    return cell
+    if not asked:
+        return ""
+    return f"（申请延期至{'、'.join(chinese_date(d) for d in asked)}，待批）"
 
 
 def latest_progress(entry: Entry | None) -> str | None:
