@@ -309,3 +309,19 @@ def test_an_untouched_sheet_records_nothing(runner: CliRunner, mini: Path, tmp_p
     assert (code, out) == (0, "")
     assert err == "没有需要记录的新进展（县城管局：填报 0 行）\n"
     assert ledger_files(mini) == {}
+
+
+def test_a_sheet_cannot_close_a_task_even_typed_in(
+    runner: CliRunner, mini: Path, tmp_path: Path
+) -> None:
+    # The drop-down leaves 已销号 out; typed in over it, the row is still refused (issue 12).
+    sheet = issue(runner, mini, "县应急局", tmp_path / "回收")
+    fill(sheet, {4: {"填报状态": "已销号"}})
+    code, out, err = import_(runner, mini, sheet)
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "工作表 进展填报 第 7 行：「已销号」只能由创建办对整项任务办理：各责任单位报告「已完成」后，"
+        "由创建办运行 safecity close 任务序号",
+        "错误：填报表中有 1 行有问题，未记录任何内容",
+    ]
+    assert ledger_files(mini) == {}
