@@ -366,3 +366,15 @@ def test_by_defaults_to_the_user_then_to_the_registrys_operator(
         ("二", "赵六"),
         ("三", "孙七"),
     ]
+
+
+def test_exports_take_as_recorded_too(runner: CliRunner, work_registry: Path, clock: Clock) -> None:
+    def status_of_76(*extra: str) -> str:
+        out, _ = ok(runner, work_registry, "export", "json", "--date", "2021-01-20", *extra)
+        return next(t["status"] for t in json.loads(out) if t["id"] == 76)
+
+    clock.at("2021-01-12T09:30:00")
+    ok(runner, work_registry, "update", "76", "-u", "财政", "-s", "已完成", "--date", "2021-01-03")
+    assert status_of_76() == "已完成"
+    assert status_of_76("--as-recorded", "2021-01-11") == "未启动"
+    assert status_of_76("--as-recorded", "2021-01-12T09:30:00+08:00") == "已完成"
