@@ -155,5 +155,4 @@ def task_detail(
         for p in state.parties
     ]
     data["entries"] = [entry_json(e) for e in entries]
-    data["requests"] = [entry_json(e) for e in state.requests]
     return TaskDetail(fields, parties, notes, data)

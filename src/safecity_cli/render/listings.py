@@ -71,6 +71,11 @@ def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
         "via": state.via,
         "latest_note": state.latest.note if state.latest else None,
         "criteria": list(task.criteria),
+        # 延期申请 not yet decided: effective_deadline is still the original until approved
+        "requests": [
+            {"id": e.id, "unit": e.unit, "date": e.date, "new_deadline": e.new_deadline}
+            for e in state.requests
+        ],
     }
 
 
