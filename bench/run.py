@@ -51,6 +51,7 @@ EMBEDDED_UNIT = "区住建局"
 OVERDUE_DATE = generate.REFERENCE.isoformat()  # 2021-01-01
 LARGE = 100_000  # from this size on, --repeat is capped (each cold run re-checks 100k tasks)
 LARGE_REPEAT = 3
+HOSTILE_TASKS = 4_000  # issue 11: validate stays linear in the number of problems
 
 HELLO = (
     "import argparse\n"
@@ -380,6 +381,7 @@ class Results:
     taskwarrior: str | None = None  # version, or None when not installed
     safecity: str = ""
     seconds: float = 0.0
+    hostile: str = ""  # validate on 4,000 tasks that each name an unknown unit
     rollup: list[tuple[str, Cell, Cell]] = field(default_factory=list)  # label, cold, warm
     rollup_name: str = ""  # 100 个区县 × 1000 项
     rollup_counts: dict[str, str] = field(default_factory=dict)
@@ -422,7 +424,7 @@ class Bench:
                 runs += 2 * (per + 1)
         if self.args.rollup:
             runs += 1 + 2 * 2 * min(int(self.args.repeat), LARGE_REPEAT)
-        return runs
+        return runs + 1  # the hostile validate
 
     def baseline_repeats(self) -> int:
         return max(10, 2 * int(self.args.repeat))
@@ -446,6 +448,7 @@ class Bench:
             self.measure(size)
         if self.args.rollup:
             self.measure_rollup(self.args.rollup, ROLLUP_TASKS)
+        self.hostile()
         self.results.seconds = time.perf_counter() - started
         return self.results
 
@@ -457,6 +460,41 @@ class Bench:
         cell = self.results.cell(0, "argparse", "warm")
         for _ in range(self.baseline_repeats()):
             self.timed(cell, argv, self.env)
+
+    def hostile(self, bad: int = HOSTILE_TASKS) -> None:
+        """validate on the embedded registry plus `bad` tasks naming unknown units (issue 11):
+        every problem needs its line, and that must not cost a parse of the file each."""
+        self.step(f"validate：{bad} 项任务的责任单位不存在")
+        data = self.out / f"hostile-{bad}"
+        if data.exists():
+            shutil.rmtree(data)
+        subprocess.run(
+            [str(self.safecity), "init", str(data)], env=self.env, check=True, capture_output=True
+        )
+        with (data / "tasks.yaml").open("a", encoding="utf-8") as tasks:
+            for i in range(bad):
+                tasks.write(
+                    f"  - id: {100_000 + i}\n    category: 1\n    text: 任务{i}\n"
+                    f"    units: [不存在的单位{i}]\n    deadline: 2021 年 7 月\n"
+                )
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                [str(self.safecity), "validate", "--data", str(data)],
+                env=self.env,
+                capture_output=True,
+                timeout=self.args.timeout,
+            )
+        except subprocess.TimeoutExpired:
+            self.results.hostile = f"超时（>{self.args.timeout:.0f} 秒）"
+        else:
+            seconds = time.perf_counter() - started
+            found = done.stdout.decode("utf-8", "replace").count("未知的责任单位")
+            found += done.stderr.decode("utf-8", "replace").count("未知的责任单位")
+            self.results.hostile = (
+                f"{fmt_seconds(seconds)}，列出 {found} 处问题（退出码 {done.returncode}）"
+            )
+        self.progress.advance(self.job)
 
     def measure(self, size: int) -> None:
         prepared = prepare_registry(size, self.out, self.args, self.progress)
@@ -867,6 +905,8 @@ def notes(results: Results) -> list[str]:
             f"{size_name(size)}：冷启动 = 刚改过 {file}（缓存里其余文件仍有效）；"
             f"缓存为空时的首次 list --unit：{empty}"
         )
+    if results.hostile:
+        lines.append(f"validate，{HOSTILE_TASKS} 项任务的责任单位不存在：{results.hostile}")
     for size in results.sizes:
         count = {
             key: results.counts.get((size, key), "?")

@@ -113,7 +113,9 @@ def test_init_copies_the_criteria(runner: CliRunner, tmp_path: Path) -> None:
     assert (tmp_path / "台账" / "criteria.yaml").read_bytes() == (
         embedded_data_dir() / "criteria.yaml"
     ).read_bytes()
-    assert "4 个文件" in result.stderr
+    # tasks, units, schedule, the 评价细则 and the example 考核细则 (scoring.yaml)
+    assert (tmp_path / "台账" / "scoring.yaml").is_file()
+    assert "5 个文件" in result.stderr
 
 
 def test_validate_says_how_much_is_entered(runner: CliRunner) -> None:

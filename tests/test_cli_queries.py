@@ -48,6 +48,10 @@ ZHUJIAN = [
     48, 54, 58, 61, 62, 64, 65, 66, 67, 74, 77, 80, 81, 84, 88, 89, 93, 95, 96, 97, 98, 99,
     101, 103,
 ]  # fmt: skip
+# Rows that reach 区住建局 through a group it belongs to: 区级负有安全生产监管职责的部门 (51…94;
+# task 103 names it among them) and, by its kind, 区级部门和单位 (104).
+THROUGH_DUTY = [51, 53, 55, 56, 59, 60, 73, 75, 94]
+ZHUJIAN_ALL = sorted([*ZHUJIAN, *THROUGH_DUTY, 104])
 # 附件2 rows that do not name 各街办 (备注 2 makes them 各街办's all the same).
 WITHOUT_JIEBAN = [68, 76, 77, 89, 93, 102, 103]
 
@@ -105,20 +109,23 @@ def mini(tmp_path: Path) -> str:
 
 def test_tasks_of_zhujian(runner: CliRunner) -> None:
     rows = as_json(runner, "list", "--unit", "区住建局", "--date", "2021-01-01")
-    assert ids(rows) == ZHUJIAN
-    assert all(row["via"] is None for row in rows)  # named directly every time
+    assert ids(rows) == ZHUJIAN_ALL
+    via = {row["id"]: row["via"] for row in rows}
+    assert [tid for tid in ZHUJIAN if via[tid] is not None] == []  # named directly
+    assert {via[tid] for tid in THROUGH_DUTY} == {"区级负有安全生产监管职责的部门"}
+    assert via[104] == "区级部门和单位"
     assert all(row["unit_status"] == {"区住建局": "未启动"} for row in rows)
 
 
 @pytest.mark.parametrize("spelling", ["住建", " 区住建局 ", "区住建"])
 def test_unit_by_part_of_its_name(runner: CliRunner, spelling: str) -> None:
-    assert ids(as_json(runner, "list", "--unit", spelling)) == ZHUJIAN
+    assert ids(as_json(runner, "list", "--unit", spelling)) == ZHUJIAN_ALL
 
 
 def test_unit_by_alias(runner: CliRunner) -> None:
     # 区城市管理局 is how task 15 writes 区城管局.
     rows = as_json(runner, "list", "--unit", "区城市管理局")
-    assert ids(rows) == [8, 10, 15, 25, 31, 45, 61, 65, 91, 95, 96]
+    assert ids(rows) == [8, 10, 15, 25, 31, 45, 61, 65, 91, 95, 96, 104]  # 104: 区级部门和单位
 
 
 @pytest.mark.parametrize("group", ["各街办", "各园区管委会"])
@@ -202,7 +209,7 @@ def test_overdue_starts_the_day_after_the_deadline(runner: CliRunner) -> None:
 
 def test_overdue_for_one_unit(runner: CliRunner) -> None:
     rows = as_json(runner, "overdue", "--date", "2021-05-01", "--unit", "区住建局")
-    expected = [46] + [i for i in ENDS_2020_12 + ENDS_2021_04 if i in ZHUJIAN]
+    expected = [46] + [i for i in ENDS_2020_12 + ENDS_2021_04 if i in ZHUJIAN_ALL]
     assert ids(rows) == expected
 
 
@@ -254,7 +261,7 @@ def test_due_soonest_first(runner: CliRunner) -> None:
 
 def test_due_for_one_unit(runner: CliRunner) -> None:
     rows = as_json(runner, "due", "--date", "2021-04-20", "--within", "10", "--unit", "住建")
-    assert ids(rows) == [10, 11, 12, 16, 31, 48]
+    assert ids(rows) == [10, 11, 12, 16, 31, 48, 55, 59]  # 55, 59 through 区级负有…的部门
 
 
 def test_due_negative_within(runner: CliRunner) -> None:
@@ -323,6 +330,12 @@ def test_schedule_json_contract(runner: CliRunner) -> None:
         },
         "state": "即将到期",
         "days_left": 4,
+        # What its units recorded (issue 12: items are reportable as S3).
+        "key": "S3",
+        "status": "未启动",
+        "unit_status": {"区政府办": "未启动", "区创建领导小组办公室": "未启动"},
+        "days_overdue": None,
+        "level": "黄",
     }
     states = {item["id"]: (item["state"], item["days_left"]) for item in items}
     assert states[1] == ("已到期", -6)
@@ -342,16 +355,34 @@ def test_units_json_contract(runner: CliRunner) -> None:
     assert {"name", "kind", "aliases", "members", "tasks", "overdue"} <= set(zhujian)
     assert (zhujian["kind"], zhujian["aliases"], zhujian["members"]) == ("区级部门", [], None)
     assert (zhujian["tasks"], zhujian["direct_tasks"], zhujian["complete"], zhujian["open"]) == (
-        47,
+        57,
         47,
         0,
-        47,
+        57,
     )
-    assert zhujian["overdue"] == len([i for i in ENDS_2020_10 + ENDS_2020_12 if i in ZHUJIAN])
+    late = ENDS_2020_10 + ENDS_2020_12
+    assert zhujian["overdue"] == len([i for i in late if i in ZHUJIAN_ALL])
     duty = by_name["区级负有安全生产监管职责的部门"]
     assert duty["kind"] == "集合"
-    assert duty["aliases"] == ["负有安全生产监管职责的部门", "负有安全生产监管职责的区级部门"]
-    assert duty["members"] == []
+    assert duty["aliases"] == [
+        "负有安全生产监管职责的部门",
+        "负有安全生产监管职责的区级部门",
+        "负有安全生产监督管理职责的部门",
+    ]
+    # The units 附件2 names before 「等负有安全生产监管职责的部门」 (tasks 58, 66, 67, 69–71, 103)
+    members = ["公安临潼分局", "区住建局", "区交运局", "区应急管理局", "区市场监管局"]
+    assert (duty["members"], duty["resolved_members"], duty["member_kinds"]) == (
+        members,
+        members,
+        [],
+    )
+    everyone = by_name["区级部门和单位"]
+    assert everyone["member_kinds"] == ["区级部门", "驻区/分局"]
+    assert everyone["members"] == everyone["resolved_members"]
+    assert "区住建局" in everyone["members"] and "区消防救援大队" in everyone["members"]
+    assert len(everyone["members"]) == 29  # 23 区级部门 and 6 驻区/分局
+    assert by_name["各街办"]["resolved_members"] == []  # the office has still to name them
+    assert zhujian["resolved_members"] is None and zhujian["member_kinds"] is None
     # 51, 53, 55, 56, 59, 60 and (under its aliases) 73, 94, 75
     assert duty["tasks"] == 9
     assert by_name["各街办"]["tasks"] == 104
@@ -389,6 +420,7 @@ def test_units_table_shows_every_column(runner: CliRunner) -> None:
         "已完成",
         "未完成",
         "逾期",
+        "催办",
     ]
 
 
@@ -429,9 +461,9 @@ def test_stats_json(runner: CliRunner) -> None:
     assert top == [
         ("各园区管委会", 104),
         ("各街办", 104),
-        ("区应急管理局", 51),
-        ("区住建局", 47),
-        ("区交运局", 45),
+        ("区应急管理局", 61),
+        ("区住建局", 57),
+        ("区交运局", 55),
     ]
 
 
@@ -612,7 +644,7 @@ def test_csv_rows_of_list(runner: CliRunner) -> None:
         "最新进展日期",
         "最新进展",
     ]
-    assert [int(row[0]) for row in rows[1:]] == ZHUJIAN
+    assert [int(row[0]) for row in rows[1:]] == ZHUJIAN_ALL
     assert rows[1][4:6] == ["2020 年 12 月", "2020-12-31"]
     assert rows[1][3].endswith("区消防救援大队等相关部门，各街办、各园区管委会")
 
@@ -680,7 +712,7 @@ def test_markdown_of_list_matches_json(runner: CliRunner) -> None:
     rows = as_json(runner, "list", "--unit", "区住建局", "--date", "2021-01-01")
     assert [r[2] for r in table[1:]] == [row["text"] for row in rows]
     assert md.startswith("## 区住建局的任务\n\n")
-    assert md.endswith("\n共 47 项任务\n")
+    assert md.endswith("\n共 57 项任务，其中 10 项经集合单位适用\n")
 
 
 # -- the JSON contract ------------------------------------------------------------------------
@@ -779,9 +811,12 @@ def test_mini_list_and_groups(runner: CliRunner, mini: str) -> None:
 
 def test_mini_overdue_and_due(runner: CliRunner, mini: str) -> None:
     overdue = as_json(runner, "overdue", "--data", mini, "--date", "2021-05-01")
-    assert [(r["id"], r["days_overdue"]) for r in overdue] == [(6, 75), (1, 31)]
+    # Issue 12: 每季度 falls due at the end of each quarter, and nothing was reported within
+    # the first one, so task 8 is overdue for it (it used to be never overdue).
+    assert [(r["id"], r["days_overdue"]) for r in overdue] == [(6, 75), (1, 31), (8, 31)]
+    assert overdue[2]["period"] == "2021年第一季度"
     due = as_json(runner, "due", "--data", mini, "--date", "2021-03-20", "--within", "14")
-    # 每季度 falls due at the end of each quarter (never overdue); 规划水平年 never falls due.
+    # 规划水平年 never falls due.
     assert [(r["id"], r["days_left"]) for r in due] == [(1, 11), (8, 11)]
     assert ids(as_json(runner, "list", "--data", mini, "--open-deadline")) == [7, 8]
 
@@ -799,7 +834,7 @@ def test_mini_schedule_units_stats(runner: CliRunner, mini: str) -> None:
     assert group["members"] == ["东街道", "西街道"]
     assert next(u for u in units if u["name"] == "县住建局")["phone"] == "029-00000001"
     stats = as_json(runner, "stats", "--data", mini, "--date", "2021-05-01")
-    assert (stats["total"], stats["overdue"]) == (8, 2)
+    assert (stats["total"], stats["overdue"]) == (8, 3)  # 8: no report for a quarter (issue 12)
 
 
 def test_mini_markdown_escapes_pipes(runner: CliRunner, mini: str) -> None:

@@ -198,7 +198,7 @@ def test_unit_summary_and_schedule_sheets(runner: CliRunner, mini: Path, tmp_pat
             "县应急局",
             "2021年1月20日前",
             datetime(2021, 1, 20),
-            "已到期（已过 59 天）",
+            "未启动，逾期 59 天",  # issue 12: not done until recorded, so overdue
         ),
         (
             "日程",
@@ -207,9 +207,17 @@ def test_unit_summary_and_schedule_sheets(runner: CliRunner, mini: Path, tmp_pat
             "县应急局、各街道",
             "2021年5月31日前",
             datetime(2021, 5, 31),
-            "未到期（剩余 72 天）",
+            "未启动，剩余 72 天",
         ),
-        ("日程", 3, "迎接国家评议", "县应急局", "按照国家确定时间实施", None, "无具体日期"),
+        (
+            "日程",
+            3,
+            "迎接国家评议",
+            "县应急局",
+            "按照国家确定时间实施",
+            None,
+            "未启动（无具体日期）",
+        ),
     ]
     assert schedule["C4"].font.b  # the current phase stands out
 

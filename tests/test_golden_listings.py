@@ -8,6 +8,7 @@ and read the diff before committing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -76,7 +77,7 @@ ON = "2021-01-15"
 COMMANDS = {
     "list": ["list", "--unit", "区住建局", "--date", ON],
     "overdue": ["overdue", "--date", ON],
-    "due": ["due", "--date", ON, "--within", "60"],
+    "due": ["due", "--date", "2020-12-15", "--within", "30"],
     "units": ["units", "--date", ON],
     "schedule": ["schedule", "--date", ON],
     "stats": ["stats", "--date", ON],
@@ -164,3 +165,15 @@ def test_a_group_without_its_subcommand_shows_help_and_exits_2(
     result = runner.invoke(app, [group])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"用法：root {group} [OPTIONS] COMMAND")
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_tables_never_break_a_date_at_80_columns(
+    runner: CliRunner, small_ledger: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    result = runner.invoke(app, [*COMMANDS[command], "--data", str(small_ledger)])
+    assert result.exit_code == 0, result.stderr
+    assert "年" in result.stdout
+    # 2021年3月11 at a line's end with 日 on the next is what a broken date looks like
+    assert not re.search(r"\d{4}年\d{1,2}月\d{1,2}(?![日\d])", result.stdout)

@@ -618,4 +618,7 @@ def test_a_deferral_of_a_recurring_task_holds_for_its_period_only(tmp_path: Path
     assert task is not None
     assert task_state(registry, ledger, task, date(2021, 3, 31)).deadline == date(2021, 4, 20)
     later = task_state(registry, ledger, task, date(2021, 12, 1))
-    assert (later.deadline, later.days_overdue) == (date(2021, 12, 31), None)
+    # Issue 12: each period falls due at its end; nothing was reported within the second
+    # quarter, so by December the unit is overdue for it (it used to be never overdue).
+    assert (later.deadline, later.days_overdue) == (date(2021, 6, 30), 154)
+    assert later.period is not None and later.period.label == "2021年第二季度"

@@ -378,3 +378,71 @@ def test_exports_take_as_recorded_too(runner: CliRunner, work_registry: Path, cl
     assert status_of_76() == "已完成"
     assert status_of_76("--as-recorded", "2021-01-11") == "未启动"
     assert status_of_76("--as-recorded", "2021-01-12T09:30:00+08:00") == "已完成"
+
+
+# -- with main's rules: 日程 items, safe text, the periodic reports -------------------------------
+
+
+def test_a_schedule_item_deferral_is_requested_approved_and_undone(
+    runner: CliRunner, work_registry: Path, clock: Clock
+) -> None:
+    office = "区创建领导小组办公室"
+    clock.at("2021-01-22T09:00:00")
+
+    def deadline() -> tuple[str, list[str]]:
+        args = ["show", "S12", "-f", "json", "--date", "2021-02-05"]
+        shown = json.loads(ok(runner, work_registry, *args)[0])
+        return shown["effective_deadline"], [r["new_deadline"] for r in shown["requests"]]
+
+    before = deadline()
+    args = ["update", "S12", "-u", office, "-s", "延期", "--new-deadline", "2021-03-31"]
+    _, err = ok(runner, work_registry, *args, "--date", "2021-01-20", "--note", "专家未到")
+    assert err.startswith(f"已记录延期申请：日程 S12 {office} 申请延期至2021年3月31日")
+    asked = err.split("记录编号 ")[1].split("）")[0]
+    assert deadline() == (before[0], ["2021-03-31"])  # the original deadline still governs
+    clock.at("2021-01-22T09:30:00")
+    _, err = ok(runner, work_registry, "approve", asked, "-u", office, "--date", "2021-01-21")
+    assert err.startswith(f"已批准：日程 S12 {office} 延期至2021年3月31日（2021年1月21日")
+    assert deadline() == ("2021-03-31", [])
+    clock.at("2021-01-22T10:00:00")
+    _, err = ok(runner, work_registry, "undo", "--yes")
+    assert err.startswith("最后一条记录：编号 ") and f"：日程 S12 {office} 批准（2021年1月21日）" in err
+    assert deadline() == (before[0], ["2021-03-31"])  # the request waits again
+
+
+def test_a_decision_note_with_control_characters_is_refused(
+    runner: CliRunner, work_registry: Path, clock: Clock
+) -> None:
+    asked = request(runner, work_registry)
+    stored = files(work_registry)
+    code, _, err = run(runner, work_registry, "approve", asked, "-u", "财政", "--note", "同意\x1b[31m")
+    assert code == 2 and err.startswith("错误：说明")
+    code, _, err = run(runner, work_registry, "reject", asked, "-u", "财政", "--note", "否\x07")
+    assert code == 2 and err.startswith("错误：说明")
+    code, _, err = run(runner, work_registry, "undo", "--yes", "--by", "李\x1b四")
+    assert code == 2 and err.startswith("错误：经办人")
+    assert files(work_registry) == stored
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        ["report", "monthly", "--date", "2021-01-31"],
+        ["report", "circular", "--from", "2021-01-01", "--to", "2021-01-31"],
+        ["score", "--from", "2021-01-01", "--to", "2021-01-31"],
+    ],
+)
+def test_periodic_reports_circular_and_score_take_as_recorded(
+    runner: CliRunner, work_registry: Path, clock: Clock, report: list[str]
+) -> None:
+    clock.at("2021-01-04T16:20:00")
+    ok(runner, work_registry, "update", "76", "-u", "财政", "-s", "推进中", "--date", "2021-01-04")
+    clock.at("2021-01-31T17:00:00")
+    first, _ = ok(runner, work_registry, *report)
+    stamp = "2021-01-04T16:20:00.000000+08:00"
+    if report[0] == "report":
+        assert f"> 记录截至 {stamp}：此后记录的进展不计入本报告" in first
+    clock.at("2021-02-03T09:00:00")
+    ok(runner, work_registry, "update", "76", "-u", "财政", "-s", "已完成", "--date", "2021-01-05")
+    assert ok(runner, work_registry, *report)[0] != first
+    assert ok(runner, work_registry, *report, "--as-recorded", stamp)[0] == first

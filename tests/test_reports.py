@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from safecity_cli.errors import TemplateError, UsageError
-from safecity_cli.ledger.entries import Ledger
+from safecity_cli.ledger.entries import Entry, Ledger, Status
 from safecity_cli.ledger.files import load_ledger
 from safecity_cli.registry.load import load_registry
 from safecity_cli.registry.models import Registry
@@ -147,8 +147,10 @@ def test_weekly_escalation_orders_units_by_how_much_they_have_overdue(
     registry, ledger = mini
     weekly = build_weekly(registry, ledger, date(2021, 7, 9))
     groups = [(g.unit, [r.id for r in g.rows]) for g in weekly.escalation]
-    # 西街道 never reported on task 3; everyone else finished (or is not yet late).
-    assert groups == [("西街道", [3])]
+    # 西街道 never reported on task 3; 县应急局 reported nothing within the second quarter on
+    # the quarterly task 8 (issue 12: recurring deadlines fall due each period); everyone
+    # else finished (or is not yet late).
+    assert groups == [("西街道", [3]), ("县应急局", [8])]
     assert weekly.escalation[0].rows[0].level == "红"
     assert weekly.days_to_final == -9
 
@@ -216,10 +218,16 @@ def test_gantt_places_phases_items_and_today(mini: tuple[Registry, Ledger]) -> N
         ("动员部署阶段", "done"),
         ("组织实施阶段", "active"),
     ]
+    # Issue 12: an item is done only once recorded; 日程1's date has passed unrecorded.
     assert [(b.label, b.milestone, b.state) for b in items.bars] == [
-        ("日程1 印发实施方案", True, "done"),
+        ("日程1 印发实施方案", True, "crit"),
         ("日程2 完成自评报告", True, ""),
     ]
+    recorded = Ledger(
+        [Entry("S1", "县应急局", Status.DONE, date(2021, 1, 18), datetime(2021, 1, 18, 9))]
+    )
+    done = build_gantt(registry, date(2021, 4, 2), ledger=recorded).sections[1].bars[0]
+    assert (done.label, done.state) == ("日程1 印发实施方案", "done")
     assert gantt.start == date(2021, 1, 1) and gantt.end == date(2021, 6, 30)
     assert 0 < gantt.today < 100
     assert [t.label for t in gantt.ticks] == ["2021年1月", "2月", "3月", "4月", "5月", "6月"]
@@ -261,9 +269,11 @@ def test_notice_lists_overdue_and_yellow_red_most_urgent_first(
     west = registry.unit("西街道")
     assert west is not None
     notice = build_notice(registry, ledger, west, date(2021, 5, 10))
-    assert [(r.id, r.level) for r in notice.rows] == [(6, "红"), (1, "红"), (3, "黄"), (4, "黄")]
+    # 8 (每季度, through 全部任务适用): no report within the first quarter (issue 12).
+    rows = [(r.id, r.level) for r in notice.rows]
+    assert rows == [(6, "红"), (1, "红"), (8, "红"), (3, "黄"), (4, "黄")]
     assert notice.reply_by == date(2021, 5, 17)
-    assert (notice.overdue, notice.red, notice.yellow) == (2, 2, 2)
+    assert (notice.overdue, notice.red, notice.yellow) == (3, 3, 2)
 
 
 def test_notice_reply_date_cannot_precede_it(mini: tuple[Registry, Ledger]) -> None:

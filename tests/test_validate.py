@@ -19,17 +19,30 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from safecity_cli.cli import app
+from safecity_cli.registry.deadlines import ACCEPTED_FORMS
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
+EMBEDDED = Path(__file__).parents[1] / "data"
 
 EMBEDDED_SUMMARY = (
     "登记册有效：104 项任务、7 个类别、44 个责任单位（含 9 个集合）、5 个阶段、"
-    "20 项日程、21 项主要任务\n"
+    "20 项日程、21 项主要任务；7 条警告\n"
     "评价细则：已录入 8 个三级项，合计 16 分；评价细则满分 100 分\n"
 )
 MINI_SUMMARY = (
     "登记册有效：8 项任务、3 个类别、9 个责任单位（含 2 个集合）、3 个阶段、3 项日程、2 项主要任务"
 )
+_FILL = "请用 members 列出成员，或用 member_kinds 按单位类型指定（警告）"
+
+
+def mini_group_warnings(root: Path, task: int = 5) -> str:
+    """The mini registry's 负有监管职责的部门 lists no members: validate says so (issue 12)."""
+    return (
+        f"{root / 'units.yaml'}:24: units[负有监管职责的部门].members: 集合单位没有成员："
+        f"任务 {task} 中它的那一部分只能由集合整体报送；{_FILL}\n"
+        f"{root / 'tasks.yaml'}:10: tasks: 任务 {task} 的责任单位都是没有成员的集合单位，"
+        "尚无具体单位报送（警告）\n"
+    )
 
 
 def validate(runner: CliRunner, *args: str) -> Result:
@@ -58,20 +71,39 @@ def test_embedded_registry_is_valid(runner: CliRunner) -> None:
     result = validate(runner)
     assert result.exit_code == 0
     assert result.stdout == EMBEDDED_SUMMARY
-    assert result.stderr == ""
+    # What the office must still fill in: the groups the document does not list.
+    everything = "任务 1–67、69–75、78–88、90–92、94–101、104、日程 7、9–11、13–15、17–19"
+    expected = [
+        (90, "各街办", everything),
+        (93, "各园区管委会", everything),
+        (108, "区安委会各成员单位", "任务 1、3、5"),
+        (113, "负有自然灾害防治职责的区级部门", "任务 4、5"),
+        (116, "区级各相关部门", "任务 50、52"),
+        (119, "各行业主管部门", "任务 17"),
+    ]
+    units = EMBEDDED / "units.yaml"
+    assert result.stderr.splitlines() == [
+        *(
+            f"{units}:{line}: units[{name}].members: 集合单位没有成员：{where} 中它的那一部分"
+            f"只能由集合整体报送；{_FILL}"
+            for line, name, where in expected
+        ),
+        f"{EMBEDDED / 'tasks.yaml'}:16: tasks: 任务 1、4、90 的责任单位都是没有成员的集合单位，"
+        "尚无具体单位报送（警告）",
+    ]
 
 
 def test_mini_registry_is_valid(runner: CliRunner, registry: Path) -> None:
     result = validate(runner, "--data", str(registry))
     assert result.exit_code == 0
-    assert result.stdout == MINI_SUMMARY + "\n"
-    assert result.stderr == ""
+    assert result.stdout == MINI_SUMMARY + "；2 条警告\n"
+    assert result.stderr == mini_group_warnings(registry)
 
 
 def test_data_from_environment(runner: CliRunner, registry: Path) -> None:
     result = runner.invoke(app, ["validate"], env={"SAFECITY_DATA": str(registry)})
     assert result.exit_code == 0
-    assert result.stdout == MINI_SUMMARY + "\n"
+    assert result.stdout == MINI_SUMMARY + "；2 条警告\n"
 
 
 # -- the catalogue of broken inputs ---------------------------------------------------------
@@ -183,7 +215,7 @@ BROKEN: list[tuple[str, Callable[[Path], None], list[tuple[str, int | None, str]
     (
         "unparseable-deadline",
         lambda r: edit(r / T, "deadline: 2021年3月\n", "deadline: 明年春天\n"),
-        [(T, 14, "tasks[序号1].deadline: 无法识别的完成时限「明年春天」")],
+        [(T, 14, "tasks[序号1].deadline: 无法识别的完成时限「明年春天」；" + ACCEPTED_FORMS)],
     ),
     (
         "deadline-year-out-of-range",
@@ -259,7 +291,7 @@ BROKEN: list[tuple[str, Callable[[Path], None], list[tuple[str, int | None, str]
     (
         "invalid-yaml-date",
         lambda r: edit(r / S, "  start: 2021-01-01", "  start: 2021-13-01"),
-        [(S, 4, "「2021-13-01」不是有效的日期")],
+        [(S, 4, "program.start: 「2021-13-01」不是有效的日期")],  # issue 12: names the field
     ),
     (
         "python-tag",
@@ -296,7 +328,7 @@ BROKEN: list[tuple[str, Callable[[Path], None], list[tuple[str, int | None, str]
         "three-errors",
         _three_errors,
         [
-            (T, 14, "tasks[序号1].deadline: 无法识别的完成时限「明年春天」"),
+            (T, 14, "tasks[序号1].deadline: 无法识别的完成时限「明年春天」；" + ACCEPTED_FORMS),
             (
                 T,
                 24,
@@ -360,7 +392,7 @@ def test_utf8_bom_is_accepted(runner: CliRunner, registry: Path) -> None:
         path.write_bytes(codecs.BOM_UTF8 + path.read_bytes())
     result = validate(runner, "--data", str(registry))
     assert result.exit_code == 0
-    assert result.stdout == MINI_SUMMARY + "\n"
+    assert result.stdout == MINI_SUMMARY + "；2 条警告\n"
 
 
 def test_bom_keeps_line_numbers(runner: CliRunner, registry: Path) -> None:
@@ -375,8 +407,11 @@ def test_id_gap_is_a_warning(runner: CliRunner, registry: Path) -> None:
     edit(registry / T, "  - id: 5\n", "  - id: 9\n")
     result = validate(runner, "--data", str(registry))
     assert result.exit_code == 0
-    assert result.stderr == f"{registry / T}:10: tasks: 任务序号不连续，缺少 5（警告）\n"
-    assert result.stdout == MINI_SUMMARY + "；1 条警告\n"
+    assert result.stderr == (
+        f"{registry / T}:10: tasks: 任务序号不连续，缺少 5（警告）\n"
+        + mini_group_warnings(registry, task=9)
+    )
+    assert result.stdout == MINI_SUMMARY + "；3 条警告\n"
 
 
 def test_huge_id_gap_is_summarised(runner: CliRunner, registry: Path) -> None:
@@ -386,6 +421,7 @@ def test_huge_id_gap_is_summarised(runner: CliRunner, registry: Path) -> None:
     assert result.exit_code == 0
     assert result.stderr == (
         f"{registry / T}:10: tasks: 任务序号不连续，缺少 8、9、10、11、12、13、14、15、16、17…（警告）\n"
+        + mini_group_warnings(registry)
     )
 
 
@@ -393,7 +429,10 @@ def test_schedule_item_gap_is_a_warning(runner: CliRunner, registry: Path) -> No
     edit(registry / S, "  - id: 2\n    text: 完成自评报告", "  - id: 4\n    text: 完成自评报告")
     result = validate(runner, "--data", str(registry))
     assert result.exit_code == 0
-    assert result.stderr == f"{registry / S}:15: items: 日程序号不连续，缺少 2（警告）\n"
+    assert result.stderr == (
+        f"{registry / S}:15: items: 日程序号不连续，缺少 2（警告）\n"
+        + mini_group_warnings(registry)
+    )
 
 
 def test_missing_directory_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
@@ -418,7 +457,8 @@ def test_other_commands_refuse_a_broken_registry(runner: CliRunner, registry: Pa
         assert result.exit_code == 1, command
         assert result.stdout == ""
         assert result.stderr.splitlines() == [
-            f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」",
+            f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」；"
+            + ACCEPTED_FORMS,
             "错误：登记册有 1 处错误",
         ]
 
@@ -437,13 +477,14 @@ def test_a_real_process_keeps_data_and_messages_apart(registry: Path) -> None:
     env.pop("SAFECITY_DATA", None)
     command = [sys.executable, "-m", "safecity_cli", "validate", "--data", str(registry)]
     good = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
-    assert (good.returncode, good.stderr) == (0, b"")
-    assert good.stdout.decode("utf-8") == MINI_SUMMARY + "\n"
+    assert (good.returncode, good.stderr.decode("utf-8")) == (0, mini_group_warnings(registry))
+    assert good.stdout.decode("utf-8") == MINI_SUMMARY + "；2 条警告\n"
     edit(registry / T, "deadline: 2021年3月\n", "deadline: 明年春天\n")
     bad = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
     assert (bad.returncode, bad.stdout) == (1, b"")
     assert bad.stderr.decode("utf-8").splitlines() == [
-        f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」",
+        f"{registry / T}:14: tasks[序号1].deadline: 无法识别的完成时限「明年春天」；"
+        + ACCEPTED_FORMS,
         "错误：登记册有 1 处错误",
     ]
 
@@ -607,3 +648,54 @@ def test_random_structure_damage_never_crashes(
     runner: CliRunner, tmp_path: Path, damage: tuple[str, bytes]
 ) -> None:
     _assert_validate_survives(runner, tmp_path, *damage)
+
+
+def test_nine_problems_in_four_files_in_one_run(runner: CliRunner, registry: Path) -> None:
+    # Issue 12: these once took four runs (a structural error hid the same file's references,
+    # a bad date hid its whole file, any registry error hid the progress files).
+    edit(registry / T, "  - id: 1\n    category: 1", "  - id: 1\n    category: 一")
+    edit(registry / T, "units: [县应急局, 县市场监管局]", "units: [县应急局, 县不存在局]")
+    edit(registry / T, "deadline: 2021年4月-2021年5月", "deadline: 明年春天")
+    edit(
+        registry / U,
+        "  - name: 县城管局\n    kind: 县级部门",
+        "  - name: 县城管局\n    kind: 县级部们",
+    )
+    edit(registry / U, "members: [东街道, 西街道]", "members: [东街道, 北街道]")
+    edit(registry / S, "  start: 2021-01-01", "  start: 2021-02-30")
+    edit(
+        registry / S, "印发实施方案\n    units: [县应急局]", "印发实施方案\n    units: [县应急局局]"
+    )
+    (registry / "progress").mkdir()
+    progress = registry / "progress" / "县应急局.yaml"
+    progress.write_text(
+        "entries:\n"
+        "  - {task: 99, unit: 县应急局, status: 推进中, date: 2021-03-01,"
+        " recorded_at: 2021-03-01T10:00:00}\n"
+        "  - {task: 1, unit: 县应急局, status: 推进中, date: 2021-13-01,"
+        " recorded_at: 2021-03-01T10:00:00}\n"
+        # Task 1 has an error of its own, yet it exists: no complaint about this entry.
+        "  - {task: 1, unit: 县应急局, status: 推进中, date: 2021-03-02,"
+        " recorded_at: 2021-03-02T10:00:00}\n",
+        encoding="utf-8",
+    )
+    result = validate(runner, "--data", str(registry))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{registry / T}:11: tasks[序号1].category: 应为整数",
+        f"{registry / S}:4: program.start: 「2021-02-30」不是有效的日期",
+        f"{registry / U}:13: units[县城管局].kind: "
+        "未知的单位类型「县级部们」，可选：县级部门、驻县单位、街道、集合",
+        f"{registry / U}:23: units[各街道].members: 未知的责任单位「北街道」"
+        "（units.yaml 中没有此名称或别名），是否指：西街道、各街道、东街道",
+        f"{registry / T}:18: tasks[序号2].units: 未知的责任单位「县不存在局」"
+        "（units.yaml 中没有此名称或别名）",
+        f"{registry / T}:25: tasks[序号3].deadline: 无法识别的完成时限「明年春天」；"
+        + ACCEPTED_FORMS,
+        f"{registry / S}:17: items[序号1].units: 未知的责任单位「县应急局局」"
+        "（units.yaml 中没有此名称或别名），是否指：县应急局、县应急管理局",
+        f"{progress}:3: entries[第2项].date: 「2021-13-01」不是有效的日期",
+        f"{progress}:2: entries[第1项].task: 进展记录引用了不存在的任务序号 99",
+        "错误：登记册有 9 处错误",
+    ]

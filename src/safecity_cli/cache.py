@@ -39,12 +39,14 @@ from safecity_cli.registry.models import (
     Program,
     Registry,
     ScheduleItem,
+    Scoring,
+    ScoringRule,
     Task,
     Unit,
 )
 
 ENV_CACHE = "SAFECITY_CACHE_DIR"
-_FORMAT = 3  # bump when the layout of the cached tuples changes
+_FORMAT = 5  # bump when the layout of the cached tuples changes
 
 
 def cache_dir() -> Path:
@@ -275,12 +277,12 @@ def _from_day(value: int | None) -> date | None:
 
 
 def _deadline_to(d: Deadline) -> tuple[Any, ...]:
-    return (d.raw, d.kind.value, _day(d.start), _day(d.end), d.every_months)
+    return (d.raw, d.kind.value, _day(d.start), _day(d.end), d.every_months, d.ends_in_month)
 
 
 def _deadline_from(row: tuple[Any, ...]) -> Deadline:
-    raw, kind, start, end, every = row
-    return Deadline(raw, DeadlineKind(kind), _from_day(start), _from_day(end), every)
+    raw, kind, start, end, every, ends_in = row
+    return Deadline(raw, DeadlineKind(kind), _from_day(start), _from_day(end), every, ends_in)
 
 
 def _registry_to(r: Registry) -> tuple[Any, ...]:
@@ -317,14 +319,31 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
             )
             for t in r.tasks
         ],
-        [(u.name, u.kind, u.aliases, u.members, u.contact, u.phone) for u in r.units],
+        [
+            (u.name, u.kind, u.aliases, u.members, u.contact, u.phone, u.member_kinds)
+            for u in r.units
+        ],
         r.kinds,
         [(ph.id, ph.name, ph.period, _day(ph.start), _day(ph.end), ph.summary) for ph in r.phases],
         [(i.id, i.text, i.units, deadlines[i.deadline], i.written_units) for i in r.items],
         [(g.numeral, g.heading, [(m.id, m.title, m.text) for m in g.tasks]) for g in r.main_tasks],
         (r.applies_to_all.units, r.applies_to_all.note),
         _criteria_to(r.criteria),
+        _scoring_to(r.scoring),
     )
+
+
+def _scoring_to(s: Scoring | None) -> tuple[Any, ...] | None:
+    if s is None:
+        return None
+    return (s.document, s.example, s.base, [(r.name, r.points, r.cap) for r in s.rules])
+
+
+def _scoring_from(row: tuple[Any, ...] | None) -> Scoring | None:
+    if row is None:
+        return None
+    document, example, base, rules = row
+    return Scoring(document, example, base, tuple(ScoringRule(*r) for r in rules))
 
 
 def _item_to(i: CriteriaItem) -> tuple[Any, ...]:
@@ -377,7 +396,8 @@ def _criteria_from(row: tuple[Any, ...] | None) -> Criteria | None:
 
 
 def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
-    program, categories, deadlines, tasks, units, kinds, phases, items, groups, common, crit = row
+    (program, categories, deadlines, tasks, units, kinds, phases, items, groups, common, crit,
+     rules) = row
     name, short, start, final, document, issuer, blue, red, idle, operator, late = program
     table = [_deadline_from(d) for d in deadlines]
     return Registry(
@@ -409,6 +429,7 @@ def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
         ),
         applies_to_all=AppliesToAll(*common),
         criteria=_criteria_from(crit),
+        scoring=_scoring_from(rules),
     )
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from safecity_cli.assessment.criteria import path_of
 from safecity_cli.assessment.findings import load_findings
+from safecity_cli.assessment.paths import EVIDENCE_DIR, MANIFEST_FILE
 from safecity_cli.assessment.problems import load_problems
-from safecity_cli.assessment.store import EVIDENCE_DIR, MANIFEST_FILE, archive_names, read_records
+from safecity_cli.assessment.store import archive_names, read_records
 from safecity_cli.files import safe_name
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.models import CriteriaItem, Registry, Unit
@@ -58,7 +59,7 @@ class Bundle:
     missing: list[str]  # files a record names that are gone or changed: left out, told
 
     def zip_bytes(self, title: str) -> bytes:
-        from safecity_cli.exchange.assessment_book import build_index_workbook
+        from safecity_cli.assessment.workbook import build_index_workbook
         from safecity_cli.exchange.xlsx_style import workbook_bytes
         from safecity_cli.render.formats import render_json, render_markdown
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from safecity_cli.assessment.criteria import num, resolve_item
+from safecity_cli.assessment.paths import FINDINGS_FILE
 from safecity_cli.assessment.store import (
-    FINDINGS_FILE,
     EvidenceEntry,
     evidence_records,
     next_id,

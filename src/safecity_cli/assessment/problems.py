@@ -8,8 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from safecity_cli.assessment.paths import PROBLEMS_FILE
 from safecity_cli.assessment.store import (
-    PROBLEMS_FILE,
     ProblemEntry,
     evidence_records,
     next_id,

@@ -14,7 +14,7 @@ from safecity_cli.assessment.scoring import ItemScore, Subtotal, score
 from safecity_cli.assessment.store import archive_names
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.models import Program, Registry
-from safecity_cli.reports.rows import office_name
+from safecity_cli.render.wording import office_name
 
 COLUMNS = (
     "一级项",

@@ -38,6 +38,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("assess", "app"),
     "problem": ("problems", "app"),
     "evidence": ("evidence", "app"),
+    "score": ("score", "score"),
+    "notices": ("notices", "notices"),
+    "reply": ("notices", "reply"),
 }
 
 HELP = (

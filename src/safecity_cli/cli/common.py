@@ -24,6 +24,7 @@ from safecity_cli.cli.help_format import SafecityContext
 from safecity_cli.cli.l10n import USAGE, install
 from safecity_cli.errors import ExitCode, SafecityError
 from safecity_cli.render.formats import Listing, OutputFormat, render
+from safecity_cli.text import printable
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -98,6 +99,7 @@ _RECORDING = {
         "problems.add",
         "problems.update",
         "problems.close",
+        "notices.reply",
     )
 }
 AS_RECORDED_HELP = (
@@ -228,7 +230,7 @@ class SafecityGroup(_ChineseHelpOption, TyperGroup):
 
 
 def note(message: str) -> None:
-    sys.stderr.write(f"{message}\n")
+    sys.stderr.write(f"{printable(message)}\n")  # an error may quote stored or typed text
 
 
 install()
@@ -346,27 +348,28 @@ DistrictOpt = Annotated[
 
 
 class _TaskRef(IntParamType):
-    """A task number; on a roll-up also 临潼区:27, kept as text (the district is checked later)."""
+    """A task number, or a 日程 item as S12; on a roll-up also 临潼区:27, kept as text (the
+    district is checked later)."""
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        if isinstance(value, str) and (":" in value or "：" in value):
-            return value
-        return super().convert(value, param, ctx)
+        if not isinstance(value, str) or value.strip().isdigit():
+            return super().convert(value, param, ctx)
+        return value.strip()  # an item, a district's task, or a mistake resolve_target explains
 
 
 TaskRefArg = Annotated[
     str,
     typer.Argument(
         metavar="ID",
-        help="任务序号；汇总登记册中写作 区县:序号，如 临潼区:27",
+        help="任务序号（如 27）或日程序号（如 S12）；汇总登记册中写作 区县:序号，如 临潼区:27",
         click_type=_TaskRef(),
     ),
 ]
 
 
-def task_number(ref: int | str) -> int:
-    """The task number of a single registry: 临潼区:27 belongs to a roll-up."""
-    if isinstance(ref, int):
+def task_number(ref: int | str) -> int | str:
+    """A task or 日程 item of a single registry: 临潼区:27 belongs to a roll-up."""
+    if isinstance(ref, int) or not (":" in ref or "：" in ref):
         return ref
     from safecity_cli.errors import UsageError as Refused
 
@@ -524,7 +527,8 @@ def show(renderable: RenderableType) -> None:
     """Something Rich draws (a table, a task's detail), on stdout; colour only on a terminal."""
     from safecity_cli.render.formats import render_rich
 
-    write(render_rich(renderable, width=terminal_width(), color=sys.stdout.isatty()))
+    color = sys.stdout.isatty()
+    write(render_rich(renderable, width=terminal_width(), color=color), styles=color)
 
 
 LARGE_TABLE = 500  # rows; beyond this a Rich table costs seconds and no one reads it as a table
@@ -545,11 +549,15 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         )
         write(render_tsv(listing))
         return
-    write(render(listing, fmt, width=terminal_width(), color=sys.stdout.isatty()))
+    color = sys.stdout.isatty()
+    text = render(listing, fmt, width=terminal_width(), color=color)
+    write(text, styles=color and fmt is OutputFormat.TABLE)
 
 
-def write(text: str) -> None:
-    sys.stdout.write(text)
+def write(text: str, *, styles: bool = False) -> None:
+    """Text to stdout; controls from stored text are shown as U+FFFD, never obeyed. With
+    `styles`, the colour codes Rich drew (ESC [ … m) are kept, and no other sequence."""
+    sys.stdout.write(printable(text, styles=styles))
     sys.stdout.flush()
 
 

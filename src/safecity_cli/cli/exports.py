@@ -179,7 +179,7 @@ def _export_assessment(
 ) -> None:
     from safecity_cli.assessment.findings import current_round, load_findings, parse_round
     from safecity_cli.assessment.report import build_assessment
-    from safecity_cli.exchange.assessment_book import build_assessment_workbook
+    from safecity_cli.assessment.workbook import build_assessment_workbook
     from safecity_cli.exchange.xlsx_style import workbook_bytes
 
     findings = load_findings(registry.path)

@@ -29,6 +29,7 @@ from safecity_cli.cli.common import (
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import ExitCode
 from safecity_cli.ledger.entries import Kind
+from safecity_cli.registry.units import target_label
 from safecity_cli.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -70,7 +71,9 @@ def init(
 
 
 def update(
-    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    task_id: Annotated[
+        str, typer.Argument(metavar="ID", help="任务序号（如 27），或日程序号 S1…S20（如 S12）")
+    ],
     unit: Annotated[str, typer.Option("--unit", "-u", help="报送单位：全称、别名或简称")],
     status: Annotated[
         str,
@@ -124,7 +127,9 @@ def update(
     ] = None,
     data: DataOpt = None,
 ) -> None:
-    """记录一个单位对一项任务的进展（追加一条记录，不修改已有记录）。
+    """记录一个单位对一项任务（或一项日程）的进展（追加一条记录，不修改已有记录）。
+
+    日程安排表的事项写作 S1…S20，如 safecity update S12 -u 区创建领导小组办公室 -s 已完成。
 
     「延期」是延期申请：创建办用 safecity approve 批准后新时限才生效，批准前仍按原时限计算。「已销号」只能由创建办用 safecity close 办理。
 
@@ -170,13 +175,14 @@ def update(
         _archive(registry.path, entry, staged)
     if entry.new_deadline is not None:
         note(
-            f"已记录延期申请：任务 {entry.task} {entry.unit} 申请延期至"
+            f"已记录延期申请：{target_label(entry.task)} {entry.unit} 申请延期至"
             f"{chinese_date(entry.new_deadline)}（{chinese_date(entry.date)}，记录编号 {entry.id}）；"
             f"待创建办批准（safecity approve {entry.id} --unit {entry.unit}），批准前仍按原时限计算"
         )
         return
     note(
-        f"已记录：任务 {entry.task} {entry.unit} {entry.status.value}（{chinese_date(entry.date)}）"
+        f"已记录：{target_label(entry.task)} {entry.unit} {entry.status.value}"
+        f"（{chinese_date(entry.date)}）"
     )
 
 
@@ -185,7 +191,7 @@ def _archived(entry: Entry, count: int, staged: list[Stored]) -> Entry:
     files named by their copies in the archive (written by `_archive` once recorded)."""
     from dataclasses import replace
 
-    from safecity_cli.assessment.store import EVIDENCE_DIR
+    from safecity_cli.assessment.paths import EVIDENCE_DIR
     from safecity_cli.ledger.entries import Evidence
 
     by_hash = {s.sha256: s for s in staged}
@@ -209,7 +215,9 @@ def _archive(data_dir: Path, entry: Entry, staged: list[Stored]) -> None:
 
 
 def close(
-    task_id: Annotated[int, typer.Argument(metavar="ID", help="任务序号")],
+    task_id: Annotated[
+        str, typer.Argument(metavar="ID", help="任务序号（如 27），或日程序号 S1…S20（如 S12）")
+    ],
     note_text: Annotated[str, typer.Option("--note", "-n", help="销号说明")] = "",
     date: Annotated[
         str | None,
@@ -230,11 +238,12 @@ def close(
     ] = None,
     data: DataOpt = None,
 ) -> None:
-    """创建办对整项任务销号：所有责任单位都已报告完成后才可销号。
+    """创建办对整项任务（或一项日程，如 S12）销号：所有责任单位都已报告完成后才可销号。
 
     示例：safecity close 27 --note "经核查已完成" --data ./台账
     """
     from safecity_cli.cli.gitrepo import recorder
+    from safecity_cli.registry.units import resolve_target
     from safecity_cli.tracking.recording import check_close, ensure_writable, record
 
     registry = open_registry(data, no_cache=True)
@@ -260,7 +269,8 @@ def close(
         ]
 
     record(registry, check)
-    note(f"已销号：任务 {task_id}（{chinese_date(on)}）")
+    key = resolve_target(registry, task_id).key
+    note(f"已销号：{target_label(key)}（{chinese_date(on)}）")
 
 
 def history(
@@ -271,14 +281,14 @@ def history(
     data: DataOpt = None,
     district: DistrictOpt = None,
 ) -> None:
-    """列出一项任务的全部进展记录，按时间先后排列：包括延期申请及创建办的批准、驳回，撤销记录及被撤销的记录（标「已撤销」）。
+    """列出一项任务（或一项日程，如 S12）的全部进展记录，按时间先后排列：包括延期申请及创建办的批准、驳回，撤销记录及被撤销的记录（标「已撤销」）。
 
-    「补录」列标出记录时间晚于报送日期超过 N 天的记录（N 为 schedule.yaml 中 program 的 late_after_days，默认 7）。
+    状态之后标「（补录）」的，是记录时间晚于报送日期超过 N 天的记录（N 为 schedule.yaml 中 program 的 late_after_days，默认 7）。
 
     示例：safecity history 27 --unit 区住建局 --format json；汇总登记册：safecity history 临潼区:27
     """
-    from safecity_cli.errors import UsageError
     from safecity_cli.ledger.entries import check_evidence
+    from safecity_cli.registry.units import expand, resolve_target
     from safecity_cli.render.listings import history_listing
 
     if (rollup := open_rollup(data, district)) is not None:
@@ -288,10 +298,7 @@ def history(
         return history_rollup(rollup, district_ref(ref, district), unit, until, fmt)
     task_id = task_number(ref)
     registry = open_registry(data)
-    task = registry.task(task_id)
-    if task is None:
-        raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
-    from safecity_cli.registry.units import expand
+    key = resolve_target(registry, task_id).key
 
     who = find_unit(registry, unit)
     until = as_of(date) if date is not None else None
@@ -299,10 +306,10 @@ def history(
     ledger = open_ledger(registry)
     entries = [
         e
-        for e in ledger.records(task_id)
+        for e in ledger.records(key)
         if (until is None or e.date <= until) and (names is None or e.unit in names)
     ]
-    title = f"任务 {task_id} 的进展记录" + (f"（{who.name}）" if who else "")
+    title = f"{target_label(key)} 的进展记录" + (f"（{who.name}）" if who else "")
     late = registry.program.late_after_days
     emit(history_listing(entries, title, ledger=ledger, late_after=late), fmt)
     for entry in entries:
@@ -372,7 +379,7 @@ def describe(entry: Entry) -> str:
     by = f"，{entry.by} 记录" if entry.by else ""
     when = entry.recorded_at.strftime("%Y-%m-%d %H:%M")
     return (
-        f"编号 {entry.id}：任务 {entry.task} {who} {what}（{chinese_date(entry.date)}）"
+        f"编号 {entry.id}：{target_label(entry.task)} {who} {what}（{chinese_date(entry.date)}）"
         + (f"：{entry.note}" if entry.note else "")
         + f"（{when}{by}）"
     )
@@ -421,12 +428,12 @@ def _decide(
     assert entry.new_deadline is not None
     if kind is Kind.APPROVE:
         note(
-            f"已批准：任务 {entry.task} {entry.unit} 延期至{chinese_date(entry.new_deadline)}"
+            f"已批准：{target_label(entry.task)} {entry.unit} 延期至{chinese_date(entry.new_deadline)}"
             f"（{chinese_date(on)}，记录编号 {entry.id}）"
         )
     else:
         note(
-            f"已驳回：任务 {entry.task} {entry.unit} 的延期申请（{chinese_date(on)}，记录编号"
+            f"已驳回：{target_label(entry.task)} {entry.unit} 的延期申请（{chinese_date(on)}，记录编号"
             f" {entry.id}），仍按原时限计算"
         )
 

@@ -47,22 +47,34 @@ def validate(data: DataOpt = None) -> None:
     from safecity_cli.assessment.checks import check_assessment
     from safecity_cli.cache import refresh
     from safecity_cli.errors import RegistryError
-    from safecity_cli.ledger.files import check_ledger
+    from safecity_cli.ledger.files import check_ledger, check_progress
     from safecity_cli.registry.layout import data_dir
-    from safecity_cli.registry.load import check_registry
+    from safecity_cli.registry.load import check_registry_parts, coverage_warnings
     from safecity_cli.rollup import is_rollup
 
-    if is_rollup(data_dir(data)):
+    root = data_dir(data)
+    if is_rollup(root):
         from safecity_cli.cli.rollups import validate_rollup
 
-        return validate_rollup(data_dir(data))
-    registry, problems = check_registry(data_dir(data))
+        return validate_rollup(root)
+    registry, problems, targets, units = check_registry_parts(root)
     if registry is not None:
+        from safecity_cli.scoring.notices import check_notices
+
         problems += check_ledger(registry)
         problems += check_assessment(registry)
+        problems += check_notices(registry)
+    else:  # one run reports everything: the progress files too, as far as they can be checked
+        problems += check_progress(
+            root,
+            targets.__contains__ if targets is not None else None,
+            units.__contains__ if units is not None else None,
+        )
     errors = [p for p in problems if not p.warning]
     if errors or registry is None:
         raise RegistryError(problems)
+    # Who can report on what is worth a word only once the files themselves are right.
+    problems += coverage_warnings(registry)
     for problem in problems:
         note(str(problem))
     refresh(registry)  # what the YAML says now, whatever the cache held before
@@ -162,15 +174,16 @@ def show(
             "--format", "-f", help="输出格式：table（默认）、json、md", show_default=False
         ),
     ] = DetailFormat.TABLE,
+    workdays: WorkdaysOpt = False,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
     district: DistrictOpt = None,
 ) -> None:
-    """显示一项任务的全部信息：内容、类别、各责任单位及其状态、完成时限、最新进展。
+    """显示一项任务（或一项日程，如 S12）的全部信息：内容、类别、各责任单位及其状态、完成时限、最新进展。
 
     示例：safecity show 28；汇总登记册：safecity show 临潼区:28 --data ./西安市
     """
-    from safecity_cli.errors import UsageError
+    from safecity_cli.registry.units import resolve_target
     from safecity_cli.render.detail import task_detail
     from safecity_cli.render.formats import render_json
 
@@ -180,10 +193,9 @@ def show(
         return show_rollup(rollup, district_ref(ref, district), as_of(date), fmt, no_cache)
     task_id = task_number(ref)
     registry = open_registry(data, no_cache=no_cache)
-    task = registry.task(task_id)
-    if task is None:
-        raise UsageError(f"没有序号为 {task_id} 的任务（共 {len(registry.tasks)} 项）")
-    detail = task_detail(registry, open_ledger(registry, no_cache=no_cache), task, as_of(date))
+    task = resolve_target(registry, task_id)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    detail = task_detail(registry, ledger, task, as_of(date), workdays=workdays)
     if fmt is DetailFormat.JSON:
         write(render_json(detail.data))
     elif fmt is DetailFormat.TABLE:
@@ -222,7 +234,12 @@ def overdue(
         registry, open_ledger(registry, no_cache=no_cache), on, who, workdays=workdays
     )
     title = f"截至{chinese_date(on)}逾期未完成的任务" + (f"（{who.name}）" if who else "")
-    emit(task_listing(registry, states, title=title, extra="days_overdue", unit=who), fmt)
+    emit(
+        task_listing(
+            registry, states, title=title, extra="days_overdue", unit=who, workdays=workdays
+        ),
+        fmt,
+    )
     _overdue_problems(registry, on, who, workdays)
 
 
@@ -276,7 +293,10 @@ def due(
         registry, open_ledger(registry, no_cache=no_cache), on, within, who, workdays=workdays
     )
     title = f"{chinese_date(on)}起 {within} 天内到期的任务" + (f"（{who.name}）" if who else "")
-    emit(task_listing(registry, states, title=title, extra="days_left", unit=who), fmt)
+    emit(
+        task_listing(registry, states, title=title, extra="days_left", unit=who, workdays=workdays),
+        fmt,
+    )
 
 
 def units(
@@ -292,7 +312,9 @@ def units(
     no_cache: NoCacheOpt = False,
     district: DistrictOpt = None,
 ) -> None:
-    """列出全部责任单位：类型、别名、成员，以及任务数、未完成数和逾期数。
+    """列出全部责任单位：类型、别名、成员，以及任务数、未完成数、逾期数和催办次数。
+
+    催办：截至该日期收到的督办通知单份数（含发给其所属集合单位的，见 safecity notices）。
 
     示例：safecity units --kind 驻区/分局
     """
@@ -305,8 +327,12 @@ def units(
         return units_rollup(rollup, as_of(date), fmt, no_cache, kind=kind)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
+    from safecity_cli.scoring.notices import load_notices, received_by
+
     summaries = summarize_units(registry, open_ledger(registry, no_cache=no_cache), on, kind)
-    emit(unit_listing(summaries, on), fmt)
+    book = load_notices(registry.path).as_of(on)
+    reminders = {s.unit.name: len(received_by(registry, book, s.unit)) for s in summaries}
+    emit(unit_listing(summaries, on, registry, reminders), fmt)
 
 
 def schedule(
@@ -324,7 +350,8 @@ def schedule(
 
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
-    emit(schedule_listing(registry, schedule_states(registry, on), on), fmt)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    emit(schedule_listing(registry, schedule_states(registry, on, ledger=ledger), on), fmt)
 
 
 def stats(

@@ -32,9 +32,13 @@ if TYPE_CHECKING:
 
     from safecity_cli.registry.models import Registry
     from safecity_cli.reports.engine import ReportFormat
+    from safecity_cli.reports.notice import Notice
+    from safecity_cli.reports.task_book import TaskBook
+    from safecity_cli.scoring.notices import NoticeBook
 
 app = new_app(
-    "生成报告：创建工作周报、单位任务书、督办通知单、自评报告（Markdown、可打印的 HTML 或 Word 文档）。\n\n"
+    "生成报告：创建工作周报、月报、季报、阶段小结、通报、单位任务书、督办通知单、自评报告"
+    "（Markdown、可打印的 HTML 或 Word 文档）。\n\n"
     "报告按 --date 日期计算，同一登记册、进展记录和日期总是生成完全相同的报告。\n\n"
     "示例：safecity report weekly --date 2021-03-15 --output 周报.md",
 )
@@ -73,19 +77,34 @@ ReportFormatOpt = Annotated[
 ]
 
 
+LimitOpt = Annotated[
+    int,
+    typer.Option(
+        "--limit",
+        min=0,
+        help="督办事项中每个单位最多列出的任务数（默认 10；超出的写「另有 N 项」并列入附件；0 为不限）",
+        show_default=False,
+        metavar="N",
+    ),
+]
+
+
 def weekly(
     date: DateOpt = None,
     output: OutputOpt = None,
     template: TemplateOpt = None,
     fmt: ReportFormatOpt = None,
     workdays: WorkdaysOpt = False,
+    limit: LimitOpt = 10,
     data: DataOpt = None,
     no_cache: NoCacheOpt = False,
     district: DistrictOpt = None,
 ) -> None:
     """生成创建工作周报：该日期所在的一周（周一至周日），数据截至该日期。
 
-    内容：期数与本周日期，当前阶段及剩余天数，本周和下周到期的日程，总体及分类完成情况（含进度图），本周报送的进展、新完成和新增逾期的任务，按单位分列的督办事项（三色督办），14 天内到期的任务，各单位完成率排名。
+    内容：期数与本周日期，当前阶段及剩余天数，本周和下周到期的日程，总体及分类完成情况（含进度图），本周报送的进展、新完成和新增逾期的任务，按单位分列的督办事项（三色督办）及逾期未回复的督办通知单，14 天内到期的任务，各单位完成率排名，较上周（新完成、新增逾期、报送进展和得分的增减）。
+
+    督办事项中，同一任务有两个以上成员单位逾期的集合单位（如各街办）只列一次并注明成员数；每个单位最多列 --limit 项，其余列入文末附件。
 
     对汇总登记册（rollup.yaml）生成汇总周报：各区县对照、完成率排名和分区县情况。
 
@@ -100,13 +119,23 @@ def weekly(
         return _rollup_weekly(rollup, as_of(date), output, template, fmt, workdays, no_cache)
     registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
+    from safecity_cli.scoring.notices import load_notices
+
     ledger = open_ledger(registry, no_cache=no_cache)
-    report = build_weekly(registry, ledger, on, workdays=workdays)
+    report = build_weekly(
+        registry,
+        ledger,
+        on,
+        workdays=workdays,
+        notices=load_notices(registry.path),
+        limit=limit,
+    )
     renderer = Renderer(
         _format(fmt, output, template),
         template=template,
         data_dir=registry.path,
         recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
     )
     _deliver(renderer.document("weekly", report), output, f"{issue_number(report.issue)}周报")
 
@@ -167,7 +196,9 @@ def unit(
     if who is None:
         raise UsageError("请给出责任单位名称，或用 --all-units 为每个单位生成任务书")
     ledger = open_ledger(registry, no_cache=no_cache)
-    book = build_task_book(registry, ledger, who, on, workdays=workdays)
+    book = _with_reminders(
+        registry, build_task_book(registry, ledger, who, on, workdays=workdays)
+    )
     from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(
@@ -175,6 +206,7 @@ def unit(
         template=template,
         data_dir=registry.path,
         recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
     )
     _deliver(renderer.document("unit", book), output, f"{who.name}任务书")
 
@@ -202,6 +234,8 @@ def notice(
 
     该单位没有需要督办的任务时，只在屏幕上说明，不生成通知单。
 
+    通知单同时登记在登记册的 notices/notices.yaml 中，编号为 督办〔年份〕N号；同一通知单再次生成时沿用原编号。单位用 safecity reply 回复，safecity notices 查看回复情况。
+
     示例：safecity report notice --unit 区住建局 --date 2021-03-15 --reply-by 2021-03-22
     """
     from safecity_cli.dates import chinese_date
@@ -226,6 +260,7 @@ def notice(
     if not report.rows:
         note(f"{who.name}截至{chinese_date(on)}没有逾期或黄色、红色督办的任务，不需要发督办通知单")
         return
+    report = _record_notice(registry, report)
     from safecity_cli.reports.engine import Renderer
 
     renderer = Renderer(
@@ -233,6 +268,7 @@ def notice(
         template=template,
         data_dir=registry.path,
         recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
     )
     _deliver(renderer.document("notice", report), output, f"{who.name}督办通知单")
 
@@ -277,8 +313,215 @@ def assessment(
         template=template,
         data_dir=registry.path,
         recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
     )
     _deliver(renderer.document("assessment", report), output, f"{chosen}报告")
+
+
+def _periodic(
+    kind: str,
+    date: str | None,
+    output: Path | None,
+    template: Path | None,
+    fmt: str | None,
+    workdays: bool,
+    limit: int,
+    data: Path | None,
+    no_cache: bool,
+) -> None:
+    from safecity_cli.reports.engine import Renderer
+    from safecity_cli.reports.periodic import build_periodic
+    from safecity_cli.scoring.notices import load_notices
+
+    registry = open_registry(data, no_cache=no_cache)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    report = build_periodic(
+        registry,
+        ledger,
+        kind,
+        as_of(date),
+        notices=load_notices(registry.path),
+        workdays=workdays,
+        limit=limit,
+    )
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
+    )
+    deliver(renderer.render("periodic", report), output, f"{report.name}{report.title}")
+
+
+def monthly(
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    workdays: WorkdaysOpt = False,
+    limit: LimitOpt = 10,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成创建工作月报：该日期所在的自然月，数据截至该日期，与上月对比。
+
+    内容：总体及分类完成情况；较上期（本月与上月的新完成、新增逾期、报送进展，按单位分列，及得分增减）；本月新完成和新增逾期的任务；考核得分和名次变化；本月发出的督办通知单、逾期未回复的通知单和各单位督办事项（每个单位最多 --limit 项，其余见附件）。
+
+    示例：safecity report monthly --date 2021-03-31 --output 三月月报.md
+    """
+    _periodic("monthly", date, output, template, fmt, workdays, limit, data, no_cache)
+
+
+def quarterly(
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    workdays: WorkdaysOpt = False,
+    limit: LimitOpt = 10,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成创建工作季报：该日期所在的季度，数据截至该日期，与上季度对比（内容同月报）。
+
+    示例：safecity report quarterly --date 2021-03-31 --output 一季度季报.html
+    """
+    _periodic("quarterly", date, output, template, fmt, workdays, limit, data, no_cache)
+
+
+def phase(
+    date: DateOpt = None,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    workdays: WorkdaysOpt = False,
+    limit: LimitOpt = 10,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成阶段小结：该日期所在的创建阶段（schedule.yaml 中有起止日期的阶段），与上一阶段对比（内容同月报）。
+
+    该日期不在任何有起止日期的阶段内时，说明各阶段的日期，不生成报告。
+
+    示例：safecity report phase --date 2021-05-31 --output 组织实施阶段小结.md
+    """
+    _periodic("phase", date, output, template, fmt, workdays, limit, data, no_cache)
+
+
+def circular(
+    first: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="通报期间的开始日期（默认为 --to 所在月的 1 日）",
+            show_default=False,
+            metavar="DATE",
+        ),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="通报期间的结束日期，数据截至当天（默认今天）", show_default=False,
+            metavar="DATE",
+        ),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option("--top", min=0, help="红榜、黄榜各列出的单位数（默认 5；0 为不限）",
+                     show_default=False, metavar="N"),
+    ] = 5,
+    output: OutputOpt = None,
+    template: TemplateOpt = None,
+    fmt: ReportFormatOpt = None,
+    data: DataOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """生成通报（供联席会议）：按考核细则计算的各单位得分排名，红榜、黄榜，以及与上次通报期间相比的名次变化。
+
+    红榜：得分高于基础分且本期有按时完成任务的单位（得分从高到低）；黄榜：得分低于基础分的单位（从低到高）。上次通报期间：通报期间为整月时是之前同样多的整月，否则为之前同样长的天数。
+
+    示例：safecity report circular --from 2021-03-01 --to 2021-03-31 -o 三月通报.html
+    """
+    from safecity_cli.reports.engine import Renderer
+    from safecity_cli.reports.periodic import build_circular
+    from safecity_cli.scoring.compute import Period
+    from safecity_cli.scoring.notices import load_notices
+
+    registry = open_registry(data, no_cache=no_cache)
+    end = as_of(last, "--to")
+    start = as_of(first, "--from") if first is not None else end.replace(day=1)
+    ledger = open_ledger(registry, no_cache=no_cache)
+    report = build_circular(
+        registry,
+        ledger,
+        load_notices(registry.path),
+        Period(start, end),
+        top=top,
+    )
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
+    )
+    deliver(renderer.render("circular", report), output, "通报")
+
+
+command(app, "weekly")(weekly)
+command(app, "monthly")(monthly)
+command(app, "quarterly")(quarterly)
+command(app, "phase")(phase)
+command(app, "circular")(circular)
+command(app, "unit")(unit)
+command(app, "notice")(notice)
+command(app, "assessment")(assessment)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _with_reminders(registry: Registry, book: TaskBook, notices: NoticeBook | None = None) -> TaskBook:
+    """The task book with the unit's 催办 count: notices received up to its date, and open ones."""
+    from dataclasses import replace
+
+    from safecity_cli.scoring.notices import (
+        answered_by,
+        load_notices,
+        received_by,
+    )
+
+    all_notices = (notices if notices is not None else load_notices(registry.path)).as_of(book.on)
+    received = received_by(registry, all_notices, book.unit)
+    mine = [book.unit.name] if not book.unit.members else []
+    open_ = [
+        n for n in received
+        if any(answered_by(registry, all_notices, n, p, book.on) is None
+               for p in (mine or [n.unit]))
+    ]
+    return replace(book, reminders=len(received), reminders_open=len(open_))
+
+
+def _record_notice(registry: Registry, report: Notice) -> Notice:
+    """The notice numbered and recorded in DATA/notices/ (the same one again keeps its number)."""
+    from dataclasses import replace
+
+    from safecity_cli.cli.progress import recorded_now
+    from safecity_cli.dates import chinese_date
+    from safecity_cli.scoring.notices import issue, load_notices, received_by
+
+    if registry.embedded:
+        note("内置登记册是只读的：本通知单未登记编号，也不会计入回复跟踪（请用 --data 指定登记册）")
+        return report
+    tasks = tuple(sorted(r.id for r in report.rows))
+    issued, new = issue(
+        registry.path, report.unit.name, report.on, report.reply_by, tasks, recorded_now()
+    )
+    before = [n for n in received_by(registry, load_notices(registry.path), report.unit)
+              if (n.date, n.number) < (issued.date, issued.number)]
+    note(f"{'已登记' if new else '此前已登记'}：{issued.id}，回复期限{chinese_date(issued.reply_by)}")
+    return replace(report, number=issued.id, received=len(before))
 
 
 def _rollup_weekly(
@@ -299,7 +542,10 @@ def _rollup_weekly(
     loaded = list(offices(rollup, no_cache))
     title = folder.resolve().name
     report = build_rollup_weekly(title, loaded, on, workdays=workdays)
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=folder)
+    tasks = sum(len(office.registry.tasks) for office in loaded)
+    renderer = Renderer(
+        _format(fmt, output, template), template=template, data_dir=folder, tasks=tasks
+    )
     deliver(renderer.render("rollup", report), output, f"{title}汇总周报（截至{chinese_date(on)}）")
 
 
@@ -309,7 +555,6 @@ command(app, "notice")(notice)
 command(app, "assessment")(assessment)
 
 
-# -- helpers ------------------------------------------------------------------------------------
 
 
 def _format(fmt: str | None, output: Path | None, template: Path | None) -> ReportFormat:
@@ -378,12 +623,15 @@ def _all_task_books(
     from safecity_cli.reports.task_book import build_task_book, task_book_units
 
     chosen = _format(fmt, None, template)
-    ledger = open_ledger(registry, no_cache=no_cache)
+    from safecity_cli.scoring.notices import load_notices
+
+    ledger, notices = open_ledger(registry, no_cache=no_cache), load_notices(registry.path)
     renderer = Renderer(
         chosen,
         template=template,
         data_dir=registry.path,
         recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
     )
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -393,7 +641,9 @@ def _all_task_books(
     written = 0
     with progress_bar("正在生成各单位任务书") as progress:
         for done, who in enumerate(units, 1):
-            book = build_task_book(registry, ledger, who, on, workdays=workdays)
+            book = _with_reminders(
+                registry, build_task_book(registry, ledger, who, on, workdays=workdays), notices
+            )
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
                 save_output(path, renderer.document("unit", book))

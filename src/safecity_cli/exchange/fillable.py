@@ -21,6 +21,7 @@ from safecity_cli.exchange.xlsx_style import (
     fill,
     new_workbook,
     paint_row,
+    put,
     write_table,
     write_title,
 )
@@ -151,10 +152,11 @@ def _by_line(ws: Worksheet, registry: Registry, unit: Unit, on: date, count: int
     by = ws[BY_CELL]
     by.font = body_font()
     by.fill = fill(EDITABLE_FILL)
-    info = ws.cell(
-        row=3,
-        column=4,
-        value=f"登记册：{registry.program.name}　下发日期：{chinese_date(on)}　共 {count} 项任务",
+    info = put(
+        ws,
+        3,
+        4,
+        f"登记册：{registry.program.name}　下发日期：{chinese_date(on)}　共 {count} 项任务",
     )
     info.font = body_font()
     info.alignment = Alignment(vertical="center")
@@ -265,8 +267,9 @@ def _meta_sheet(
         ["下发日期", on],
     ]
     rows += [["工作表", title, unit, HEADER_ROW, BY_CELL] for title, unit in sheets]
-    for row in rows:
-        meta.append(row)
+    for index, values in enumerate(rows, start=1):
+        for column, value in enumerate(values, start=1):
+            put(meta, index, column, value)
     meta["B6"].number_format = "yyyy-mm-dd"
     meta.sheet_state = "hidden"
     meta.protection.sheet = True

@@ -17,6 +17,7 @@ from safecity_cli.registry.deadlines import Deadline
 from safecity_cli.registry.models import Registry, Unit
 from safecity_cli.registry.units import item_applies
 from safecity_cli.render.wording import deadline_cell, latest_progress, units_cell
+from safecity_cli.text import without_controls
 from safecity_cli.tracking.query import ScheduleItemState, TaskFilter, schedule_states, select_tasks
 from safecity_cli.tracking.state import TaskState
 
@@ -83,7 +84,7 @@ def build_calendar(
             event.add_component(_alarm(remind, str(event["summary"])))
         calendar.add_component(event)
         tasks += 1
-    for item_state in schedule_states(registry, on):
+    for item_state in schedule_states(registry, on, ledger=ledger):
         if unit is not None and not item_applies(registry, item_state.item, unit):
             continue
         event = _item_event(registry, item_state, stamp)
@@ -129,15 +130,14 @@ def _task_event(registry: Registry, state: TaskState, stamp: datetime) -> Event 
 
 
 def _item_event(registry: Registry, state: ScheduleItemState, stamp: datetime) -> Event | None:
+    from safecity_cli.render.listings import item_status_text
+
     item = state.item
-    left = ""
-    if state.days_left is not None:
-        left = f"（剩余 {state.days_left} 天）" if state.days_left >= 0 else ""
     lines = [
         f"日程{item.id}：{item.text}",
         f"责任单位：{'、'.join(item.units)}",
         f"完成时限：{item.deadline.raw}",
-        f"状态：{state.state.value}{left}",
+        f"状态：{item_status_text(state)}",  # as recorded: done only once reported done
     ]
     return _event(
         registry,
@@ -186,9 +186,10 @@ def _event(
     event.add("dtend", day + timedelta(days=1))
     if rule is not None:
         event.add("rrule", rule)
-    event.add("summary", summary)
-    event.add("description", description)
-    event.add("categories", categories)
+    # Calendars show text as raw as it comes: no control byte from a note may reach them.
+    event.add("summary", without_controls(summary, keep=""))
+    event.add("description", without_controls(description))
+    event.add("categories", [without_controls(c, keep="") for c in categories])
     event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
     return event
 

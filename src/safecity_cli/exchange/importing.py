@@ -55,16 +55,37 @@ class Returned:
     bad: tuple[BadRow, ...]
 
 
+# Limits on a returned workbook, checked before anything is allocated for it (README: 不可信输入).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_MEMBER_BYTES = 100 * 1024 * 1024  # any one part of the zip, uncompressed
+MAX_MEMBERS = 1000
+MAX_RATIO = 1000  # uncompressed : compressed, for parts over RATIO_FROM bytes
+RATIO_FROM = 10 * 1024 * 1024
+MAX_ROWS = 10_000  # task rows below the header
+MAX_COLUMNS = 50
+MAX_HEADER_ROW = 100
+META_ROWS = 1000
+EXCEL_ROWS = 1_048_576
+_CELL = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
+
+
 def read_returned(path: Path, registry: Registry, *, today: date) -> Returned:
     """The filled rows of a fillable workbook; UsageError when it is not one of this registry's."""
     workbook = _open(path)
+    try:
+        return _read(workbook, path, registry, today)
+    finally:
+        workbook.close()  # read-only workbooks keep the file open until closed
+
+
+def _read(workbook: Workbook, path: Path, registry: Registry, today: date) -> Returned:
     meta = _read_meta(workbook, path)
     if meta.get("格式") != META_FORMAT:
         raise UsageError(f"{path.name} 不是 safecity 生成的填报表（标识不符）")
     key = meta.get("登记册标识")
     if key != registry.key:
         raise UsageError(
-            f"{path.name} 是「{meta.get('登记册') or '另一个登记册'}」的填报表，"
+            f"{path.name} 是「{_text(meta.get('登记册')) or '另一个登记册'}」的填报表，"
             f"与当前登记册「{registry.program.name}」不符；请用 --data 指定对应的登记册"
         )
     issued = _as_date(meta.get("下发日期")) or today
@@ -72,16 +93,27 @@ def read_returned(path: Path, registry: Registry, *, today: date) -> Returned:
     rows: list[FilledRow] = []
     bad: list[BadRow] = []
     units: list[str] = []
-    for title, unit_name, header_row, by_cell in meta["sheets"]:
+    for sheet in meta["sheets"]:
+        title = sheet.title
         if title not in workbook.sheetnames:
             raise UsageError(f"{path.name} 中缺少工作表「{title}」")
-        unit = resolve_unit(registry, str(unit_name))
+        try:
+            unit = resolve_unit(registry, sheet.unit)
+        except UsageError as exc:
+            raise UsageError(f"{sheet.where}：{exc.message}") from None
         units.append(unit.name)
         ws = workbook[title]
-        columns = _header_columns(ws, int(header_row), title)
-        by = _text(ws[str(by_cell)].value)
-        for row in range(int(header_row) + 1, ws.max_row + 1):
-            values = {h: ws.cell(row=row, column=c).value for h, c in columns.items()}
+        _check_size(ws, path, title, sheet.header_row)
+        columns = _header_columns(ws, sheet.header_row, title)
+        by = _text(_value_at(ws, *sheet.by_cell))
+        width = max(columns.values())
+        first = sheet.header_row + 1
+        last = sheet.header_row + MAX_ROWS
+        for row, cells in enumerate(
+            ws.iter_rows(min_row=first, max_row=last, max_col=width, values_only=True),
+            start=first,
+        ):
+            values = {h: cells[c - 1] if c <= len(cells) else None for h, c in columns.items()}
             try:
                 report = _row_report(values, unit, by, issued, today, base)
             except SafecityError as exc:
@@ -89,6 +121,8 @@ def read_returned(path: Path, registry: Registry, *, today: date) -> Returned:
                 continue
             if report is not None:
                 rows.append(FilledRow(title, row, report))
+        if _content_below(ws, last, width):
+            raise UsageError(_too_many_rows(path, title))
     return Returned(path, tuple(units), tuple(rows), tuple(bad))
 
 
@@ -100,13 +134,104 @@ def _open(path: Path) -> Workbook:
 
     if not path.is_file():
         raise UsageError(f"文件不存在：{path}")
+    not_a_workbook = UsageError(
+        f"无法读取 {path.name}：不是有效的 Excel 工作簿（.xlsx）。"
+        "如是 .xls 或 .et 文件，请在 Excel 或 WPS 中另存为 .xlsx 后再导入"
+    )
     try:
-        return load_workbook(path, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, ValueError, OSError):
+        _check_zip(path)
+    except (BadZipFile, OSError, ValueError):
+        raise not_a_workbook from None
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, BadZipFile, KeyError, ValueError, OSError, TypeError):
+        raise not_a_workbook from None
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse, from the zip's directory alone, a workbook too big to be a unit's returned sheet
+    (or a zip bomb: a few megabytes that unpack into gigabytes)."""
+    from zipfile import ZipFile
+
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
         raise UsageError(
-            f"无法读取 {path.name}：不是有效的 Excel 工作簿（.xlsx）。"
-            "如是 .xls 或 .et 文件，请在 Excel 或 WPS 中另存为 .xlsx 后再导入"
-        ) from None
+            f"{path.name} 有 {_megabytes(size)}，超过填报表的上限 {_megabytes(MAX_FILE_BYTES)}，"
+            "不能导入；请确认是 safecity 生成的填报表"
+        )
+    with ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise UsageError(f"{path.name} 的内部文件多达 {len(members)} 个，不是填报表，不能导入")
+        for member in members:
+            unpacked = member.file_size
+            packed = max(member.compress_size, 1)
+            if unpacked > MAX_MEMBER_BYTES or (
+                unpacked > RATIO_FROM and unpacked / packed > MAX_RATIO
+            ):
+                raise UsageError(
+                    f"{path.name} 中的 {member.filename} 解压后有 {_megabytes(unpacked)}"
+                    f"（压缩后 {_megabytes(member.compress_size)}），超过上限 "
+                    f"{_megabytes(MAX_MEMBER_BYTES)}，不能导入"
+                )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _check_size(ws: Worksheet, path: Path, title: str, header_row: int) -> None:
+    """The sheet's own dimension (A1:K110) against the limits, before any row is read."""
+    rows, columns = ws.max_row, ws.max_column  # None when the sheet does not say
+    if isinstance(columns, int) and columns > MAX_COLUMNS:
+        raise UsageError(
+            f"{path.name} 工作表 {title} 有 {columns} 列，超过上限 {MAX_COLUMNS} 列；"
+            "可能在表格右侧很远处有多余的单元格，请删除后重新保存"
+        )
+    if isinstance(rows, int) and rows > header_row + MAX_ROWS:
+        raise UsageError(_too_many_rows(path, title, rows))
+
+
+def _too_many_rows(path: Path, title: str, rows: int | None = None) -> str:
+    count = f"有 {rows} 行，" if rows else ""
+    return (
+        f"{path.name} 工作表 {title} {count}超过上限（表头以下 {MAX_ROWS} 行）；"
+        "可能在表格下方很远处有多余的单元格，请删除后重新保存"
+    )
+
+
+def _content_below(ws: Worksheet, last: int, width: int) -> bool:
+    """Whether anything is filled in below row `last`: a sheet may understate its dimension.
+
+    Rows the file does not hold cost openpyxl one empty tuple each, so even a cell in
+    Excel's last row is found in a fraction of a second, without building a cell.
+    """
+    for cells in ws.iter_rows(
+        min_row=last + 1, max_row=EXCEL_ROWS, max_col=width, values_only=True
+    ):
+        if cells.count(None) != len(cells) and any(v is not None and v != "" for v in cells):
+            return True
+    return False
+
+
+def _value_at(ws: Worksheet, row: int, column: int) -> Any:
+    """One cell's value; a read-only sheet is read row by row, never by random access."""
+    for cells in ws.iter_rows(
+        min_row=row, max_row=row, min_col=column, max_col=column, values_only=True
+    ):
+        return cells[0] if cells else None
+    return None
+
+
+@dataclass(frozen=True)
+class _MetaSheet:
+    """One 工作表 row of the hidden meta sheet, checked: a tampered value is a clear error."""
+
+    title: str
+    unit: str
+    header_row: int
+    by_cell: tuple[int, int]  # row, column
+    where: str
 
 
 def _read_meta(workbook: Workbook, path: Path) -> dict[str, Any]:
@@ -116,11 +241,12 @@ def _read_meta(workbook: Workbook, path: Path) -> dict[str, Any]:
             "请用 safecity export xlsx --fillable --unit 单位 生成填报表"
         )
     meta: dict[str, Any] = {"sheets": []}
-    for row in workbook[META_SHEET].iter_rows(values_only=True):
+    rows = workbook[META_SHEET].iter_rows(max_row=META_ROWS, max_col=5, values_only=True)
+    for number, row in enumerate(rows, start=1):
         if not row or row[0] is None:
             continue
         if row[0] == "工作表" and len(row) >= 5:
-            meta["sheets"].append(row[1:5])
+            meta["sheets"].append(_meta_sheet(path, number, row[1:5]))
         else:
             meta[str(row[0])] = row[1] if len(row) > 1 else None
     if not meta["sheets"]:
@@ -128,11 +254,51 @@ def _read_meta(workbook: Workbook, path: Path) -> dict[str, Any]:
     return meta
 
 
+def _meta_sheet(path: Path, number: int, values: Sequence[Any]) -> _MetaSheet:
+    where = f"{path.name} 工作表 {META_SHEET} 第 {number} 行"
+    hint = "（隐藏的标识表被改动过，请重新生成填报表）"
+    title, unit, header, by = values
+    if not isinstance(title, str) or not title.strip():
+        raise UsageError(f"{where}：工作表名称「{_text(title)}」无效{hint}")
+    if not _text(unit):
+        raise UsageError(f"{where}：缺少单位名称{hint}")
+    header_row = _small_int(header, MAX_HEADER_ROW)
+    if header_row is None:
+        raise UsageError(
+            f"{where}：表头行「{_text(header)}」应为 1 至 {MAX_HEADER_ROW} 的整数{hint}"
+        )
+    cell = _CELL.fullmatch(_text(by).upper())
+    column = _column_number(cell[1]) if cell else 0
+    if cell is None or not 1 <= column <= MAX_COLUMNS or int(cell[2]) > MAX_HEADER_ROW:
+        raise UsageError(f"{where}：填报人单元格「{_text(by)}」应为一个单元格，如 C3{hint}")
+    return _MetaSheet(title, _text(unit), header_row, (int(cell[2]), column), where)
+
+
+def _small_int(value: Any, most: int) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,6}", value.strip()):
+        value = int(value.strip())
+    return value if isinstance(value, int) and 1 <= value <= most else None
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
 def _header_columns(ws: Worksheet, header_row: int, title: str) -> dict[str, int]:
     found: dict[str, int] = {}
-    for cell in ws[header_row]:
-        if isinstance(cell.value, str):
-            found.setdefault(cell.value.split("（")[0].strip(), cell.column)
+    for cells in ws.iter_rows(
+        min_row=header_row, max_row=header_row, max_col=MAX_COLUMNS, values_only=True
+    ):
+        for column, value in enumerate(cells, start=1):
+            if isinstance(value, str):
+                found.setdefault(value.split("（")[0].strip(), column)
     missing = [h for h in ("序号", *EDITABLE) if h not in found]
     if missing:
         raise UsageError(
@@ -193,7 +359,7 @@ def _task_id(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = _text(value)
-    if text.isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", text):  # ASCII digits: str.isdigit() also takes ² and ①
         return int(text)
     raise UsageError(f"序号「{text}」不是整数" if text else "缺少任务序号")
 
@@ -265,7 +431,7 @@ def plan_import(
     problems: list[tuple[int, str, int, str]] = []
     entries: list[Entry] = []
     duplicates = 0
-    known: dict[tuple[int, str | None], list[Entry]] = {}
+    known: dict[tuple[int | str, str | None], list[Entry]] = {}
     for entry in ledger.entries:
         known.setdefault((entry.task, entry.unit), []).append(entry)
     accepted = list(ledger.all_records)  # decisions and 撤销 too: they decide what counts

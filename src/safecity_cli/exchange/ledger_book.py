@@ -117,7 +117,7 @@ def build_ledger_workbook(
         tick(done, total)
     _unit_sheet(workbook.create_sheet(UNIT_SHEET), registry, summaries, on, who)
 
-    items = schedule_states(registry, on)
+    items = schedule_states(registry, on, ledger=ledger, unit=unit)
     if unit is not None:
         items = [s for s in items if item_applies(registry, s.item, unit)]
     _schedule_sheet(workbook.create_sheet(SCHEDULE_SHEET), registry, items, on, who)

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from safecity_cli.text import sheet_text
 from safecity_cli.tracking.state import Level
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
 
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
@@ -56,6 +58,17 @@ def lines_needed(value: Any, width: float) -> int:
     return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(value).split("\n"))
 
 
+def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Write one cell; text is always a text cell (never a formula, even when it starts with
+    `=`), and the control characters a workbook cannot hold are shown as U+FFFD."""
+    if isinstance(value, str):
+        value = sheet_text(value)
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would store "=…" as a live formula
+    return cell
+
+
 def new_workbook(title: str, created: datetime | None) -> Workbook:
     from openpyxl import Workbook
 
@@ -92,7 +105,7 @@ def write_title(ws: Worksheet, row: int, text: str, ncols: int, *, size: int = 1
     """A merged line across the table: the sheet's title or a note under it."""
     from openpyxl.styles import Alignment, Font
 
-    cell = ws.cell(row=row, column=1, value=text)
+    cell = put(ws, row, 1, text)
     bold = size > 11
     cell.font = Font(name=FONT_NAME, size=size, bold=bold)
     cell.alignment = Alignment(
@@ -118,7 +131,7 @@ def write_table(
     border = thin_border()
     for index, column in enumerate(columns, start=1):
         ws.column_dimensions[_letter(index)].width = column.width
-        cell = ws.cell(row=header_row, column=index, value=column.header)
+        cell = put(ws, header_row, index, column.header)
         cell.font = Font(name=FONT_NAME, size=11, bold=True, color=HEADER_FONT)
         cell.fill = fill(HEADER_FILL)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -130,7 +143,7 @@ def write_table(
         row = header_row + offset
         lines = 1
         for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
-            cell = ws.cell(row=row, column=index, value=value)
+            cell = put(ws, row, index, value)
             cell.font = font
             cell.border = border
             cell.alignment = Alignment(

@@ -65,7 +65,7 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    task: int
+    task: int | str  # a task's id, or a 日程 item as "S12"
     unit: str | None  # None: the office closed the whole task
     status: Status
     date: dt.date
@@ -164,13 +164,13 @@ class Ledger:
     __slots__ = ("_by_task", "_decode", "_earliest_adjustment", "_pending", "_views")
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
-        self._by_task: dict[int, list[Entry]] = {}
+        self._by_task: dict[int | str, list[Entry]] = {}
         for entry in sorted(entries, key=_order):
             self._by_task.setdefault(entry.task, []).append(entry)
-        self._pending: dict[int, list[Any]] = {}
+        self._pending: dict[int | str, list[Any]] = {}
         self._decode: Callable[[Any], Entry] | None = None
-        self._earliest_adjustment: dict[int, dt.date] = {}
-        self._views: dict[int, _View] = {}
+        self._earliest_adjustment: dict[int | str, dt.date] = {}
+        self._views: dict[int | str, _View] = {}
         for task_id, task_entries in self._by_task.items():
             # Every new_deadline any record names, counted or not: a bound for quick tests.
             adjusted = [e.new_deadline for e in task_entries if e.new_deadline is not None]
@@ -180,9 +180,9 @@ class Ledger:
     @classmethod
     def from_rows(
         cls,
-        rows: dict[int, list[Any]],
+        rows: dict[int | str, list[Any]],
         decode: Callable[[Any], Entry],
-        earliest_adjustment: dict[int, dt.date],
+        earliest_adjustment: dict[int | str, dt.date],
     ) -> Ledger:
         """A ledger over encoded rows, each task's already in order."""
         ledger = cls()
@@ -191,22 +191,23 @@ class Ledger:
         ledger._earliest_adjustment = earliest_adjustment
         return ledger
 
-    def records(self, task_id: int) -> list[Entry]:
-        """Every record of a task as written, reversed ones and 撤销/批准/驳回 included."""
+    def records(self, task_id: int | str) -> list[Entry]:
+        """Every record of a task (or a 日程 item's, by "S12") as written, reversed ones and
+        撤销/批准/驳回 included."""
         rows = self._pending.pop(task_id, None)
         if rows is not None and self._decode is not None:
             self._by_task[task_id] = [self._decode(row) for row in rows]
         return list(self._by_task.get(task_id, ()))
 
-    def _view_of(self, task_id: int) -> _View:
+    def _view_of(self, task_id: int | str) -> _View:
         view = self._views.get(task_id)
         if view is None:
             view = self._views[task_id] = _view(self.records(task_id))
         return view
 
-    def for_task(self, task_id: int) -> list[Entry]:
-        """A task's entries that count, oldest first (by date, then by when they were
-        recorded): reports and 延期 requests not reversed."""
+    def for_task(self, task_id: int | str) -> list[Entry]:
+        """A task's (or a 日程 item's) entries that count, oldest first (by date, then by
+        when they were recorded): reports and 延期 requests not reversed."""
         return list(self._view_of(task_id).entries)
 
     def decision(self, request: Entry) -> Entry | None:
@@ -217,7 +218,7 @@ class Ledger:
         """The 撤销 entry that reverses this one, if any."""
         return self._view_of(entry.task).reversals.get(entry.id)
 
-    def earliest_adjustment(self, task_id: int) -> dt.date | None:
+    def earliest_adjustment(self, task_id: int | str) -> dt.date | None:
         """The earliest adjusted deadline (延期) any record names for the task, if any: a
         bound for quick tests (whether it counts is for the task's state to say)."""
         return self._earliest_adjustment.get(task_id)
@@ -231,11 +232,12 @@ class Ledger:
     def all_records(self) -> tuple[Entry, ...]:
         return tuple(e for task in self.task_ids() for e in self.records(task))
 
-    def grouped_rows(self, encode: Callable[[Entry], Any]) -> dict[int, list[Any]]:
+    def grouped_rows(self, encode: Callable[[Entry], Any]) -> dict[int | str, list[Any]]:
         return {task: [encode(e) for e in self.records(task)] for task in self.task_ids()}
 
-    def task_ids(self) -> list[int]:
-        return sorted({*self._by_task, *self._pending})
+    def task_ids(self) -> list[int | str]:
+        """Tasks first, then 日程 items (S1, S2, …)."""
+        return sorted({*self._by_task, *self._pending}, key=target_order)
 
     def as_of(self, day: date) -> Ledger:
         """The ledger as it stood on `day`: a 撤销 holds at any date (the reversed entry was
@@ -280,6 +282,10 @@ def approved(ledger: Ledger, entry: Entry, on: date) -> bool:
         return True
     decision = decided(ledger, entry, on)
     return decision is not None and decision.kind is Kind.APPROVE
+
+
+def target_order(key: int | str) -> tuple[int, int]:
+    return (0, key) if isinstance(key, int) else (1, int(key[1:]) if key[1:].isdigit() else 0)
 
 
 def _order(entry: Entry) -> tuple[date, datetime]:

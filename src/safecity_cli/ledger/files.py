@@ -95,34 +95,74 @@ def parse_progress(text: str, path: Path) -> list[Entry]:
 def check_ledger(registry: Registry) -> list[Problem]:
     """Every problem in every progress file: broken files, and entries that name a task or
     unit the registry does not know (with file and line)."""
-    from safecity_cli.registry.yaml_files import line_of
+
+    def listed_group(name: str) -> bool:
+        unit = registry.unit(name)
+        return unit is not None and bool(unit.members)
+
+    return check_progress(
+        registry.path,
+        lambda key: registry.target(key) is not None,
+        lambda name: registry.unit(name) is not None,
+        listed_group,
+    )
+
+
+def check_progress(
+    data_dir: Path,
+    has_target: Callable[[int | str], bool] | None,
+    has_unit: Callable[[str], bool] | None,
+    listed_group: Callable[[str], bool] | None = None,
+) -> list[Problem]:
+    """Every problem in every progress file, read past its first one: broken entries, and
+    entries naming a task, 日程 item or unit unknown to `has_target`/`has_unit` (None: the
+    registry itself could not be read that far, so that check is left out)."""
+    from safecity_cli.ledger.schema import ProgressFile
+    from safecity_cli.registry.schema import check_model
+    from safecity_cli.registry.yaml_files import YamlProblem, line_of, load_yaml
 
     problems: list[Problem] = []
-    folder = registry.path / PROGRESS_DIR
+    folder = data_dir / PROGRESS_DIR
     if folder.is_dir():
-        settle(registry.path)
+        settle(data_dir)
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
-            entries = read_progress_file(path)
-        except RegistryError as exc:
-            problems.extend(exc.problems)
+            raw = load_yaml(path, keep_bad=True)
+        except YamlProblem as exc:
+            if exc.problem.message != "文件为空":
+                problems.append(exc.problem)
             continue
-        for i, entry in enumerate(entries):
+        parsed, found, positions = check_model(path, raw, ProgressFile)
+        problems.extend(found)
+        kept = parsed.entries if parsed is not None and parsed.entries is not None else []
+        where_of = positions.get("entries", list(range(len(kept))))
+        entries = [(where_of[n], e) for n, e in enumerate(kept)]
+        for i, entry in entries:
             where = f"entries[第{i + 1}项]"
-            if entry.id in seen:
+            if entry.id is not None and entry.id in seen:
                 line = line_of(path, ["entries", i])
                 message = f"记录编号 {entry.id} 重复（{seen[entry.id]}已有）"
                 problems.append(Problem(str(path), line, f"{where}.id", message))
-            seen.setdefault(entry.id, f"{path.name} 第{i + 1}项")
-            if registry.task(entry.task) is None:
+            if entry.id is not None:
+                seen.setdefault(entry.id, f"{path.name} 第{i + 1}项")
+            if has_target is not None and not has_target(entry.task):
                 line = line_of(path, ["entries", i, "task"])
-                message = f"进展记录引用了不存在的任务序号 {entry.task}"
+                message = (
+                    f"进展记录引用了不存在的日程 {entry.task}"
+                    if isinstance(entry.task, str)
+                    else f"进展记录引用了不存在的任务序号 {entry.task}"
+                )
                 problems.append(Problem(str(path), line, f"{where}.task", message))
-            if entry.unit is not None and registry.unit(entry.unit) is None:
+            if entry.unit is not None and has_unit is not None and not has_unit(entry.unit):
                 line = line_of(path, ["entries", i, "unit"])
                 message = f"进展记录引用了未知的单位「{entry.unit}」"
                 problems.append(Problem(str(path), line, f"{where}.unit", message))
+            elif entry.unit is not None and listed_group is not None and listed_group(entry.unit):
+                # Recorded before the group listed its members: its members report now.
+                line = line_of(path, ["entries", i, "unit"])
+                message = f"「{entry.unit}」已列出成员单位，这条记录不再计入，请由成员单位分别报送"
+                problems.append(Problem(str(path), line, f"{where}.unit", message, warning=True))
     return problems
 
 
@@ -241,13 +281,13 @@ class _LazyLedger(Ledger):
             self._loaded = load_ledger(self._data_dir)
         return self._loaded
 
-    def records(self, task_id: int) -> list[Entry]:
+    def records(self, task_id: int | str) -> list[Entry]:
         return self._real().records(task_id)
 
-    def earliest_adjustment(self, task_id: int) -> dt.date | None:
+    def earliest_adjustment(self, task_id: int | str) -> dt.date | None:
         return self._real().earliest_adjustment(task_id)
 
-    def task_ids(self) -> list[int]:
+    def task_ids(self) -> list[int | str]:
         return self._real().task_ids()
 
 

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from safecity_cli.dates import DISTRICT_ZONE, FIRST_YEAR, LAST_YEAR, in_district
 from safecity_cli.ledger.entries import ID_LENGTH, Kind, Status
-from safecity_cli.registry.schema import PositiveId, Strict, Text
+from safecity_cli.registry.schema import Strict, Text
 
 
 class EvidenceEntry(Strict):
@@ -25,7 +25,7 @@ _ID = re.compile(f"[0-9a-f]{{{ID_LENGTH}}}")
 
 class ProgressEntry(Strict):
     id: str | None = None  # entries written before ids had none: theirs is derived
-    task: PositiveId
+    task: int | str  # a task by its number; a 日程 item as S1, S2, …
     unit: Text | None
     status: Status
     kind: Kind | None = None  # 延期申请, 批准, 驳回, 撤销; a unit's report has none
@@ -45,6 +45,15 @@ class ProgressEntry(Strict):
                 f"记录编号应为 {ID_LENGTH} 位十六进制数字（0–9、a–f），「{value}」不是"
             )
         return value
+
+    @field_validator("task", mode="plain")
+    @classmethod
+    def _target(cls, value: Any) -> int | str:
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 999_999_999:
+            return value
+        if isinstance(value, str) and re.fullmatch(r"S[1-9][0-9]{0,8}", value):
+            return value
+        raise ValueError("应为任务序号（正整数）或日程序号（如 S12）")
 
     @field_validator("recorded_at")
     @classmethod

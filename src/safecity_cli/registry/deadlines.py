@@ -14,6 +14,8 @@ from safecity_cli.errors import WorkdayRangeError
 
 class DeadlineKind(str, Enum):
     DAY = "day"
+    DAY_RANGE = "day_range"
+    TEN_DAYS = "ten_days"
     MONTH = "month"
     MONTH_RANGE = "month_range"
     YEAR = "year"
@@ -26,6 +28,8 @@ class DeadlineKind(str, Enum):
 
 KIND_LABELS = {
     DeadlineKind.DAY: "具体日期",
+    DeadlineKind.DAY_RANGE: "日期区间",
+    DeadlineKind.TEN_DAYS: "旬",
     DeadlineKind.MONTH: "月份",
     DeadlineKind.MONTH_RANGE: "月份区间",
     DeadlineKind.YEAR: "年度",
@@ -38,6 +42,15 @@ KIND_LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
+class Period:
+    """One period of a recurring deadline (a month, quarter, half year or year): due at its end."""
+
+    start: date
+    end: date
+    label: str  # 2021年第一季度
+
+
+@dataclass(frozen=True, slots=True)
 class Deadline:
     """A deadline: the original text, its kind, and the window it gives (None where it has none)."""
 
@@ -46,6 +59,7 @@ class Deadline:
     start: date | None = None
     end: date | None = None
     every_months: int | None = None  # recurring deadlines only
+    ends_in_month: int = 12  # recurring: the calendar month a period ends in (每年11月底前: 11)
 
     @property
     def is_open(self) -> bool:
@@ -58,8 +72,30 @@ class Deadline:
     def next_due(self, on: date) -> date | None:
         """The end date that next falls due on or after `on` (recurring ones: the period end)."""
         if self.every_months is not None:
-            return _period_end(on, self.every_months)
+            return self.period_of(on).end
         return self.end if self.end is not None and self.end >= on else None
+
+    def period_of(self, on: date) -> Period:
+        """The period of a recurring deadline that `on` falls in."""
+        assert self.every_months is not None
+        months = self.every_months
+        index = on.year * 12 + on.month - 1
+        last = index + (self.ends_in_month - 1 - index) % months
+        first = last - months + 1
+        start = date(first // 12, first % 12 + 1, 1)
+        end = _month_end(last // 12, last % 12 + 1)
+        return Period(start, end, _period_label(start, end, months, self.ends_in_month))
+
+    def periods(self, first: date, last: date) -> list[Period]:
+        """The periods from the one `first` falls in through the one `last` falls in."""
+        found: list[Period] = []
+        if self.every_months is None or last < first:
+            return found
+        period = self.period_of(first)
+        while period.start <= last:
+            found.append(period)
+            period = self.period_of(period.end + timedelta(days=1))
+        return found
 
 
 class DeadlineError(ValueError):
@@ -72,6 +108,8 @@ _END_OF = r"(?:底|末)?"
 _NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 _DAY = rf"(\d{{4}})年(\d{{1,2}})月(\d{{1,2}})日{_BEFORE}"
+_DAY_RANGE = rf"(\d{{4}})年(\d{{1,2}})月(\d{{1,2}})日{_DASH}(?:(\d{{4}})年)?(?:(\d{{1,2}})月)?(\d{{1,2}})日{_BEFORE}"
+_TEN_DAYS = rf"(\d{{4}})年(\d{{1,2}})月(上|中|下)旬{_END_OF}{_BEFORE}"
 _MONTH = rf"(\d{{4}})年(\d{{1,2}})月{_END_OF}{_BEFORE}"
 _MONTH_RANGE = (
     rf"(\d{{4}})年(\d{{1,2}})月(?:份)?{_DASH}(?:(\d{{4}})年)?(\d{{1,2}})月{_END_OF}{_BEFORE}"
@@ -79,10 +117,11 @@ _MONTH_RANGE = (
 _YEAR = rf"(\d{{4}})年(?:度)?{_END_OF}{_BEFORE}"
 _YEAR_RANGE = rf"(\d{{4}})(?:年)?{_DASH}(\d{{4}})年{_END_OF}{_BEFORE}"
 _HALF = rf"(\d{{4}})年(上|下)半年{_END_OF}{_BEFORE}"
-_QUARTER = rf"(?:(\d{{4}})年)?第([一二三四1-4])季度{_END_OF}{_BEFORE}"
+_QUARTER = rf"(?:(\d{{4}})年)?(?:第)?([一二三四1-4])季度{_END_OF}{_BEFORE}"
 _RECURRING = {"每月": 1, "每季度": 3, "每半年": 6, "每年": 12}
+_YEARLY_BY = rf"每年(\d{{1,2}})月{_END_OF}{_BEFORE}"
 _OPEN = (
-    r"规划水平年|长期坚持|长期|持续推进|常态化|(?:具体)?(?:时间)?(?:行程)?待定|"
+    r"规划水平年|长期坚持|长期|持续推进|常态化(?:推进|开展)?|(?:具体)?(?:时间)?(?:行程)?待定|"
     r"按照?(?:国家|上级|省|市)?(?:确定|规定|要求)的?时间(?:实施|完成|执行)?"
 )
 
@@ -108,6 +147,15 @@ def _parse(raw: str, reference: date | None) -> Deadline:
     if m := _match(_DAY, text):
         end = _date(raw, int(m[1]), int(m[2]), int(m[3]))
         return Deadline(raw, DeadlineKind.DAY, None, end)
+    if m := _match(_DAY_RANGE, text):
+        start = _date(raw, int(m[1]), int(m[2]), int(m[3]))
+        end = _date(raw, int(m[4] or m[1]), int(m[5] or m[2]), int(m[6]))
+        return Deadline(raw, DeadlineKind.DAY_RANGE, *_ordered(raw, start, end))
+    if m := _match(_TEN_DAYS, text):
+        year, month = int(m[1]), _month(raw, m[2])
+        first, last = {"上": (1, 10), "中": (11, 20), "下": (21, None)}[m[3]]
+        end = date(year, month, last) if last else _month_end(year, month)
+        return Deadline(raw, DeadlineKind.TEN_DAYS, date(year, month, first), end)
     if m := _match(_MONTH, text):
         year, month = int(m[1]), _month(raw, m[2])
         return Deadline(raw, DeadlineKind.MONTH, date(year, month, 1), _month_end(year, month))
@@ -133,9 +181,20 @@ def _parse(raw: str, reference: date | None) -> Deadline:
         return Deadline(raw, DeadlineKind.QUARTER, start, _month_end(year, quarter * 3))
     if text in _RECURRING:
         return Deadline(raw, DeadlineKind.RECURRING, every_months=_RECURRING[text])
+    if m := _match(_YEARLY_BY, text):
+        month = _month(raw, m[1])
+        return Deadline(raw, DeadlineKind.RECURRING, every_months=12, ends_in_month=month)
     if _match(_OPEN, text):
         return Deadline(raw, DeadlineKind.OPEN)
-    raise DeadlineError(f"无法识别的完成时限「{raw}」")
+    raise DeadlineError(f"无法识别的完成时限「{raw}」；{ACCEPTED_FORMS}")
+
+
+ACCEPTED_FORMS = (
+    "可用的写法：2020年11月5日前、2020年11月15日—2020年12月15日、2020年12月、2021年6月底前、"
+    "2021年3月上旬（中旬、下旬）、2020年10月-2021年7月、2021年底前、2020年-2021年、"
+    "2021年上半年、2021年一季度（第一季度）、每月、每季度、每半年、每年、每年11月底前、"
+    "规划水平年、长期坚持、常态化推进、按照国家确定时间实施、具体时间行程待定"
+)
 
 
 @functools.cache
@@ -178,10 +237,20 @@ def _year_of_quarter(quarter: int, reference: date | None) -> int:
     return year if _month_end(year, quarter * 3) >= reference else year + 1
 
 
-def _period_end(on: date, months: int) -> date:
-    """End of the calendar period of `months` months (1, 3, 6, 12) containing `on`."""
-    last_month = ((on.month - 1) // months + 1) * months
-    return _month_end(on.year, last_month)
+_QUARTER_NAMES = "一二三四"
+
+
+def _period_label(start: date, end: date, months: int, ends_in_month: int) -> str:
+    """How the office names a period: 2021年3月, 2021年第一季度, 2021年上半年, 2021年."""
+    if months == 1:
+        return f"{start.year}年{start.month}月"
+    if months == 3 and ends_in_month % 3 == 0:
+        return f"{start.year}年第{_QUARTER_NAMES[(start.month - 1) // 3]}季度"
+    if months == 6 and ends_in_month % 6 == 0:
+        return f"{start.year}年{'上' if start.month == 1 else '下'}半年"
+    if months == 12:
+        return f"{start.year}年" if ends_in_month == 12 else f"{end.year}年{end.month}月底前"
+    return f"{start.year}年{start.month}月—{end.year}年{end.month}月"
 
 
 def window_start(deadline: Deadline, program_start: date) -> date:

@@ -12,7 +12,8 @@ ENV_DATA = "SAFECITY_DATA"
 TASKS_FILE, UNITS_FILE, SCHEDULE_FILE = "tasks.yaml", "units.yaml", "schedule.yaml"
 REGISTRY_FILES = (TASKS_FILE, UNITS_FILE, SCHEDULE_FILE)
 CRITERIA_FILE = "criteria.yaml"  # the 评价细则; a registry without it still loads
-OPTIONAL_FILES = (CRITERIA_FILE,)
+SCORING_FILE = "scoring.yaml"  # the 考核细则 (how units are scored); optional as well
+OPTIONAL_FILES = (CRITERIA_FILE, SCORING_FILE)
 TASKS_DIR = "tasks"  # optional: tasks/*.yaml hold more tasks, so a large registry can be split
 
 

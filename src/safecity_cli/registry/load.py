@@ -17,12 +17,15 @@ from safecity_cli.registry.deadlines import Deadline, DeadlineError, parse_deadl
 from safecity_cli.registry.layout import (
     CRITERIA_FILE,
     SCHEDULE_FILE,
+    SCORING_FILE,
     TASKS_DIR,
     TASKS_FILE,
     UNITS_FILE,
     is_embedded,
 )
+from safecity_cli.registry.lines import Lines
 from safecity_cli.registry.models import (
+    SCORING_RULES,
     AppliesToAll,
     Category,
     Criteria,
@@ -36,6 +39,8 @@ from safecity_cli.registry.models import (
     Program,
     Registry,
     ScheduleItem,
+    Scoring,
+    ScoringRule,
     Task,
     Unit,
     item_key,
@@ -73,9 +78,22 @@ def check_registry(
     if not path.is_dir():
         what = "是文件，不是登记册目录" if path.exists() else "不存在"
         raise UsageError(f"登记册目录{what}：{path}")
+    registry, problems, _, _ = check_registry_parts(path, parts=parts)
+    return registry, problems
+
+
+def check_registry_parts(
+    path: Path, *, parts: PartCache | None = None
+) -> tuple[Registry | None, list[Problem], set[int | str] | None, set[str] | None]:
+    """check_registry, and also what entries may name as far as the files could be read
+    (tasks and 日程 keys, unit names; None where not at all), so that progress files are
+    checked in the same run even when the registry has errors."""
+    if not path.is_dir():
+        what = "是文件，不是登记册目录" if path.exists() else "不存在"
+        raise UsageError(f"登记册目录{what}：{path}")
     checker = _Checker(path, parts)
     registry = checker.run()
-    return registry, checker.problems
+    return registry, checker.problems, checker.targets, checker.unit_names
 
 
 # A task as written, wherever it came from: id, category, text, units, open_ended, deadline,
@@ -88,6 +106,13 @@ class _Checker:
     root: Path
     parts: PartCache | None = None
     problems: list[Problem] = field(default_factory=list)
+    # (file, list field) -> where each entry kept from a file with errors stood in it
+    positions: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    # What entries may refer to, as far as the files could be read (None: not at all).
+    unit_names: set[str] | None = None
+    targets: set[int | str] | None = None
+    left_out: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    lines: Lines = field(default_factory=Lines)
 
     def run(self) -> Registry | None:
         from safecity_cli.registry import schema
@@ -100,17 +125,37 @@ class _Checker:
         if (self.root / CRITERIA_FILE).is_file():
             parsed = self._parse(CRITERIA_FILE, schema.CriteriaFile)
             criteria = self._check_criteria(parsed) if parsed is not None else False
-        known = self._check_units(units) if units else None
-        registry_start = schedule.program.start if schedule else None
+        scoring = self._check_scoring() if (self.root / SCORING_FILE).is_file() else None
+        known = self._check_units(units) if units and units.units is not None else None
+        program = schedule.program if schedule else None
+        registry_start = program.start if program else None
         built_tasks = (
             self._check_tasks(tasks, parts, known, registry_start, criteria) if tasks else None
         )
         built_schedule = self._check_schedule(schedule, known) if schedule else None
+        if known is not None:
+            self.unit_names = set(known) | {
+                str(name)
+                for entry in self.left_out.get((UNITS_FILE, "units"), ())
+                for name in [entry.get("name"), *(entry.get("aliases") or [])]
+                if isinstance(name, str)
+            }
+        if built_tasks is not None and built_schedule is not None:
+            self.targets = {t.id for t in (tasks.tasks or []) if tasks is not None}
+            self.targets |= {row[0] for _, rows in parts for row in rows}
+            self.targets |= {f"S{it.id}" for it in (schedule.items or []) if schedule}
+            for (file, key), entries in self.left_out.items():
+                ids: set[int] = {e["id"] for e in entries if isinstance(e.get("id"), int)}
+                if key == "tasks":
+                    self.targets |= set(ids)
+                elif file == SCHEDULE_FILE and key == "items":
+                    self.targets |= {f"S{i}" for i in ids}
         if any(not p.warning for p in self.problems):
             return None
         assert tasks and units and schedule and known is not None
         assert built_tasks is not None and built_schedule is not None
         program, phases, items = built_schedule
+        assert program is not None
         return Registry(
             path=self.root,
             embedded=is_embedded(self.root),
@@ -132,13 +177,14 @@ class _Checker:
                 tasks.applies_to_all.note,
             ),
             criteria=criteria if isinstance(criteria, Criteria) else None,
+            scoring=scoring,
         )
 
     # -- parsing ---------------------------------------------------------------------------
 
     def _parse(self, name: str, model: type[BaseModel]) -> Any:
-        from pydantic import ValidationError
-
+        """The file's model; when parts of it are wrong, those are reported and what is left
+        is still returned, so that one run reports every problem in every file."""
         from safecity_cli.registry import schema
         from safecity_cli.registry.yaml_files import YamlProblem, load_yaml
 
@@ -147,15 +193,19 @@ class _Checker:
             self.problems.append(Problem(str(path), None, "", "缺少登记册文件"))
             return None
         try:
-            raw = load_yaml(path)
+            raw = load_yaml(path, keep_bad=True)
         except YamlProblem as exc:
             self.problems.extend(exc.problems)
             return None
-        try:
-            return model.model_validate(raw)
-        except ValidationError as exc:
-            self.problems.extend(schema.validation_problems(path, raw, exc))
-            return None
+        parsed, problems, positions = schema.check_model(path, raw, model)
+        self.problems.extend(problems)
+        for field_name, where in positions.items():
+            self.positions[(name, field_name)] = where
+            # An entry left out for an error of its own still exists for what refers to it.
+            for index, entry in enumerate(raw.get(field_name) or ()):
+                if index not in where and isinstance(entry, dict):
+                    self.left_out.setdefault((name, field_name), []).append(entry)
+        return parsed
 
     def _task_parts(self) -> list[tuple[str, list[_TaskRow]]]:
         """tasks/*.yaml in name order; with the cache, only files not seen before are parsed."""
@@ -190,10 +240,12 @@ class _Checker:
         *,
         warning: bool = False,
     ) -> None:
-        from safecity_cli.registry.yaml_files import line_of
-
+        where = self.positions.get((file, str(loc[0]))) if len(loc) > 1 else None
+        if where is not None and isinstance(loc[1], int) and loc[1] < len(where):
+            loc = [loc[0], where[loc[1]], *loc[2:]]
         path = self.root / file
-        self.problems.append(Problem(str(path), line_of(path, loc), field_name, message, warning))
+        line = self.lines.line(path, loc)
+        self.problems.append(Problem(str(path), line, field_name, message, warning))
 
     # -- units -----------------------------------------------------------------------------
 
@@ -212,7 +264,7 @@ class _Checker:
                         f"名称「{name}」与单位「{seen[name]}」重复",
                     )
                 seen.setdefault(name, u.name)
-            if u.kind not in units.kinds:
+            if units.kinds is not None and u.kind not in units.kinds:
                 self._add(
                     UNITS_FILE,
                     ["units", i, "kind"],
@@ -240,20 +292,39 @@ class _Checker:
                         f"units[{u.name}].members",
                         "单位不能是自己的成员",
                     )
-                else:
+                elif target.name not in members:
                     members.append(target.name)
+            for j, kind in enumerate(u.member_kinds or []):
+                if units.kinds is not None and kind not in units.kinds:
+                    self._add(
+                        UNITS_FILE,
+                        ["units", i, "member_kinds", j],
+                        f"units[{u.name}].member_kinds",
+                        f"未知的单位类型「{kind}」，可选：{'、'.join(units.kinds)}",
+                    )
+                members.extend(
+                    other.name
+                    for other in units.units
+                    if other.kind == kind and other.name != u.name and other.name not in members
+                )
+            group = u.members is not None or u.member_kinds is not None
             built[u.name] = Unit(
                 u.name,
                 u.kind,
                 tuple(u.aliases),
-                tuple(members) if u.members is not None else None,
+                tuple(members) if group else None,
                 u.contact,
                 u.phone,
+                tuple(u.member_kinds or ()),
             )
         in_cycle: set[str] = set()
         for i, u in enumerate(units.units):
             # A group that contains itself would make expanding it into parties endless.
-            if u.members and u.name not in in_cycle and (cycle := _cycle(u.name, built)):
+            if (
+                built[u.name].members
+                and u.name not in in_cycle
+                and (cycle := _cycle(u.name, built))
+            ):
                 in_cycle.update(cycle)
                 self._add(
                     UNITS_FILE,
@@ -275,7 +346,7 @@ class _Checker:
         reference: Any,
         criteria: Criteria | bool | None = None,
     ) -> tuple[Task, ...]:
-        category_ids = [c.id for c in tasks.categories]
+        category_ids = [c.id for c in tasks.categories or ()]
         for cid, count in Counter(category_ids).items():
             if count > 1:
                 self._add(TASKS_FILE, ["categories"], "categories", f"类别编号 {cid} 重复")
@@ -288,7 +359,7 @@ class _Checker:
                         "applies_to_all.units",
                         _unknown_unit(name, known),
                     )
-        sources = [(TASKS_FILE, [_row_of(t) for t in tasks.tasks]), *parts]
+        sources = [(TASKS_FILE, [_row_of(t) for t in tasks.tasks or ()]), *parts]
         self._check_task_ids(sources)
         categories = set(category_ids)
         built = []
@@ -296,7 +367,7 @@ class _Checker:
             for i, row in enumerate(rows):
                 task_id, category, text, written, open_ended, raw, named = row
                 where = f"tasks[序号{task_id}]"
-                if category not in categories:
+                if tasks.categories is not None and category not in categories:
                     self._add(
                         file,
                         ["tasks", i, "category"],
@@ -345,6 +416,61 @@ class _Checker:
                 elif key not in served:
                     served.append(key)
         return tuple(served)
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _check_scoring(self) -> Scoring | None:
+        """The 考核细则, or None when it has errors: unknown rules and negative points or caps
+        are named with their line before the schema checks the rest."""
+        from pydantic import ValidationError
+
+        from safecity_cli.registry import schema
+        from safecity_cli.registry.yaml_files import YamlProblem, load_yaml
+
+        path = self.root / SCORING_FILE
+        try:
+            raw = load_yaml(path)
+        except YamlProblem as exc:
+            self.problems.append(exc.problem)
+            return None
+        before = len(self.problems)
+        rules = raw.get("rules") if isinstance(raw, dict) else None
+        if isinstance(rules, dict):
+            cleaned = {}
+            for name, rule in rules.items():
+                if str(name) not in SCORING_RULES:
+                    close = difflib.get_close_matches(str(name), SCORING_RULES, n=1, cutoff=0.5)
+                    hint = f"，是否指 {close[0]}" if close else ""
+                    self._add(
+                        SCORING_FILE,
+                        ["rules", name],
+                        f"rules.{name}",
+                        f"未知的考核规则「{name}」{hint}（可用：{'、'.join(SCORING_RULES)}）",
+                    )
+                    continue
+                for key, what in (("points", "分值"), ("cap", "封顶分")):
+                    value = rule.get(key) if isinstance(rule, dict) else None
+                    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                        self._add(
+                            SCORING_FILE,
+                            ["rules", name, key],
+                            f"rules.{name}.{key}",
+                            f"{what}不能为负数（{value}）；扣分规则也写正数，由规则决定加或扣",
+                        )
+                cleaned[name] = rule
+            raw = {**raw, "rules": cleaned}
+        try:
+            parsed = schema.ScoringFile.model_validate(raw)
+        except ValidationError as exc:
+            found = schema.validation_problems(path, raw, exc)
+            seen = {(p.line, p.field) for p in self.problems[before:]}
+            self.problems.extend(p for p in found if (p.line, p.field) not in seen)
+            return None
+        if len(self.problems) > before:
+            return None
+        built = [ScoringRule(name, r.points, r.cap) for name, r in parsed.rules.items()]
+        built.sort(key=lambda r: SCORING_RULES.index(r.name))
+        return Scoring(parsed.document, parsed.example, parsed.base, tuple(built))
 
     # -- criteria --------------------------------------------------------------------------
 
@@ -494,6 +620,8 @@ class _Checker:
         self._warn_gaps(file, key, set(ids), label)
 
     def _warn_gaps(self, file: str, key: str, present: set[int], label: str) -> None:
+        if (file, key) in self.positions:  # entries with errors of their own left out
+            return
         # Count the gaps rather than list them: one mistyped id (100000000) must not build
         # a set of a hundred million numbers.
         gaps = max(present, default=0) - len(present)
@@ -506,46 +634,50 @@ class _Checker:
 
     def _check_schedule(
         self, schedule: schema.ScheduleFile, known: dict[str, Unit] | None
-    ) -> tuple[Program, tuple[Phase, ...], tuple[ScheduleItem, ...]]:
-        p = schedule.program
-        for name, day in (("start", p.start), ("final_deadline", p.final_deadline)):
-            # 9999-12-31 as "no end" would overflow every calculation that looks past it.
-            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+    ) -> tuple[Program | None, tuple[Phase, ...], tuple[ScheduleItem, ...]]:
+        p = schedule.program  # None when it has errors of its own: the rest is still checked
+        program = None
+        if p is not None:
+            for name, day in (("start", p.start), ("final_deadline", p.final_deadline)):
+                # 9999-12-31 as "no end" would overflow every calculation that looks past it.
+                if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                    self._add(
+                        SCHEDULE_FILE,
+                        ["program", name],
+                        f"program.{name}",
+                        f"日期 {day.isoformat()} 超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）",
+                    )
+            if p.final_deadline < p.start:
                 self._add(
                     SCHEDULE_FILE,
-                    ["program", name],
-                    f"program.{name}",
-                    f"日期 {day.isoformat()} 超出范围（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）",
+                    ["program", "final_deadline"],
+                    "program.final_deadline",
+                    "最终完成时限早于创建起始日期",
                 )
-        if p.final_deadline < p.start:
-            self._add(
-                SCHEDULE_FILE,
-                ["program", "final_deadline"],
-                "program.final_deadline",
-                "最终完成时限早于创建起始日期",
+            e = p.escalation
+            program = Program(
+                p.name,
+                p.short_name or p.name,
+                p.start,
+                p.final_deadline,
+                p.document,
+                p.issuer,
+                Escalation(e.blue_within_days, e.red_after_days, e.idle_window_share),
+                p.operator.strip(),
+                p.late_after_days,
             )
-        e = p.escalation
-        program = Program(
-            p.name,
-            p.short_name or p.name,
-            p.start,
-            p.final_deadline,
-            p.document,
-            p.issuer,
-            Escalation(e.blue_within_days, e.red_after_days, e.idle_window_share),
-            p.operator.strip(),
-            p.late_after_days,
-        )
-        self._check_ids(SCHEDULE_FILE, "phases", [ph.id for ph in schedule.phases], "阶段编号")
-        self._check_ids(SCHEDULE_FILE, "items", [it.id for it in schedule.items], "日程序号")
-        main_ids = [t.id for g in schedule.main_tasks for t in g.tasks]
+        start = p.start if p is not None else None
+        phase_list, item_list = schedule.phases or [], schedule.items or []
+        self._check_ids(SCHEDULE_FILE, "phases", [ph.id for ph in phase_list], "阶段编号")
+        self._check_ids(SCHEDULE_FILE, "items", [it.id for it in item_list], "日程序号")
+        main_ids = [t.id for g in schedule.main_tasks or () for t in g.tasks]
         for tid, count in Counter(main_ids).items():
             if count > 1:
                 self._add(SCHEDULE_FILE, ["main_tasks"], "main_tasks", f"主要任务编号 {tid} 重复")
         phases = []
-        for i, ph in enumerate(schedule.phases):
+        for i, ph in enumerate(phase_list):
             period = self._deadline(
-                SCHEDULE_FILE, ["phases", i, "period"], f"phases[{ph.name}]", ph.period, p.start
+                SCHEDULE_FILE, ["phases", i, "period"], f"phases[{ph.name}]", ph.period, start
             )
             if period is not None:
                 phases.append(
@@ -559,13 +691,13 @@ class _Checker:
                     )
                 )
         items = []
-        for i, it in enumerate(schedule.items):
+        for i, it in enumerate(item_list):
             where = f"items[序号{it.id}]"
             units = self._resolve_units(
                 SCHEDULE_FILE, ["items", i, "units"], where, it.units, known
             )
             deadline = self._deadline(
-                SCHEDULE_FILE, ["items", i, "deadline"], where, it.deadline, p.start
+                SCHEDULE_FILE, ["items", i, "deadline"], where, it.deadline, start
             )
             if units is not None and deadline is not None:
                 items.append(ScheduleItem(it.id, it.text, units, deadline, tuple(it.units)))
@@ -621,6 +753,67 @@ def _num(value: float) -> str:
 
 def _canonical(known: dict[str, Unit], name: str) -> str:
     return known[name].name
+
+
+def coverage_warnings(registry: Registry) -> list[Problem]:
+    """Warnings about who can report: each group without members (the tasks and 日程 it leaves
+    without a unit of its own to report), and the tasks all of whose units are such groups."""
+    from safecity_cli.registry.yaml_files import line_of
+
+    problems = []
+    units_path = registry.path / UNITS_FILE
+    empty = {u.name for u in registry.units if u.members == ()}
+    for i, unit in enumerate(registry.units):
+        if unit.name not in empty:
+            continue
+        named = [t.id for t in registry.tasks if unit.name in t.units]
+        listed = [it.id for it in registry.items if unit.name in it.units]
+        where = "、".join(
+            text
+            for text in (
+                f"任务 {_id_ranges(named)}" if named else "",
+                f"日程 {_id_ranges(listed)}" if listed else "",
+            )
+            if text
+        )
+        share = f"{where} 中它的那一部分只能由集合整体报送" if where else "尚未承担任务"
+        problems.append(
+            Problem(
+                str(units_path),
+                line_of(units_path, ["units", i, "name"]),
+                f"units[{unit.name}].members",
+                f"集合单位没有成员：{share}；请用 members 列出成员，或用 member_kinds 按单位类型指定",
+                warning=True,
+            )
+        )
+    orphans = [t.id for t in registry.tasks if t.units and all(n in empty for n in t.units)]
+    if orphans:
+        tasks_path = registry.path / TASKS_FILE
+        problems.append(
+            Problem(
+                str(tasks_path),
+                line_of(tasks_path, ["tasks"]),
+                "tasks",
+                f"任务 {_id_ranges(orphans)} 的责任单位都是没有成员的集合单位，尚无具体单位报送",
+                warning=True,
+            )
+        )
+    return problems
+
+
+def _id_ranges(ids: Sequence[int], most: int = 20) -> str:
+    """1–3、5: consecutive ids as ranges; past `most` ranges, the count of the rest."""
+    runs: list[list[int]] = []
+    for n in sorted(set(ids)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    text = "、".join(
+        f"{r[0]}–{r[-1]}" if len(r) > 2 else "、".join(map(str, r)) for r in runs[:most]
+    )
+    rest = sum(len(r) for r in runs[most:])
+    return f"{text}等（另有 {rest} 项）" if rest else text
 
 
 def _unknown_unit(name: str, known: Iterable[str]) -> str:

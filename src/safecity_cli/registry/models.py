@@ -24,9 +24,12 @@ class Unit:
     name: str
     kind: str
     aliases: tuple[str, ...] = ()
-    members: tuple[str, ...] | None = None  # None: a single unit; a tuple: a group
+    # None: a single unit; a tuple: a group's direct members, those listed by name and then
+    # every unit of one of its member_kinds (resolved when the registry is loaded)
+    members: tuple[str, ...] | None = None
     contact: str | None = None
     phone: str | None = None
+    member_kinds: tuple[str, ...] = ()
 
     @property
     def is_group(self) -> bool:
@@ -43,6 +46,11 @@ class Task:
     written_units: tuple[str, ...] = ()  # the spellings the document uses
     open_ended: str | None = None  # e.g. 等相关部门: more units than those named are responsible
     criteria: tuple[str, ...] = ()  # the 评价细则 三级项 the task serves, e.g. ("(1)",)
+
+    @property
+    def key(self) -> int:
+        """How the ledger names it: the task's id."""
+        return self.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,22 @@ class ScheduleItem:
     units: tuple[str, ...]
     deadline: Deadline
     written_units: tuple[str, ...] = ()
+    open_ended: str | None = None  # items have none; here so an item reads like a task
+
+    @property
+    def key(self) -> str:
+        """How the ledger names it: S12 for 日程 12."""
+        return f"S{self.id}"
+
+    @property
+    def category(self) -> int:
+        """Items belong to no category of 附件2 (0), so code over tasks can read them too."""
+        return 0
+
+    @property
+    def criteria(self) -> tuple[str, ...]:
+        """Items serve no 三级项 of their own (the tasks do)."""
+        return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +192,38 @@ class Criteria:
         return next((c for lv in self.levels for c in lv.children if c.id == child_id), None)
 
 
+# The rules scoring.yaml may name, in the order they are applied and shown.
+SCORING_RULES = (
+    "on_time",
+    "overdue_task",
+    "overdue_day",
+    "red",
+    "yellow",
+    "missed_period",
+    "unanswered_notice",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringRule:
+    name: str  # one of SCORING_RULES
+    points: float  # per occurrence: added for on_time, deducted for the others
+    cap: float | None = None  # at most this many points in all; None: no cap
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """The 考核细则 (scoring.yaml)."""
+
+    document: str
+    example: bool
+    base: float
+    rules: tuple[ScoringRule, ...]
+
+    def rule(self, name: str) -> ScoringRule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+
 @dataclass(frozen=True, slots=True)
 class Registry:
     path: Path
@@ -182,6 +238,7 @@ class Registry:
     main_tasks: tuple[MainTaskGroup, ...]
     applies_to_all: AppliesToAll
     criteria: Criteria | None = None  # None: the registry has no criteria.yaml
+    scoring: Scoring | None = None  # None: the registry has no scoring.yaml
     _unit_index: dict[str, Unit] = field(default_factory=dict, repr=False, compare=False)
     _task_index: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -195,6 +252,17 @@ class Registry:
 
     def task(self, task_id: int) -> Task | None:
         return self._task_index.get(task_id)
+
+    def item(self, item_id: int) -> ScheduleItem | None:
+        """A 日程 item by its number."""
+        return next((i for i in self.items if i.id == item_id), None)
+
+    def target(self, key: int | str) -> Task | ScheduleItem | None:
+        """What a ledger entry reports on: a task (27) or a 日程 item ("S12")."""
+        if isinstance(key, str):
+            number = key[1:]
+            return self.item(int(number)) if key[:1] == "S" and number.isdigit() else None
+        return self.task(key)
 
     def unit(self, name: str) -> Unit | None:
         """A unit by canonical name or alias."""

@@ -6,11 +6,14 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from safecity_cli.errors import Problem
+
+if TYPE_CHECKING:
+    from safecity_cli.registry.lines import Lines
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 PositiveId = Annotated[int, Field(ge=1, le=999_999_999, strict=True)]
@@ -59,6 +62,7 @@ class UnitEntry(Strict):
     kind: Text
     aliases: list[Text] = []
     members: list[Text] | None = None
+    member_kinds: list[Text] | None = None  # every unit of these kinds is a member too
     contact: str | None = None
     phone: str | None = None
 
@@ -156,6 +160,22 @@ class CriteriaFile(Strict):
     bonus: list[CriteriaItemEntry] = []
 
 
+class ScoringRuleEntry(Strict):
+    """One rule of the 考核细则: points per occurrence, and at most `cap` points in all."""
+
+    points: Annotated[float, Field(ge=0, le=1000)]
+    cap: Annotated[float, Field(ge=0, le=1000)] | None = None
+
+
+class ScoringFile(Strict):
+    """scoring.yaml: the 考核细则 — a base score and the rules that add or deduct points."""
+
+    document: str = ""
+    example: bool = False
+    base: Annotated[float, Field(ge=0, le=1000)] = 100
+    rules: dict[Text, ScoringRuleEntry] = {}
+
+
 # -- pydantic errors in Chinese ------------------------------------------------------------
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -194,18 +214,91 @@ def _one_of(error: dict[str, Any]) -> str:
     return "应为以下之一：" + "、".join(re.findall(r"'([^']*)'", str(error["ctx"]["expected"])))
 
 
-def validation_problems(path: Path, raw: Any, exc: ValidationError) -> list[Problem]:
-    from safecity_cli.registry.yaml_files import line_of
+def validation_problems(
+    path: Path,
+    raw: Any,
+    exc: ValidationError,
+    skip: Sequence[Sequence[str | int]] = (),
+    lines: Lines | None = None,
+) -> list[Problem]:
+    """Pydantic's errors in Chinese, with file, line (from one parse of the file) and field;
+    none under a `skip` path (a value already reported, such as one the YAML loader could not
+    read)."""
+    from safecity_cli.registry.lines import Lines
 
+    lines = lines or Lines()
     problems = []
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])
+        if any(list(loc[: len(prefix)]) == list(prefix) for prefix in skip):
+            continue
         describe = _MESSAGES.get(error["type"])
         message = describe(dict(error)) if describe else f"取值无效（{error['msg']}）"
         if error["type"] == "model_type" and not loc:
             message = "文件顶层" + message
-        problems.append(Problem(str(path), line_of(path, loc), _field_name(raw, loc), message))
+        problems.append(Problem(str(path), lines.line(path, loc), _field_name(raw, loc), message))
     return problems
+
+
+# Where a salvaged list's entries stood in the file: field -> original index of each kept one.
+Positions = dict[str, list[int]]
+
+
+def check_model(
+    path: Path, raw: Any, model: type[BaseModel]
+) -> tuple[Any, list[Problem], Positions]:
+    """Every problem in one file's data (values the loader could not read, each with its
+    field, then the schema's), and what can still be checked: the model, or when it does not
+    validate, one salvaged from the entries of each list that validate on their own (None
+    for a required field that does not), with where those entries stood."""
+    from safecity_cli.registry.yaml_files import bad_values
+
+    bad = bad_values(raw)
+    problems = [Problem(str(path), v.line, _field_name(raw, loc), v.message) for loc, v in bad]
+    try:
+        parsed = model.model_validate(raw)
+    except ValidationError as exc:
+        problems += validation_problems(path, raw, exc, skip=[loc for loc, _ in bad])
+        salvaged, positions = _salvage(model, raw)
+        return salvaged, problems, positions
+    return parsed, problems, {}
+
+
+def _salvage(model: type[BaseModel], raw: Any) -> tuple[Any, Positions]:
+    from typing import get_args, get_origin
+
+    from pydantic import TypeAdapter
+
+    if not isinstance(raw, dict):
+        return None, {}
+    values: dict[str, Any] = {}
+    positions: Positions = {}
+    for name, info in model.model_fields.items():
+        if name not in raw:
+            values[name] = (
+                None if info.is_required() else info.get_default(call_default_factory=True)
+            )
+            continue
+        value, annotation = raw[name], info.annotation
+        args = get_args(annotation)
+        inner = args[0] if get_origin(annotation) is list and args else None
+        if isinstance(value, list) and isinstance(inner, type) and issubclass(inner, BaseModel):
+            kept, where = [], []
+            for index, item in enumerate(value):
+                try:
+                    kept.append(inner.model_validate(item))
+                except ValidationError:
+                    continue
+                where.append(index)
+            values[name], positions[name] = kept, where
+            continue
+        try:
+            values[name] = TypeAdapter(annotation or Any).validate_python(value)
+        except ValidationError:
+            values[name] = (
+                None if info.is_required() else info.get_default(call_default_factory=True)
+            )
+    return model.model_construct(**values), positions
 
 
 def _field_name(raw: Any, loc: Sequence[str | int]) -> str:

@@ -25,6 +25,30 @@ def resolve_unit(registry: Registry, text: str) -> Unit:
     raise UsageError(f"未知的单位「{text}」{hint}")
 
 
+def resolve_target(registry: Registry, text: str | int) -> Task | ScheduleItem:
+    """A task by its number (27) or a 日程 item by S and its number (S12); UsageError otherwise."""
+    value = str(text).strip()
+    if value.isdigit():
+        if task := registry.task(int(value)):
+            return task
+        raise UsageError(f"没有序号为 {value} 的任务（共 {len(registry.tasks)} 项）")
+    if value[:1] in ("S", "s") and value[1:].isdigit():
+        if item := registry.item(int(value[1:])):
+            return item
+        raise UsageError(
+            f"没有日程 {value.upper()}（日程安排表共 {len(registry.items)} 项："
+            f"S1–S{len(registry.items)}）"
+        )
+    raise UsageError(
+        f"「{text}」不是任务序号或日程序号：任务写数字（如 27），日程写 S 加序号（如 S12）"
+    )
+
+
+def target_label(key: int | str) -> str:
+    """任务 27, 日程 S12."""
+    return f"日程 {key}" if isinstance(key, str) else f"任务 {key}"
+
+
 def expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
     """The parties a unit stands for: itself, or its members (recursively) once it lists any."""
     if not unit.members:
@@ -53,15 +77,16 @@ def _expand(registry: Registry, unit: Unit) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
-    """Who must report 已完成 for the task to be complete (a group without members is one party)."""
+def parties_of(registry: Registry, task: Task | ScheduleItem) -> tuple[str, ...]:
+    """Who must report 已完成 for the task (or 日程 item) to be complete (a group without
+    members is one party)."""
     found: tuple[str, ...] = registry.remember(
-        ("parties", task.id), lambda: _parties_of(registry, task)
+        ("parties", task.key), lambda: _parties_of(registry, task)
     )
     return found
 
 
-def _parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
+def _parties_of(registry: Registry, task: Task | ScheduleItem) -> tuple[str, ...]:
     parties: list[str] = []
     for name in task.units:
         unit = registry.unit(name)
@@ -70,11 +95,14 @@ def _parties_of(registry: Registry, task: Task) -> tuple[str, ...]:
     return tuple(parties)
 
 
-def applies_to(registry: Registry, task: Task, unit: Unit) -> tuple[bool, str | None]:
+def applies_to(
+    registry: Registry, task: Task | ScheduleItem, unit: Unit
+) -> tuple[bool, str | None]:
     """Whether a task is the unit's, and through which group (None when named directly);
-    every task applies to the groups of 附件2 备注2 (registry.applies_to_all)."""
+    every task applies to the groups of 附件2 备注2 (registry.applies_to_all), a 日程 item
+    only to the units it names."""
     applies, via = names_unit(registry, task.units, unit)
-    if applies:
+    if applies or isinstance(task, ScheduleItem):
         return applies, via
     applies, via = names_unit(registry, registry.applies_to_all.units, unit)
     return applies, (via or unit.name) if applies else None

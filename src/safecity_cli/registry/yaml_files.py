@@ -30,12 +30,43 @@ _TAG_NAMES = {
 }
 
 
+class BadValue(str):
+    """A scalar PyYAML cannot construct (2021-02-30 as a date): kept as its text, so the rest
+    of the file is still checked, and reported with its field by bad_values()."""
+
+    message: str
+    line: int
+
+    def __new__(cls, text: str, message: str, line: int) -> BadValue:
+        value = super().__new__(cls, text)
+        value.message, value.line = message, line
+        return value
+
+
+def bad_values(
+    data: Any, loc: tuple[str | int, ...] = ()
+) -> list[tuple[list[str | int], BadValue]]:
+    """Where the loaded data holds values the loader could not construct."""
+    found: list[tuple[list[str | int], BadValue]] = []
+    if isinstance(data, BadValue):
+        found.append((list(loc), data))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            found += bad_values(value, (*loc, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += bad_values(value, (*loc, index))
+    return found
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc]
     """Safe loading that also refuses anchors, aliases and merge keys, and notes duplicate keys.
 
     Registries never need them, and refusing them is what stops an alias bomb: the
     document is rejected at the first reuse instead of expanding into gigabytes later.
     """
+
+    keep_bad = False  # True: a value that cannot be constructed becomes a BadValue
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -53,7 +84,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
             # only look like their type: 2021-13-01 (a timestamp), `!!int 十`.
             what = _TAG_NAMES.get(node.tag, "值")
             value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
-            raise _Refused(None, None, f"「{value}」不是有效的{what}", node.start_mark) from None
+            message = f"「{value}」不是有效的{what}"
+            if self.keep_bad and isinstance(node, yaml.ScalarNode):
+                return BadValue(node.value, message, node.start_mark.line + 1)
+            raise _Refused(None, None, message, node.start_mark) from None
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         for key, _ in node.value:
@@ -124,16 +158,22 @@ class YamlProblem(Exception):
         self.problems = [problem, *more]
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse one YAML file safely; raises YamlProblem with file and line."""
-    return parse_yaml(read_text(path), path)
+class _KeepingLoader(_Loader):
+    keep_bad = True
 
 
-def parse_yaml(text: str, path: Path) -> Any:
+def load_yaml(path: Path, *, keep_bad: bool = False) -> Any:
+    """Parse one YAML file safely; raises YamlProblem with file and line. With `keep_bad`,
+    a scalar that cannot be constructed (2021-02-30) is kept as a BadValue instead, for the
+    caller to report with its field (bad_values) while checking the rest."""
+    return parse_yaml(read_text(path), path, keep_bad=keep_bad)
+
+
+def parse_yaml(text: str, path: Path, *, keep_bad: bool = False) -> Any:
     """Parse YAML text as if it were the file `path` (what a file is about to hold)."""
     if not text.strip():
         raise YamlProblem(Problem(str(path), None, "", "文件为空"))
-    loader = _Loader(text)
+    loader = (_KeepingLoader if keep_bad else _Loader)(text)
     try:
         data = loader.get_single_data()
     except ReaderError:

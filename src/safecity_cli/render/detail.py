@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 from safecity_cli.dates import chinese_date
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.deadlines import KIND_LABELS
-from safecity_cli.registry.models import Registry, Task
+from safecity_cli.registry.models import Registry, ScheduleItem, Task
 from safecity_cli.render.formats import escape_md_cell
 from safecity_cli.render.listings import entry_json, record_status, task_json
 from safecity_cli.render.wording import written_units
+from safecity_cli.text import printable
 from safecity_cli.tracking.state import task_state
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ class TaskDetail:
     data: dict[str, Any]
 
     def markdown(self) -> str:
-        lines = [f"## 任务 {self.data['id']}", ""]
+        what = "日程" if isinstance(self.data["id"], str) else "任务"
+        lines = [f"## {what} {self.data['id']}", ""]
         lines += [f"- **{k}**：{escape_md_cell(v)}" for k, v in self.fields]
         lines += ["", "| 责任单位 | 类型 | 状态 | 最新进展 |", "| --- | --- | --- | --- |"]
         lines += ["| " + " | ".join(escape_md_cell(c) for c in row) + " |" for row in self.parties]
@@ -42,12 +44,16 @@ class TaskDetail:
         from rich import box
         from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
+
+        def shown(*cells: str) -> list[Text]:  # as stored: no markup, no terminal controls
+            return [Text(printable(c)) for c in cells]
 
         head = Table.grid(padding=(0, 2))
         head.add_column(style="bold", no_wrap=True)
         head.add_column(overflow="fold")
         for key, value in self.fields:
-            head.add_row(key, value)
+            head.add_row(*shown(key, value))
         parties = Table(
             "责任单位",
             "类型",
@@ -58,7 +64,7 @@ class TaskDetail:
             title_justify="left",
         )
         for row in self.parties:
-            parties.add_row(*row)
+            parties.add_row(*shown(*row))
         parts: list[RenderableType] = [head, parties]
         if self.notes:
             notes = Table(
@@ -71,17 +77,25 @@ class TaskDetail:
                 title_justify="left",
             )
             for row in self.notes:
-                notes.add_row(*row)
+                notes.add_row(*shown(*row))
             parts.append(notes)
         return Group(*parts)
 
 
 def task_detail(
-    registry: Registry, ledger: Ledger, task: Task, on: date, *, recent: int = 5
+    registry: Registry,
+    ledger: Ledger,
+    task: Task | ScheduleItem,
+    on: date,
+    *,
+    recent: int = 5,
+    workdays: bool = False,
 ) -> TaskDetail:
-    state = task_state(registry, ledger, task, on)
-    category = registry.category(task.category)
+    state = task_state(registry, ledger, task, on, workdays=workdays)
+    item = isinstance(task, ScheduleItem)
+    category = None if isinstance(task, ScheduleItem) else registry.category(task.category)
     deadline = task.deadline
+    days = "个工作日" if workdays else "天"
     span = (
         f"{chinese_date(deadline.start)} 至 {chinese_date(deadline.end)}"
         if deadline.start
@@ -90,9 +104,16 @@ def task_detail(
         else "无截止日期，不计逾期"
     )
     fields = [
-        ("序号", str(task.id)),
-        ("类别", f"{category.numeral}、{category.title}" if category else str(task.category)),
-        ("主要目标任务", task.text),
+        ("序号", str(task.key)),
+        (
+            "类别",
+            "日程安排"
+            if isinstance(task, ScheduleItem)
+            else f"{category.numeral}、{category.title}"
+            if category
+            else str(task.category),
+        ),
+        ("日程事项" if item else "主要目标任务", task.text),
         ("责任单位", written_units(registry, task.written_units, task.open_ended)),
         ("完成时限", f"{deadline.raw}（{KIND_LABELS[deadline.kind]}：{span}）"),
     ]
@@ -103,6 +124,8 @@ def task_detail(
         )
     if state.deadline is not None and deadline.end is not None and state.deadline != deadline.end:
         fields.append(("调整后时限", chinese_date(state.deadline)))
+    if state.period is not None and state.deadline is not None:
+        fields.append(("本期", f"{state.period.label}（{chinese_date(state.deadline)}到期）"))
     for asked in state.requests:  # both deadlines stay in sight until the office decides
         assert asked.new_deadline is not None
         fields.append(
@@ -112,7 +135,7 @@ def task_detail(
                 f"{chinese_date(asked.new_deadline)}，待批（记录编号 {asked.id}）",
             )
         )
-    if registry.applies_to_all.units:
+    if registry.applies_to_all.units and not item:
         fields.append(
             (
                 "同时适用",
@@ -120,7 +143,9 @@ def task_detail(
                 + (f"（{registry.applies_to_all.note}）" if registry.applies_to_all.note else ""),
             )
         )
-    overdue = f"，逾期 {state.days_overdue} 天" if state.days_overdue is not None else ""
+    overdue = f"，逾期 {state.days_overdue} {days}" if state.days_overdue is not None else ""
+    if state.days_left is not None and not overdue:
+        overdue = f"，剩余 {state.days_left} {days}"
     level = f"，督办等级 {state.level.value}" if state.level else ""
     fields.append((f"状态（截至{chinese_date(on)}）", f"{state.status.value}{overdue}{level}"))
     parties = []
@@ -134,7 +159,7 @@ def task_detail(
                 party.latest.note if party.latest else "",
             )
         )
-    entries = [e for e in ledger.for_task(task.id) if e.date <= on]
+    entries = [e for e in ledger.for_task(task.key) if e.date <= on]
     notes = [
         (chinese_date(e.date), e.unit or "（创建办销号）", record_status(e, ledger), e.note)
         for e in entries[-recent:]

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from safecity_cli.text import csv_cell, printable
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
@@ -24,10 +26,12 @@ class OutputFormat(str, Enum):
     MD = "md"
 
 
-# One record (show) is no table for CSV: the same formats less that one.
-DetailFormat = Enum(  # type: ignore[misc]
-    "DetailFormat", {f.name: f.value for f in OutputFormat if f is not OutputFormat.CSV}, type=str
-)
+class DetailFormat(str, Enum):
+    """One record (show) is no table for CSV: the listing formats less that one."""
+
+    TABLE = OutputFormat.TABLE.value
+    JSON = OutputFormat.JSON.value
+    MD = OutputFormat.MD.value
 
 
 @dataclass
@@ -74,11 +78,12 @@ def _compact(item: Any) -> str:
 
 
 def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """CSV that Excel and WPS open correctly: UTF-8 with a BOM, CRLF line ends."""
+    """CSV that Excel and WPS open correctly: UTF-8 with a BOM, CRLF line ends; text that a
+    spreadsheet would take for a formula (=, +, -, @ …) starts with an apostrophe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerow([csv_cell(h) for h in headers])
+    writer.writerows([csv_cell(c) for c in row] for row in rows)
     return "\ufeff" + buffer.getvalue()
 
 
@@ -138,7 +143,7 @@ def render_tsv(listing: Listing) -> str:
     lines += [
         "\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in listing.rows
     ]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")  # stored text never drives the terminal
 
 
 def render_table(listing: Listing, *, width: int | None = None, color: bool = False) -> str:
@@ -161,15 +166,24 @@ def render_rich(renderable: RenderableType, *, width: int | None, color: bool) -
     return buffer.getvalue()
 
 
+# A date (2021年3月11日), a number of days or a status word is never broken across lines.
+_UNBREAKABLE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|-?\d+ (?:天|个工作日)|\S{1,3}")
+
+
+def _unbreakable(cell: str) -> bool:
+    return _UNBREAKABLE.fullmatch(cell) is not None
+
+
 def rich_table(listing: Listing) -> Table:
     """A Rich table laid out for a person: wrapped text, aligned Chinese, marked rows."""
     from rich import box
     from rich.cells import cell_len
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(
-        title=listing.title or None,
-        caption=listing.caption or None,
+        title=Text(printable(listing.title)) if listing.title else None,
+        caption=Text(printable(listing.caption)) if listing.caption else None,
         box=box.SIMPLE_HEAD,
         expand=bool(listing.wrap),
         title_justify="left",
@@ -178,17 +192,26 @@ def rich_table(listing: Listing) -> Table:
     for index, header in enumerate(listing.headers):
         if index in listing.wrap:
             # With a ratio, `width` is the least the column keeps when space runs short.
-            table.add_column(header, overflow="fold", ratio=listing.wrap[index], width=8)
+            table.add_column(printable(header), overflow="fold", ratio=listing.wrap[index], width=8)
         else:
             # Short cells keep their natural width (Rich sizes ratio-less columns first) and
             # fold only when the table cannot fit otherwise: a no_wrap column there makes
             # the console crop whole columns off the right edge.
             # A header keeps its whole width, so it never breaks mid-word.
-            table.add_column(header, overflow="fold", min_width=cell_len(header))
-            if index in listing.whole:
-                widest = max([cell_len(header), *(cell_len(row[index]) for row in listing.rows)])
-                table.columns[-1].min_width = widest
+            whole = index in listing.whole
+            widest = max(
+                [
+                    cell_len(header),
+                    *(
+                        cell_len(row[index])
+                        for row in listing.rows
+                        if isinstance(row[index], str) and (whole or _unbreakable(row[index]))
+                    ),
+                ]
+            )
+            table.add_column(printable(header), overflow="fold", min_width=widest)
     styles = listing.row_styles or [None] * len(listing.rows)
     for row, style in zip(listing.rows, styles, strict=True):
-        table.add_row(*row, style=style)
+        # Text, not str: stored text is shown as written, never read as Rich markup ([link=…]).
+        table.add_row(*(Text(printable(c)) if isinstance(c, str) else c for c in row), style=style)
     return table

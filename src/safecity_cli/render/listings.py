@@ -8,7 +8,7 @@ from typing import Any
 from safecity_cli.dates import DISTRICT_ZONE, chinese_date
 from safecity_cli.ledger.entries import Entry, Kind, Ledger
 from safecity_cli.registry.deadlines import Deadline
-from safecity_cli.registry.models import Registry, Unit
+from safecity_cli.registry.models import Registry, ScheduleItem, Unit
 from safecity_cli.render.formats import Listing
 from safecity_cli.render.wording import deadline_cell, units_cell
 from safecity_cli.tracking.query import (
@@ -55,16 +55,23 @@ def entry_json(entry: Entry) -> dict[str, Any]:
 
 def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
     task = state.task
-    category = registry.category(task.category)
+    if isinstance(task, ScheduleItem):  # show S12: an item reads like a task
+        number: int | str = task.key
+        category_id, category = None, None
+    else:
+        number, category_id, category = task.id, task.category, registry.category(task.category)
     return {
-        "id": task.id,
-        "category": task.category,
-        "category_title": category.title if category else "",
+        "id": number,
+        "category": category_id,
+        "category_title": category.title
+        if category
+        else ("日程安排" if category_id is None else ""),
         "text": task.text,
         "units": list(task.units),
         "open_ended": task.open_ended,
         "deadline": deadline_json(task.deadline),
         "effective_deadline": state.deadline,
+        "period": state.period.label if state.period else None,
         "status": state.status.value,
         "level": state.level.value if state.level else None,
         "unit_status": {p.unit: p.status.value for p in state.parties},
@@ -86,8 +93,11 @@ def task_listing(
     title: str,
     extra: str | None = None,
     unit: Unit | None = None,
+    workdays: bool = False,
 ) -> Listing:
-    """Tasks as a listing; `extra` adds days_overdue or days_left."""
+    """Tasks as a listing; `extra` adds days_overdue or days_left (working days with
+    `workdays`, and said so)."""
+    days = "个工作日" if workdays else "天"
     headers = ["序号", "类别", "主要目标任务", "责任单位", "完成时限", "状态", "督办"]
     if unit is not None:
         headers.append("来源")
@@ -112,9 +122,9 @@ def task_listing(
         if unit is not None:
             row.append(f"经{state.via}" if state.via else "直接")
         if extra == "days_overdue":
-            row.append(f"{state.days_overdue} 天")
+            row.append(f"{state.days_overdue} {days}")
         elif extra == "days_left":
-            row.append(f"{state.days_left} 天")
+            row.append(f"{state.days_left} {days}")
         rows.append(row)
         csv_rows.append(_task_csv_row(state, row, extra))
         styles.append(LEVEL_STYLES.get(state.level) if state.level else None)
@@ -137,7 +147,8 @@ def task_listing(
         data,
         empty="没有符合条件的任务",
         caption=caption,
-        wrap={2: 3, 3: 2},
+        # 来源 may name a long group (经区级负有安全生产监管职责的部门): it wraps too.
+        wrap={2: 3, 3: 2, 7: 2} if unit is not None else {2: 3, 3: 2},
         row_styles=styles,
         csv_rows=csv_rows,
         csv_headers=csv_headers,
@@ -159,11 +170,28 @@ def _iso(day: date | None) -> str:
     return day.isoformat() if day is not None else ""
 
 
-def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
+def unit_listing(
+    summaries: list[UnitSummary],
+    on: date,
+    registry: Registry | None = None,
+    reminders: dict[str, int] | None = None,
+) -> Listing:
+    """`registry` gives each group's resolved members (its parties) in the JSON; `reminders`:
+    督办通知单 each unit has received (催办), shown as its own column."""
+    from safecity_cli.registry.units import expand
+
     headers = ["单位", "类型", "别名", "成员", "任务数", "直接承担", "已完成", "未完成", "逾期"]
+    if reminders is not None:
+        headers.append("催办")
     rows, data = [], []
     for s in summaries:
-        members = "、".join(s.unit.members or ()) if s.unit.is_group else ""
+        listed = [
+            m for m in s.unit.members or () if registry is None or not _by_kind(registry, s.unit, m)
+        ]
+        members = "、".join(listed) if s.unit.is_group else ""
+        if s.unit.member_kinds:
+            kinds = f"（按类型：{'、'.join(s.unit.member_kinds)}）"
+            members = f"{members}{kinds}" if members else kinds.strip("（）")
         if s.unit.is_group and not s.unit.members:
             members = "（未填写）"
         rows.append(
@@ -177,6 +205,7 @@ def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
                 str(s.complete),
                 str(s.open),
                 str(s.overdue),
+                *([str(reminders.get(s.unit.name, 0))] if reminders is not None else []),
             ]
         )
         data.append(
@@ -186,6 +215,12 @@ def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
                 "aliases": list(s.unit.aliases),
                 "members": list(s.unit.members) if s.unit.members is not None else None,
                 "group": s.unit.is_group,
+                "member_kinds": list(s.unit.member_kinds) if s.unit.is_group else None,
+                "resolved_members": (
+                    [n for n in expand(registry, s.unit) if n != s.unit.name]
+                    if s.unit.is_group and registry is not None
+                    else None
+                ),
                 "contact": s.unit.contact,
                 "phone": s.unit.phone,
                 "tasks": s.tasks,
@@ -195,6 +230,8 @@ def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
                 "overdue": s.overdue,
             }
         )
+        if reminders is not None:
+            data[-1]["reminders"] = reminders.get(s.unit.name, 0)
     caption = f"共 {len(summaries)} 个单位（截至{chinese_date(on)}）"
     csv_rows = [[*row[:4], *(int(cell) for cell in row[4:])] for row in rows]
     return Listing(
@@ -209,8 +246,28 @@ def unit_listing(summaries: list[UnitSummary], on: date) -> Listing:
     )
 
 
+def item_status_text(s: ScheduleItemState) -> str:
+    """What an item's units recorded, and where its date stands: 已完成; 未启动，逾期 3 天."""
+    if s.complete:
+        return s.status.value
+    if s.progress is not None and s.progress.days_overdue is not None:
+        return f"{s.status.value}，逾期 {s.progress.days_overdue} 天"
+    if s.days_left is None:
+        return f"{s.status.value}（{s.state.value}）"
+    if s.days_left == 0:
+        return f"{s.status.value}，今日到期"
+    return f"{s.status.value}，剩余 {s.days_left} 天"
+
+
+def _by_kind(registry: Registry, group: Unit, member: str) -> bool:
+    """Whether a group's member comes from its member_kinds (the table names the kinds)."""
+    unit = registry.unit(member)
+    return unit is not None and unit.kind in group.member_kinds
+
+
 def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: date) -> Listing:
     phase_now = current_phase(registry, on)
+    styles_items: list[str | None] = []
     headers = ["类型", "序号", "内容", "责任单位", "完成时限", "状态"]
     csv_headers = [*headers[:5], "开始日期", "截止日期", "状态", "剩余天数"]
     rows: list[list[str]] = []
@@ -257,17 +314,7 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
         )
     data_items = []
     for s in items:
-        remaining = (
-            ""
-            if s.days_left is None
-            else (
-                "（今日到期）"
-                if s.days_left == 0
-                else f"（剩余 {s.days_left} 天）"
-                if s.days_left > 0
-                else f"（已过 {-s.days_left} 天）"
-            )
-        )
+        progress = s.progress
         rows.append(
             [
                 "日程",
@@ -275,7 +322,7 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
                 s.item.text,
                 "、".join(s.item.units),
                 s.item.deadline.raw,
-                s.state.value + remaining,
+                item_status_text(s),
             ]
         )
         csv_rows.append(
@@ -285,23 +332,31 @@ def schedule_listing(registry: Registry, items: list[ScheduleItemState], on: dat
                 *rows[-1][2:5],
                 _iso(s.item.deadline.start),
                 _iso(s.item.deadline.end),
-                s.state.value,
+                s.status.value,
                 "" if s.days_left is None else s.days_left,
             ]
+        )
+        styles_items.append(
+            LEVEL_STYLES.get(progress.level) if progress and progress.level else None
         )
         data_items.append(
             {
                 "id": s.item.id,
+                "key": s.item.key,
                 "text": s.item.text,
                 "units": list(s.item.units),
                 "deadline": deadline_json(s.item.deadline),
                 "state": s.state.value,
                 "days_left": s.days_left,
+                "status": s.status.value,
+                "unit_status": (
+                    {p.unit: p.status.value for p in progress.parties} if progress else {}
+                ),
+                "days_overdue": progress.days_overdue if progress else None,
+                "level": progress.level.value if progress and progress.level else None,
             }
         )
-    styles: list[str | None] = ["bold" if p["current"] else None for p in phases] + [None] * len(
-        items
-    )
+    styles: list[str | None] = ["bold" if p["current"] else None for p in phases] + styles_items
     now = (
         f"当前：{phase_now.name}"
         if phase_now
@@ -394,34 +449,38 @@ def history_listing(
     late_after: int | None = None,
 ) -> Listing:
     """Entries as `history` shows them. With `ledger`, every kind of record (a 延期申请 with
-    its decision, 撤销 and what it reversed); with `late_after`, a 补录 column."""
+    its decision, 撤销 and what it reversed); with `late_after`, 补录 marked: in the status
+    cell of the table (a column of its own would crop the ids off a 100-column terminal now
+    that dates never fold), in a column of its own in CSV."""
     headers = ["日期", "单位", "状态", "说明", "佐证材料", "报送人", "调整后时限", "编号"]
-    if late_after is not None:
-        headers.insert(7, "补录")
-    rows = []
+    csv_headers = None if late_after is None else [*headers[:7], "补录", headers[7]]
+    rows, csv_rows = [], []
     for e in entries:
-        row = [
-            chinese_date(e.date),
-            e.unit or "（创建办销号）",
-            record_status(e, ledger),
-            _note_cell(e),
-            "\n".join(v.ref for v in e.evidence),
-            e.by,
-            chinese_date(e.new_deadline) if e.new_deadline else "",
+        late = late_after is not None and is_late(e, late_after)
+        status = record_status(e, ledger)
+        rows.append(
+            [
+                chinese_date(e.date),
+                e.unit or "（创建办销号）",
+                f"{status}（补录）" if late else status,
+                _note_cell(e),
+                "\n".join(v.ref for v in e.evidence),
+                e.by,
+                chinese_date(e.new_deadline) if e.new_deadline else "",
+                e.id,
+            ]
+        )
+        csv_row = [
+            e.date.isoformat(),
+            *rows[-1][1:2],
+            status,
+            *rows[-1][3:6],
+            e.new_deadline.isoformat() if e.new_deadline else "",
             e.id,
         ]
         if late_after is not None:
-            row.insert(7, "补录" if is_late(e, late_after) else "")
-        rows.append(row)
-    csv_rows = [
-        [
-            e.date.isoformat(),
-            *row[1:6],
-            e.new_deadline.isoformat() if e.new_deadline else "",
-            *row[7:],
-        ]
-        for e, row in zip(entries, rows, strict=True)
-    ]
+            csv_row.insert(7, "补录" if late else "")
+        csv_rows.append(csv_row)
     data = []
     for e in entries:
         item = entry_json(e)
@@ -447,5 +506,6 @@ def history_listing(
         caption=f"共 {len(entries)} 条记录",
         wrap={3: 2, 4: 1} if ledger is None else {2: 1, 3: 2, 4: 1},
         csv_rows=csv_rows,
+        csv_headers=csv_headers,
         whole=(len(headers) - 1,),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.ledger.entries import Entry
-from safecity_cli.registry.models import Registry
+from safecity_cli.registry.models import Program, Registry
 from safecity_cli.tracking.state import TaskState
 
 
@@ -25,9 +25,17 @@ def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | 
 
 def deadline_cell(state: TaskState) -> str:
     """The original text, the adjusted date when an approved 延期 moved it, and a 延期申请
-    still waiting for the office: 2021年3月（申请延期至2021年4月30日，待批）."""
+    still waiting for the office: 2021年3月（申请延期至2021年4月30日，待批）; for a recurring
+    deadline, the period that governs (每季度（2021年第一季度）)."""
     raw = state.task.deadline.raw
     end = state.task.deadline.end
+    if state.period is not None:
+        moved = state.deadline is not None and state.deadline != state.period.end
+        return (
+            f"{raw}（{state.period.label}"
+            + (f"，调整为{chinese_date(state.deadline)}）" if moved and state.deadline else "）")
+            + requested_note(state)
+        )
     cell = raw
     if state.deadline is not None and end is not None and state.deadline != end:
         cell = f"{raw}（调整为{chinese_date(state.deadline)}）"
@@ -48,3 +56,8 @@ def latest_progress(entry: Entry | None) -> str | None:
         return None
     who = entry.unit or "创建办"
     return f"{chinese_date(entry.date)} {who}：{entry.note or entry.status.value}"
+
+
+def office_name(program: Program) -> str:
+    """Who signs: the issuer's office (领导小组办公室)."""
+    return f"{program.issuer}办公室" if program.issuer else "创建工作领导小组办公室"

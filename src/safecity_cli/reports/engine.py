@@ -19,6 +19,7 @@ from safecity_cli.dates import chinese_date
 from safecity_cli.errors import TemplateError, UsageError
 from safecity_cli.registry.layout import embedded_templates_dir
 from safecity_cli.render.formats import escape_markdown
+from safecity_cli.text import printable
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -204,12 +205,15 @@ class Renderer:
         template: Path | None = None,
         data_dir: Path | None = None,
         recorded_through: str = "",
+        tasks: int = 0,
     ) -> None:
+        """`tasks`: the registry's size, from which the render limits grow (reports/sandbox.py)."""
         if template is not None and not template.is_file():
             raise UsageError(f"模板文件不存在：{template}")
         self.fmt = fmt
         self.recorded_through = recorded_through  # 记录截至: the --as-recorded that reproduces it
         self.template = template
+        self.tasks = tasks
         self.search = [
             *([template.parent] if template is not None else []),
             *(
@@ -220,21 +224,46 @@ class Renderer:
             embedded_templates_dir(),
         ]
         self._env: Environment | None = None
+        self._budget: Any = None
 
     @property
     def env(self) -> Environment:
         if self._env is None:
-            self._env = _environment(self.fmt.template_format, self.search)
+            from safecity_cli.reports.sandbox import Budget
+
+            self._budget = Budget(self.tasks)
+            self._env = _environment(
+                self.fmt.template_format, self.search, self.template, self._budget
+            )
         return self._env
 
     def render(self, kind: str, context: object) -> str:
         """The report text; TemplateError with the template's name and line when it breaks."""
         from jinja2 import TemplateNotFound, TemplateSyntaxError
 
+        from safecity_cli.reports.sandbox import TemplateLimit, too_much_output
+
         name = self.template.name if self.template is not None else template_name(kind, self.fmt)
         variables = {"recorded_through": self.recorded_through, **_variables(context)}
         try:
-            text = self.env.get_template(name).render(variables)
+            env = self.env
+            self._budget.reset()
+            parts, size = [], 0
+            for part in env.get_template(name).generate(variables):
+                size += len(part)
+                if size > self._budget.output:
+                    raise too_much_output(self._budget.output)
+                parts.append(part)
+            text = "".join(parts)
+        except TemplateLimit as exc:
+            located = _template_frame(exc.__traceback__)
+            where = self._where(*located) if located else f"模板 {name}"
+            raise TemplateError(f"{where}：{exc}") from None
+        except (RecursionError, MemoryError) as exc:
+            located = _template_frame(exc.__traceback__)
+            where = self._where(*located) if located else f"模板 {name}"
+            what = "嵌套或递归过深" if isinstance(exc, RecursionError) else "内存不足"
+            raise TemplateError(f"{where}：{what}，已停止") from None
         except TemplateSyntaxError as exc:
             where = self._where(exc.filename or exc.name or name, exc.lineno)
             raise TemplateError(f"{where}：语法错误：{_syntax(exc.message or '')}") from None
@@ -250,7 +279,8 @@ class Renderer:
             located = _template_frame(exc.__traceback__)
             where = self._where(*located) if located else f"模板 {name}"
             raise TemplateError(f"{where}：{_describe(exc)}") from None
-        return _tidy(text, self.fmt.template_format)
+        # Stored notes may hold control characters: no report (Markdown, HTML, Word's XML) does.
+        return printable(_tidy(text, self.fmt.template_format))
 
     def document(self, kind: str, context: object) -> str | bytes:
         """The report in the renderer's format: text, or a Word document's bytes."""
@@ -270,20 +300,25 @@ class Renderer:
         return f"模板 {shown}" + (f" 第 {line} 行" if line else "")
 
 
-def _environment(fmt: ReportFormat, search: list[Path]) -> Environment:
-    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+def _environment(
+    fmt: ReportFormat, search: list[Path], given: Path | None, budget: Any
+) -> Environment:
+    from jinja2 import StrictUndefined
     from markupsafe import Markup
+
+    from safecity_cli.reports.sandbox import BoundedEnvironment, FolderLoader, guard_filters
 
     def finalize(value: Any) -> Any:
         if value is None:
             return "—"
+        budget.produced(value)  # counted even when captured by {% set %} or a macro
         if fmt is ReportFormat.MD and not isinstance(value, Markup):
             return escape_markdown(value)  # Markdown's autoescape
         return value
 
-    env = ImmutableSandboxedEnvironment(
-        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in search]),
+    env = BoundedEnvironment(
+        budget=budget,
+        loader=FolderLoader(search, given),
         undefined=StrictUndefined,
         autoescape=fmt is ReportFormat.HTML,
         finalize=finalize,
@@ -297,6 +332,7 @@ def _environment(fmt: ReportFormat, search: list[Path]) -> Environment:
     env.filters["nl2br"] = _nl2br
     env.filters["css_string"] = _css_string
     env.filters["md"] = lambda v: Markup(escape_markdown(v))
+    env.filters = guard_filters(env.filters, budget)
     return env
 
 

@@ -10,12 +10,8 @@ from safecity_cli.errors import UsageError
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.models import Escalation, Program, Registry, Unit
 from safecity_cli.registry.units import expand
-from safecity_cli.reports.rows import (
-    TaskRow,
-    day_unit,
-    office_name,
-    task_row,
-)
+from safecity_cli.render.wording import office_name
+from safecity_cli.reports.rows import TaskRow, day_unit, task_row
 from safecity_cli.tracking.query import TaskFilter, select_tasks
 from safecity_cli.tracking.state import Level
 
@@ -35,6 +31,8 @@ class Notice:
     red: int
     yellow: int
     thresholds: Escalation
+    number: str | None = None  # 督办〔2021〕N号 once recorded (scoring.notices)
+    received: int = 0  # notices the unit had received before this one (催办次数)
 
 
 _LEVEL_ORDER = {Level.RED: 0, Level.YELLOW: 1, Level.BLUE: 2}

@@ -7,18 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from safecity_cli.ledger.entries import Ledger
-from safecity_cli.registry.models import Program, Registry, ScheduleItem, Unit
+from safecity_cli.registry.models import Registry, ScheduleItem, Unit
 from safecity_cli.render.wording import deadline_cell, written_units
 from safecity_cli.tracking.state import Level, TaskState
 
 
 def day_unit(workdays: bool) -> str:
     return "个工作日" if workdays else "天"
-
-
-def office_name(program: Program) -> str:
-    """Who signs: the issuer's office (领导小组办公室)."""
-    return f"{program.issuer}办公室" if program.issuer else "创建工作领导小组办公室"
 
 
 @dataclass(frozen=True)
@@ -59,16 +54,24 @@ class ItemRow:
     due: date | None
     days_left: int | None
     via: str | None = None
+    status: str = "未启动"  # as recorded (update S12 …): done only when recorded
+    complete: bool = False
+    days_overdue: int | None = None
+    level: str = ""
 
     @property
     def state(self) -> str:
+        if self.complete:
+            return self.status
+        if self.days_overdue is not None:
+            return f"{self.status}，逾期 {self.days_overdue} 天"
         if self.days_left is None:
-            return "无具体日期"
-        if self.days_left < 0:
-            return f"已到期（已过 {-self.days_left} 天）"
+            return f"{self.status}（无具体日期）"
+        if self.days_left < 0:  # past its date, yet not late: a 延期 or a 暂缓 holds it
+            return f"{self.status}（已过 {-self.days_left} 天）"
         if self.days_left == 0:
-            return "今日到期"
-        return f"还有 {self.days_left} 天"
+            return f"{self.status}，今日到期"
+        return f"{self.status}，还有 {self.days_left} 天"
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,14 @@ def task_row(
     )
 
 
-def item_row(registry: Registry, item: ScheduleItem, due: date | None, on: date) -> ItemRow:
+def item_row(
+    registry: Registry,
+    item: ScheduleItem,
+    due: date | None,
+    on: date,
+    progress: TaskState | None = None,
+    via: str | None = None,
+) -> ItemRow:
     return ItemRow(
         item.id,
         item.text,
@@ -145,6 +155,11 @@ def item_row(registry: Registry, item: ScheduleItem, due: date | None, on: date)
         item.deadline.raw,
         due,
         (due - on).days if due is not None else None,
+        via,
+        progress.status.value if progress else "未启动",
+        progress.complete if progress else False,
+        progress.days_overdue if progress else None,
+        progress.level.value if progress and progress.level else "",
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Escalation, Program, Registry, Unit
 from safecity_cli.registry.units import expand, names_unit
+from safecity_cli.render.wording import office_name
 from safecity_cli.reports.rows import (
     ItemRow,
     LevelCounts,
@@ -16,10 +17,10 @@ from safecity_cli.reports.rows import (
     day_unit,
     item_due,
     item_row,
-    office_name,
     task_row,
 )
 from safecity_cli.tracking.query import TaskFilter, select_tasks
+from safecity_cli.tracking.state import task_state
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,22 @@ class TaskBook:
     categories: list[CategoryTasks]
     items: list[ItemRow]
     thresholds: Escalation
+    reminders: int = 0  # 督办通知单 received (催办), see scoring.notices
+    reminders_open: int = 0  # of those, not yet answered by the unit
 
 
-def unit_items(registry: Registry, unit: Unit, on: date) -> list[ItemRow]:
-    """Schedule items naming the unit, or a group it belongs to."""
+def unit_items(
+    registry: Registry, unit: Unit, on: date, ledger: Ledger | None = None
+) -> list[ItemRow]:
+    """Schedule items naming the unit, or a group it belongs to, with what the unit recorded."""
     rows = []
+    book = ledger if ledger is not None else Ledger()
     for item in registry.items:
         applies, via = names_unit(registry, item.units, unit)
         if not applies:
             continue
-        row = item_row(registry, item, item_due(item, on), on)
-        rows.append(ItemRow(row.id, row.text, row.units, row.deadline, row.due, row.days_left, via))
+        progress = task_state(registry, book, item, on, unit=unit)
+        rows.append(item_row(registry, item, item_due(item, on), on, progress, via))
     return rows
 
 
@@ -105,7 +111,7 @@ def build_task_book(
         overdue=sum(s.overdue for s in states),
         levels=count_levels(states),
         categories=categories,
-        items=unit_items(registry, unit, on),
+        items=unit_items(registry, unit, on, ledger),
         thresholds=registry.program.escalation,
     )
 

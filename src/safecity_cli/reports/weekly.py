@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from datetime import date as Day
 from fractions import Fraction
@@ -11,17 +11,19 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from safecity_cli.dates import chinese_date
-from safecity_cli.ledger.entries import Kind, Ledger, Status
+from safecity_cli.ledger.entries import Kind, Ledger, Status, target_order
 from safecity_cli.registry.deadlines import days_between
 from safecity_cli.registry.models import Escalation, Program, Registry
+from safecity_cli.registry.units import expand
+from safecity_cli.render.wording import office_name
 from safecity_cli.reports.rows import (
     ItemRow,
     LevelCounts,
     TaskRow,
     count_levels,
     day_unit,
+    item_due,
     item_row,
-    office_name,
     task_row,
 )
 from safecity_cli.tracking.query import (
@@ -37,6 +39,10 @@ from safecity_cli.tracking.state import Level, TaskState, task_state
 
 if TYPE_CHECKING:
     from safecity_cli.assessment.problems import ProblemState
+    from safecity_cli.reports.changes import Comparison
+    from safecity_cli.scoring.notices import NoticeBook
+
+DEFAULT_LIMIT = 10  # 督办 rows a unit's list shows before "另有 N 项" (the rest go to the annex)
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ class EntryRow:
 
     date: date
     unit: str
-    task: int
+    task: int | str  # a task's id, or a 日程 item as S12
     task_text: str
     status: str
     note: str
@@ -88,7 +94,7 @@ class RequestRow:
     """A 延期申请 the office has not decided (README, 延期)."""
 
     id: str  # the record's id, for safecity approve / reject
-    task: int
+    task: int | str  # a task's id, or a 日程 item as S12
     task_text: str
     unit: str
     asked_on: Day
@@ -102,7 +108,7 @@ class LateRow:
     """An entry recorded this week more than `late_after_days` after the date it gives (补录)."""
 
     id: str
-    task: int
+    task: int | str
     task_text: str
     unit: str
     date: Day
@@ -117,14 +123,27 @@ class LateRow:
 
 @dataclass(frozen=True)
 class UnitOverdue:
-    """A unit's overdue part of tasks, for the 督办 list."""
+    """A unit's overdue part of tasks, for the 督办 list.
+
+    A collective unit (`members` > 0) stands once for the tasks on which two or more of its
+    members are late; each of its rows then holds the late members in `units`."""
 
     unit: str
     rows: list[TaskRow]
+    members: int = 0
+    limit: int | None = None  # rows shown in the briefing; None or 0: all
 
     @property
     def count(self) -> int:
         return len(self.rows)
+
+    @property
+    def shown(self) -> list[TaskRow]:
+        return self.rows[: self.limit] if self.limit else self.rows
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.shown)
 
     @property
     def red(self) -> int:
@@ -199,6 +218,7 @@ class Weekly:
     days_to_final: int  # negative once the final deadline has passed
     schedule_this_week: list[ItemRow]
     schedule_next_week: list[ItemRow]
+    schedule_overdue: list[ItemRow]  # past their date and not recorded done, latest first
     total: int
     complete: int
     overdue: int
@@ -220,6 +240,10 @@ class Weekly:
     requests: list[RequestRow] = field(default_factory=list)  # 延期申请 waiting for the office
     late_entries: list[LateRow] = field(default_factory=list)  # 补录 recorded this week
     late_after_days: int = 7
+    comparison: Comparison | None = None  # 较上周
+    notices_late: list[NoticeRow] = field(default_factory=list)  # 督办通知单逾期未回复
+    notices_issued: int = 0  # 督办通知单 issued up to `on`
+    limit: int = DEFAULT_LIMIT
 
     @property
     def completion_rate(self) -> float:
@@ -228,6 +252,24 @@ class Weekly:
     @property
     def escalated_tasks(self) -> int:
         return len({r.id for u in self.escalation for r in u.rows})
+
+    @property
+    def annex(self) -> list[UnitOverdue]:
+        """The 督办 lists cut short in the briefing, in full (附件)."""
+        return [u for u in self.escalation if u.more]
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """A 督办通知单 past its reply-by date that someone has not answered."""
+
+    id: str
+    date: Day
+    unit: str
+    reply_by: Day
+    days_late: int
+    waiting: list[str]  # the units still to answer (members of a collective unit)
+    tasks: list[int]
 
 
 def _open_problems(registry: Registry, on: date, workdays: bool) -> list[ProblemState]:
@@ -250,10 +292,23 @@ def issue_of(program: Program, week_start: date) -> int | None:
     return (week_start - first).days // 7 + 1 if week_start >= first else None
 
 
-def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool = False) -> Weekly:
+def build_weekly(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    *,
+    workdays: bool = False,
+    notices: NoticeBook | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Weekly:
     """The briefing for the week containing `on`, from the registry and the entries up to `on`
     (so a past week's briefing comes out the same however much has been recorded since)."""
+    from safecity_cli.reports.changes import compare
+    from safecity_cli.scoring.compute import Period
+    from safecity_cli.scoring.notices import NoticeBook
+
     ledger = ledger.as_of(on)
+    book = (notices or NoticeBook()).as_of(on)
     program = registry.program
     week_start = monday_of(on)
     week_end = week_start + timedelta(days=6)
@@ -263,7 +318,9 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
     days_to_start = (
         days_between(on, program.start, workdays=workdays) if on < program.start else None
     )
-    escalation = _escalation(registry, ledger, states, on, workdays)
+    escalation = [
+        replace(g, limit=limit) for g in _escalation(registry, ledger, states, on, workdays)
+    ]
     due_soon = find_due(
         registry, ledger, on, program.escalation.blue_within_days, workdays=workdays
     )
@@ -273,7 +330,13 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
     }
     stats = compute_stats(registry, ledger, on)
     entries = _entries(registry, ledger, week_start, on)
-    this_week, next_week = _schedule(registry, on, week_start, week_end)
+    this_week, next_week = _schedule(registry, ledger, on, week_start, week_end)
+    late_items = [
+        item_row(registry, s.item, item_due(s.item, on), on, s.progress)
+        for s in schedule_states(registry, on, ledger=ledger)
+        if s.overdue
+    ]
+    late_items.sort(key=lambda row: (-(row.days_overdue or 0), row.id))
     return Weekly(
         problems=_open_problems(registry, on, workdays),
         program=program,
@@ -290,6 +353,7 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
         days_to_final=days_to_final,
         schedule_this_week=this_week,
         schedule_next_week=next_week,
+        schedule_overdue=late_items,
         total=stats.total,
         complete=sum(s.complete for s in states),
         overdue=stats.overdue,
@@ -316,18 +380,32 @@ def build_weekly(registry: Registry, ledger: Ledger, on: date, *, workdays: bool
         due_soon=[task_row(registry, ledger, s) for s in due_soon],
         due_within=program.escalation.blue_within_days,
         ranking=_ranking(registry, ledger, on),
-        gantt=build_gantt(registry, on),
+        gantt=build_gantt(registry, on, ledger=ledger),
         thresholds=program.escalation,
         requests=_requests(registry, ledger, on),
         late_entries=_late(registry, ledger, week_start, week_end),
         late_after_days=program.late_after_days,
+        comparison=compare(
+            registry,
+            ledger,
+            book,
+            Period(week_start, on),
+            Period(week_start - timedelta(days=7), week_start - timedelta(days=1)),
+            "较上周",
+        )
+        if on >= program.start
+        else None,
+        notices_late=late_notices(registry, book, on),
+        notices_issued=len(book.notices),
+        limit=limit,
     )
 
 
 def _requests(registry: Registry, ledger: Ledger, on: date) -> list[RequestRow]:
     rows = []
-    for e in sorted(ledger.pending_requests(on), key=lambda e: (e.date, e.task, e.unit or "")):
-        task = registry.task(e.task)
+    requests = ledger.pending_requests(on)
+    for e in sorted(requests, key=lambda e: (e.date, target_order(e.task), e.unit or "")):
+        task = registry.target(e.task)
         if task is None:
             continue
         unit = registry.unit(e.unit or "")
@@ -350,7 +428,7 @@ def _late(registry: Registry, ledger: Ledger, first: date, last: date) -> list[L
     for e in ledger.entries:
         recorded_on = e.recorded_at.astimezone(DISTRICT_ZONE).date()
         if first <= recorded_on <= last and is_late(e, days):
-            task = registry.task(e.task)
+            task = registry.target(e.task)
             rows.append(
                 LateRow(
                     e.id,
@@ -363,7 +441,21 @@ def _late(registry: Registry, ledger: Ledger, first: date, last: date) -> list[L
                     e.note,
                 )
             )
-    return sorted(rows, key=lambda r: (r.recorded_on, r.date, r.task, r.unit))
+    return sorted(rows, key=lambda r: (r.recorded_on, r.date, target_order(r.task), r.unit))
+
+
+def late_notices(registry: Registry, book: NoticeBook, on: date) -> list[NoticeRow]:
+    """Notices past their reply-by date with someone yet to answer, the longest late first."""
+    from safecity_cli.scoring.notices import NoticeState, answered_by, parties, state_of
+
+    rows = []
+    for n in book.notices:
+        if state_of(registry, book, n, on) is not NoticeState.LATE:
+            continue
+        waiting = [p for p in parties(registry, n) if answered_by(registry, book, n, p, on) is None]
+        rows.append(NoticeRow(n.id, n.date, n.unit, n.reply_by, (on - n.reply_by).days,
+                              waiting, list(n.tasks)))
+    return sorted(rows, key=lambda r: (-r.days_late, r.id))
 
 
 def _phase_now(registry: Registry, on: date, workdays: bool) -> PhaseNow | None:
@@ -396,11 +488,11 @@ def _categories(
 def _entries(registry: Registry, ledger: Ledger, first: date, last: date) -> list[EntryRow]:
     week = sorted(
         (e for e in ledger.entries if first <= e.date <= last),
-        key=lambda e: (e.date, e.recorded_at, e.unit or "", e.task),
+        key=lambda e: (e.date, e.recorded_at, e.unit or "", str(e.task)),
     )
     rows = []
     for e in week:
-        task = registry.task(e.task)
+        task = registry.target(e.task)  # a task, or a 日程 item (S12)
         rows.append(
             EntryRow(
                 e.date,
@@ -417,18 +509,20 @@ def _entries(registry: Registry, ledger: Ledger, first: date, last: date) -> lis
 
 
 def _schedule(
-    registry: Registry, on: date, week_start: date, week_end: date
+    registry: Registry, ledger: Ledger, on: date, week_start: date, week_end: date
 ) -> tuple[list[ItemRow], list[ItemRow]]:
-    """Items due this week and next week (a recurring item: the period end after Monday)."""
-    this_week, next_week = [], []
+    """Items due this week and next week (a recurring item: the period end after Monday),
+    with what their units recorded by `on`."""
+    this_week: list[ItemRow] = []
+    next_week: list[ItemRow] = []
     for state in schedule_states(registry, week_start):
         if state.days_left is None:
             continue
         due = week_start + timedelta(days=state.days_left)
-        if week_start <= due <= week_end:
-            this_week.append(item_row(registry, state.item, due, on))
-        elif week_end < due <= week_end + timedelta(days=7):
-            next_week.append(item_row(registry, state.item, due, on))
+        if week_start <= due <= week_end or week_end < due <= week_end + timedelta(days=7):
+            progress = task_state(registry, ledger, state.item, on)
+            row = item_row(registry, state.item, due, on, progress)
+            (this_week if due <= week_end else next_week).append(row)
     return this_week, next_week
 
 
@@ -438,26 +532,71 @@ def _escalation(
     """Overdue tasks under each responsible unit still short of them, the units with the most
     overdue (then the longest overdue) first."""
     by_unit: dict[str, list[TaskRow]] = {}
+    members: dict[str, int] = {}
     for state in states:
         if not state.overdue:
             continue
+        late = []
         for party in state.parties:
-            late = party.deadline is not None and party.deadline < on
-            if party.status.complete or party.status is Status.SUSPENDED or not late:
+            due = party.deadline is not None and party.deadline < on
+            if party.status.complete or party.status is Status.SUSPENDED or not due:
                 continue
-            unit = registry.unit(party.unit)
-            part = task_state(registry, ledger, state.task, on, unit=unit, workdays=workdays)
-            row = task_row(registry, ledger, part, units=[party.unit])
-            by_unit.setdefault(party.unit, []).append(row)
+            late.append(party.unit)
+        for group, names in _by_group(registry, state.task.units, late):
+            if group is not None:
+                unit = registry.unit(group)
+                part = task_state(registry, ledger, state.task, on, unit=unit, workdays=workdays)
+                row = task_row(registry, ledger, part, units=names)
+                by_unit.setdefault(group, []).append(replace(row, units="、".join(names)))
+                members[group] = len(expand(registry, unit)) if unit else len(names)
+                continue
+            for name in names:
+                unit = registry.unit(name)
+                part = task_state(registry, ledger, state.task, on, unit=unit, workdays=workdays)
+                row = task_row(registry, ledger, part, units=[name])
+                by_unit.setdefault(name, []).append(row)
     order = {u.name: i for i, u in enumerate(registry.units)}
     groups = [
-        UnitOverdue(name, sorted(rows, key=lambda r: (-(r.days_overdue or 0), r.id)))
+        UnitOverdue(
+            name,
+            sorted(rows, key=lambda r: (-(r.days_overdue or 0), r.id)),
+            members.get(name, 0),
+        )
         for name, rows in by_unit.items()
     ]
     return sorted(
         groups,
         key=lambda g: (-g.count, -sum(r.days_overdue or 0 for r in g.rows), order.get(g.unit, 0)),
     )
+
+
+def _by_group(
+    registry: Registry, named: tuple[str, ...], late: list[str]
+) -> list[tuple[str | None, list[str]]]:
+    """The late parties of a task: those two or more members of one collective unit the task
+    names stand under that unit; every other one stands alone (None)."""
+    alone: list[str] = []
+    grouped: dict[str, list[str]] = {}
+    for name in late:
+        via = None
+        for candidate in named:
+            unit = registry.unit(candidate)
+            if unit is not None and unit.members and name in expand(registry, unit):
+                via = unit.name
+                break
+        if via is None:
+            alone.append(name)
+        else:
+            grouped.setdefault(via, []).append(name)
+    result: list[tuple[str | None, list[str]]] = []
+    for group, names in grouped.items():
+        if len(names) >= 2:
+            result.append((group, names))
+        else:
+            alone.extend(names)
+    order = {n: i for i, n in enumerate(late)}
+    alone.sort(key=order.__getitem__)
+    return [(None, alone), *result] if alone else result
 
 
 def _ranking(registry: Registry, ledger: Ledger, on: date) -> list[RankRow]:
@@ -480,22 +619,29 @@ def _ranking(registry: Registry, ledger: Ledger, on: date) -> list[RankRow]:
 # -- the chart ----------------------------------------------------------------------------------
 
 
-def build_gantt(registry: Registry, on: date, soon_days: int | None = None) -> Gantt:
-    """Phases and dated schedule items on one time axis, with `on` marked."""
+def build_gantt(
+    registry: Registry, on: date, soon_days: int | None = None, *, ledger: Ledger | None = None
+) -> Gantt:
+    """Phases and dated schedule items on one time axis, with `on` marked. A phase is done
+    once its dates have passed; a 日程 item only once its units recorded it done (from
+    `ledger`), and marked crit while it is overdue."""
     soon = registry.program.escalation.blue_within_days if soon_days is None else soon_days
-    spans: list[tuple[str, str, date, date, bool]] = []
+    book = ledger if ledger is not None else Ledger()
+    spans: list[tuple[str, str, date, date, bool, TaskState | None]] = []
     undated = []
     for phase in registry.phases:
         if phase.start is None or phase.end is None:
             undated.append(phase.name)
         else:
-            spans.append(("创建阶段", phase.name, phase.start, phase.end, False))
+            spans.append(("创建阶段", phase.name, phase.start, phase.end, False, None))
     for item in registry.items:
         end = item.deadline.end
         if end is None:  # recurring or without a date: nothing to place
             continue
         start = item.deadline.start or end
-        spans.append(("日程安排", f"日程{item.id} {item.text}", start, end, start == end))
+        recorded = task_state(registry, book, item, on)
+        label = f"日程{item.id} {item.text}"
+        spans.append(("日程安排", label, start, end, start == end, recorded))
     first = min([registry.program.start, on, *(s[2] for s in spans)])
     last = max([registry.program.final_deadline, on, *(s[3] for s in spans)])
     length = (last - first).days + 1
@@ -504,9 +650,11 @@ def build_gantt(registry: Registry, on: date, soon_days: int | None = None) -> G
         return round((day - first).days / length * 100, 2)
 
     sections: dict[str, list[GanttBar]] = {}
-    for section, label, start, end, milestone in spans:
-        if end < on:
+    for section, label, start, end, milestone, progress in spans:
+        if progress.complete if progress is not None else end < on:
             state = "done"
+        elif progress is not None and progress.overdue:
+            state = "crit"
         elif start <= on or (end - on).days <= soon:
             state = "active"
         else:

@@ -98,6 +98,8 @@ def find_overdue(
     """Tasks not complete whose deadline ended before `on`, most overdue first."""
 
     def may_be_overdue(task: Task) -> bool:  # a cheap test first: most tasks are not late
+        if task.deadline.every_months is not None:  # each period that has ended may be late
+            return True
         end, adjusted = task.deadline.end, ledger.earliest_adjustment(task.id)
         return (end is not None and end < on) or (adjusted is not None and adjusted < on)
 
@@ -205,17 +207,40 @@ class ItemState(str, Enum):
 @dataclass(frozen=True)
 class ScheduleItemState:
     item: ScheduleItem
-    state: ItemState
+    state: ItemState  # where its date stands
     days_left: int | None
+    progress: TaskState | None = None  # what its units recorded (S12): done only when recorded
+
+    @property
+    def status(self) -> Status:
+        return self.progress.status if self.progress else Status.NOT_STARTED
+
+    @property
+    def complete(self) -> bool:
+        return self.progress is not None and self.progress.complete
+
+    @property
+    def overdue(self) -> bool:
+        return self.progress is not None and self.progress.overdue
 
 
-def schedule_states(registry: Registry, on: date, soon_days: int = 14) -> list[ScheduleItemState]:
-    """Each 日程 item as of `on`: its deadline passed, due soon, upcoming, or without a date."""
+def schedule_states(
+    registry: Registry,
+    on: date,
+    soon_days: int = 14,
+    ledger: Ledger | None = None,
+    *,
+    unit: Unit | None = None,
+) -> list[ScheduleItemState]:
+    """Each 日程 item as of `on`: its deadline passed, due soon, upcoming, or without a date,
+    and its recorded progress (with `unit`, that unit's part of it)."""
     states = []
+    book = ledger if ledger is not None else Ledger()
     for item in registry.items:
         end = item.deadline.due_on(on)
+        progress = task_state(registry, book, item, on, unit=unit)
         if end is None:
-            states.append(ScheduleItemState(item, ItemState.UNDATED, None))
+            states.append(ScheduleItemState(item, ItemState.UNDATED, None, progress))
             continue
         left = (end - on).days
         if left < 0:
@@ -224,7 +249,7 @@ def schedule_states(registry: Registry, on: date, soon_days: int = 14) -> list[S
             state = ItemState.DUE_SOON
         else:
             state = ItemState.UPCOMING
-        states.append(ScheduleItemState(item, state, left))
+        states.append(ScheduleItemState(item, state, left, progress))
     return states
 
 

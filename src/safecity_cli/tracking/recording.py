@@ -13,7 +13,8 @@ from safecity_cli.errors import LedgerError, UsageError
 from safecity_cli.ledger.entries import Entry, Kind, Ledger, Status, evidence_for, same_report
 from safecity_cli.ledger.files import append_checked
 from safecity_cli.registry.models import Registry
-from safecity_cli.registry.units import applies_to, resolve_unit
+from safecity_cli.registry.units import applies_to, resolve_target, resolve_unit, target_label
+from safecity_cli.text import input_problem
 from safecity_cli.tracking.query import parse_status
 from safecity_cli.tracking.state import task_state
 
@@ -27,7 +28,7 @@ CLOSE_BY_OFFICE = (
 class Report:
     """A report as a person typed it, before any check."""
 
-    task: int
+    task: int | str  # a task's number, or a 日程 item as "S12"
     unit: str
     status: str
     date: dt.date
@@ -59,13 +60,21 @@ def check_report(
 
     With `repeats` (an import, which then skips what is already recorded), a 延期 request
     that repeats the one waiting is let through instead of refused."""
-    task = registry.task(report.task)
-    if task is None:
+    _check_text(
+        ("说明", report.note, True),
+        ("报送人", report.by, False),
+        ("单位", report.unit, False),
+        ("状态", report.status, False),
+        *(("佐证材料", ref, False) for ref in report.evidence),
+    )
+    if isinstance(report.task, int) and registry.task(report.task) is None:
         raise UsageError(f"没有序号为 {report.task} 的任务")
+    task = resolve_target(registry, report.task)
+    what = target_label(task.key)
     unit = resolve_unit(registry, report.unit)
     applies, _ = applies_to(registry, task, unit)
     if not applies:
-        raise LedgerError(f"任务 {task.id} 的责任单位中没有「{unit.name}」，不能由其报送")
+        raise LedgerError(f"{what} 的责任单位中没有「{unit.name}」，不能由其报送")
     if unit.members:
         raise LedgerError(f"「{unit.name}」已列出成员单位，请由各成员单位分别报送")
     status = parse_status(report.status)
@@ -88,7 +97,7 @@ def check_report(
         waiting = [
             e
             for e in ledger.pending_requests(report.date)
-            if e.task == task.id
+            if e.task == task.key
             and e.unit == unit.name
             and not (
                 repeats
@@ -98,13 +107,13 @@ def check_report(
         ]
         if waiting:
             raise LedgerError(
-                f"「{unit.name}」对任务 {task.id} 已有待批的延期申请（记录编号 {waiting[0].id}，"
+                f"「{unit.name}」对{what} 已有待批的延期申请（记录编号 {waiting[0].id}，"
                 f"申请延期至{chinese_date(waiting[0].new_deadline)}），"
                 "请等创建办批准（safecity approve）或驳回（safecity reject）后再申请"
             )
     evidence = tuple(evidence_for(ref, evidence_base, registry.path) for ref in report.evidence)
     return Entry(
-        task.id,
+        task.key,
         unit.name,
         status,
         report.date,
@@ -120,7 +129,7 @@ def check_report(
 def check_close(
     registry: Registry,
     ledger: Ledger,
-    task_id: int,
+    task_id: int | str,
     on: date,
     *,
     today: date,
@@ -128,21 +137,29 @@ def check_close(
     note: str = "",
     by: str = "",
 ) -> Entry:
-    """The office's 销号 of a whole task: only once every responsible unit has completed it."""
-    task = registry.task(task_id)
-    if task is None:
-        raise UsageError(f"没有序号为 {task_id} 的任务")
+    """The office's 销号 of a whole task (or 日程 item, "S12"): only once every responsible
+    unit has completed it."""
+    _check_text(("说明", note, True), ("经办人", by, False))
+    task = resolve_target(registry, task_id)
+    key, what = task.key, target_label(task.key)
     _check_date(registry, on, today, "销号日期")
-    closed = [e for e in ledger.for_task(task_id) if e.unit is None and e.status is Status.CLOSED]
+    closed = [e for e in ledger.for_task(key) if e.unit is None and e.status is Status.CLOSED]
     if closed:  # at any date: closing again, even "earlier", would rewrite the record
-        raise LedgerError(f"任务 {task_id} 已于{chinese_date(closed[0].date)}销号")
+        raise LedgerError(f"{what} 已于{chinese_date(closed[0].date)}销号")
     state = task_state(registry, ledger, task, on)
     pending = [p.unit for p in state.parties if not p.status.complete]
     if pending:
-        raise LedgerError(
-            f"任务 {task_id} 尚未完成，不能销号；未报告完成的单位：{'、'.join(pending)}"
-        )
-    return Entry(task_id, None, Status.CLOSED, on, recorded_at, note.strip(), (), by.strip())
+        raise LedgerError(f"{what} 尚未完成，不能销号；未报告完成的单位：{'、'.join(pending)}")
+    return Entry(key, None, Status.CLOSED, on, recorded_at, note.strip(), (), by.strip())
+
+
+def _check_text(*fields: tuple[str, str, bool]) -> None:
+    """Control characters never reach the ledger: they would travel into terminals, sheets and
+    calendars. A note may span lines (newline, tab); the other fields are one line each."""
+    for label, text, lines in fields:
+        problem = input_problem(text, lines=lines)
+        if problem:
+            raise UsageError(f"{label}{problem}")
 
 
 def check_decision(
@@ -159,6 +176,7 @@ def check_decision(
     by: str = "",
 ) -> Entry:
     """The office's 批准 or 驳回 of a unit's pending 延期 request (the entry with this id)."""
+    _check_text(("说明", note, True), ("报送人", by, False), ("单位", unit_text, False))
     unit = resolve_unit(registry, unit_text)
     verb = "批准" if kind is Kind.APPROVE else "驳回"
     request = ledger.find(request_id.strip())
@@ -174,7 +192,7 @@ def check_decision(
         )
     if (done := ledger.decision(request)) is not None:
         raise LedgerError(
-            f"「{unit.name}」对任务 {request.task} 的延期申请（记录编号 {request.id}）已于"
+            f"「{unit.name}」对{target_label(request.task)} 的延期申请（记录编号 {request.id}）已于"
             f"{chinese_date(done.date)}{done.kind.value}（记录编号 {done.id}），不能再{verb}"
         )
     _check_date(registry, on, today, f"{verb}日期")
@@ -208,6 +226,7 @@ def check_undo(
 ) -> Entry:
     """The 撤销 entry that reverses the entry with this id (default: the last one recorded
     that still counts). `expected`: the id the user was shown, refused if no longer last."""
+    _check_text(("经办人", by, False))
     if entry_id is None:
         target = ledger.latest()
         if target is None:

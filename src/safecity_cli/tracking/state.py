@@ -8,8 +8,8 @@ from datetime import date
 from enum import Enum
 
 from safecity_cli.ledger.entries import Entry, Kind, Ledger, Status, approved, decided
-from safecity_cli.registry.deadlines import days_between, window_start
-from safecity_cli.registry.models import Registry, Task, Unit
+from safecity_cli.registry.deadlines import Period, days_between, window_start
+from safecity_cli.registry.models import Registry, ScheduleItem, Task, Unit
 from safecity_cli.registry.units import applies_to, expand, parties_of
 
 
@@ -27,12 +27,13 @@ class PartyState:
     status: Status
     deadline: date | None  # the date that governs overdue for this party (延期 moves it)
     latest: Entry | None
+    period: Period | None = None  # recurring deadlines: the period that governs
     requested: Entry | None = None  # a 延期申请 the office has not decided yet (README, 延期)
 
 
 @dataclass(frozen=True, slots=True)
 class TaskState:
-    task: Task
+    task: Task | ScheduleItem  # a 日程 item is reported on and tracked like a task
     on: date
     status: Status
     parties: tuple[PartyState, ...]
@@ -43,6 +44,7 @@ class TaskState:
     level: Level | None
     latest: Entry | None  # the newest entry with a note, for reports
     via: str | None = None  # the group a unit-filtered task comes through
+    period: Period | None = None  # recurring deadlines: the period `deadline` ends
     requests: tuple[Entry, ...] = ()  # 延期申请 not yet decided: the original deadline governs
 
     @property
@@ -57,14 +59,14 @@ class TaskState:
 def task_state(
     registry: Registry,
     ledger: Ledger,
-    task: Task,
+    task: Task | ScheduleItem,
     on: date,
     *,
     unit: Unit | None = None,
     workdays: bool = False,
 ) -> TaskState:
     """The task as of `on`; with `unit`, complete/overdue for that unit's part only."""
-    everything = [e for e in ledger.for_task(task.id) if e.date <= on]
+    everything = [e for e in ledger.for_task(task.key) if e.date <= on]
     # A 延期申请 counts once the office approved it; until then (or if rejected) it is not the
     # party's status and moves no deadline.
     entries = [e for e in everything if approved(ledger, e, on)]
@@ -87,6 +89,11 @@ def task_state(
     ]
     deadlines = [p.deadline for p in open_parties if p.deadline is not None]
     governing = min(deadlines) if deadlines else task.deadline.end
+    period = None
+    if task.deadline.every_months is not None:
+        governing = governing or task.deadline.due_on(on)
+        ruling = [p for p in open_parties if p.deadline == governing and p.period]
+        period = ruling[0].period if ruling else task.deadline.period_of(on)
     days_overdue = days_left = None
     if not closed and deadlines:
         late = [d for d in deadlines if d < on]
@@ -110,56 +117,87 @@ def task_state(
         level,
         noted[-1] if noted else (everything[-1] if everything else None),
         via,
+        period,
         tuple(p.requested for p in parties if p.requested is not None),
     )
 
 
 def _parties(
-    registry: Registry, names: tuple[str, ...], entries: list[Entry], task: Task, on: date
+    registry: Registry,
+    names: tuple[str, ...],
+    entries: list[Entry],
+    task: Task | ScheduleItem,
+    on: date,
 ) -> tuple[PartyState, ...]:
-    # A recurring deadline (每季度) falls due at the end of each period, so it is never overdue.
     recurring = task.deadline.every_months is not None
+    if recurring:
+        own_entries: dict[str | None, list[Entry]] = {}
+        for entry in entries:
+            own_entries.setdefault(entry.unit, []).append(entry)
+        start = registry.program.start
+        return tuple(_recurring_party(n, own_entries.get(n, []), task, start, on) for n in names)
     deadline = task.deadline.due_on(on)
-    if not entries and not recurring:  # most tasks on most days: the same untouched parties
+    if not entries:  # most tasks on most days: the same untouched parties
         untouched: tuple[PartyState, ...] = registry.remember(
-            ("untouched", task.id, names),
+            ("untouched", task.key, names),
             lambda: tuple(PartyState(n, Status.NOT_STARTED, deadline, None) for n in names),
         )
         return untouched
     own: dict[str | None, list[Entry]] = {}
     for entry in entries:
         own.setdefault(entry.unit, []).append(entry)
-    return tuple(_party(name, own.get(name, ()), deadline, recurring=recurring) for name in names)
+    return tuple(_party(name, own.get(name, ()), deadline) for name in names)
 
 
-def _party(
-    name: str, own: Sequence[Entry], deadline: date | None, *, recurring: bool = False
-) -> PartyState:
+def _party(name: str, own: Sequence[Entry], deadline: date | None) -> PartyState:
     for entry in own:
         if entry.new_deadline is not None:
-            # A recurring deadline falls due again each period: a deferral extends the
-            # current period and never holds once the next one has begun.
-            later = deadline is not None and deadline > entry.new_deadline
-            deadline = deadline if recurring and later else entry.new_deadline
+            deadline = entry.new_deadline
     latest = own[-1] if own else None
     return PartyState(name, latest.status if latest else Status.NOT_STARTED, deadline, latest)
 
 
+def _recurring_party(
+    name: str, own: Sequence[Entry], task: Task | ScheduleItem, program_start: date, on: date
+) -> PartyState:
+    """A recurring deadline (每季度) falls due at the end of each period: a party with no
+    report dated within a period that has ended is overdue for it, from its end; otherwise
+    the current period governs (a 延期 reported within it may move its end later)."""
+    latest = own[-1] if own else None
+    status = latest.status if latest else Status.NOT_STARTED
+    current = task.deadline.period_of(on)
+    if not (status.complete or status is Status.SUSPENDED):
+        for period in task.deadline.periods(program_start, on):
+            if period.end >= on:
+                break
+            if not any(period.start <= e.date <= period.end for e in own):
+                return PartyState(name, status, period.end, latest, period)
+    deadline = current.end
+    for entry in own:
+        if entry.new_deadline is not None and current.start <= entry.date <= current.end:
+            deadline = max(deadline, entry.new_deadline)
+    return PartyState(name, status, deadline, latest, current)
+
+
 def _overall(parties: tuple[PartyState, ...]) -> Status:
+    """A task's status from every party's (README, 任务状态): 暂缓 exempts only the party
+    that reported it, so the others decide; 暂缓 overall only when nothing else is open."""
     statuses = {p.status for p in parties}
     if parties and all(s.complete for s in statuses):
         return Status.DONE
-    for status in (Status.DEFERRED, Status.IN_PROGRESS, Status.SUSPENDED):
-        if status in statuses:
-            return status
-    if Status.DONE in statuses or Status.CLOSED in statuses:
+    active = statuses - {Status.SUSPENDED}
+    if not any(not s.complete for s in active):
+        return Status.SUSPENDED if Status.SUSPENDED in statuses else Status.NOT_STARTED
+    if Status.DEFERRED in active:
+        return Status.DEFERRED
+    if Status.IN_PROGRESS in active or any(s.complete for s in active):
         return Status.IN_PROGRESS
     return Status.NOT_STARTED
 
 
 def escalation_level(
     registry: Registry,
-    task: Task,
+    task: Task | ScheduleItem,
     on: date,
     status: Status,
     deadline: date | None,
