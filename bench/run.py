@@ -67,13 +67,34 @@ class Command:
     label: str
     args: tuple[str, ...]
     cold: bool = True  # also timed right after a registry file changed
+    tty: bool = False  # stdout a terminal (a pty): the Rich table; otherwise a pipe (TSV)
+    where: str = "all"  # "all", "embedded" or "synthetic"
+    heavy: bool = False  # a whole-registry report: timed once, warm
 
 
-def safecity_commands(unit: str) -> tuple[Command, ...]:
+REPORT_DATE = generate.TODAY.isoformat()  # 2021-06-30: reports as of the ledger's last day
+
+
+def safecity_commands(unit: str, out: Path | None = None) -> tuple[Command, ...]:
+    scratch = out or Path("bench/out")
     return (
-        Command("list", f"list --unit {unit}（表格）", ("list", "--unit", unit)),
+        Command("list", f"list --unit {unit}（管道：制表符分隔）", ("list", "--unit", unit)),
         Command(
-            "overdue", f"overdue --date {OVERDUE_DATE}（表格）", ("overdue", "--date", OVERDUE_DATE)
+            "list_json",
+            f"list --unit {unit} --format json",
+            ("list", "--unit", unit, "--format", "json"),
+            cold=False,
+        ),
+        Command(
+            "list_tty",
+            f"list --unit {unit}（终端：Rich 表格）",
+            ("list", "--unit", unit),
+            cold=False,
+            tty=True,
+            where="embedded",
+        ),
+        Command(
+            "overdue", f"overdue --date {OVERDUE_DATE}（管道）", ("overdue", "--date", OVERDUE_DATE)
         ),
         Command(
             "overdue_json",
@@ -86,7 +107,41 @@ def safecity_commands(unit: str) -> tuple[Command, ...]:
             ("list", "--date", OVERDUE_DATE, "--format", "csv"),
             cold=False,
         ),
+        *(
+            Command(key, label, args, cold=False, where="synthetic", heavy=True)
+            for key, label, args in (
+                ("units", "units", ("units", "--date", REPORT_DATE)),
+                ("stats", "stats", ("stats", "--date", REPORT_DATE)),
+                ("weekly", "report weekly", ("report", "weekly", "--date", REPORT_DATE)),
+                (
+                    "books",
+                    "report unit --all-units",
+                    (
+                        "report",
+                        "unit",
+                        "--all-units",
+                        "--date",
+                        REPORT_DATE,
+                        "--output-dir",
+                        str(scratch / "books"),
+                    ),
+                ),
+                (
+                    "xlsx",
+                    "export xlsx",
+                    ("export", "xlsx", "--date", REPORT_DATE, "-o", str(scratch / "台账.xlsx")),
+                ),
+            )
+        ),
     )
+
+
+def applies(command: Command, size: int) -> bool:
+    if command.where == "embedded":
+        return size == EMBEDDED
+    if command.where == "synthetic":
+        return size != EMBEDDED
+    return True
 
 
 # -- one timed run ---------------------------------------------------------------------------
@@ -104,9 +159,21 @@ class Sample:
 # this script's RSS at the fork as its peak.) The time excludes the wrapper's own start-up.
 WRAPPER = """
 import os, sys, time
-result, argv = sys.argv[1], sys.argv[2:]
+result, mode, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+actions = []
+if mode == "pty":  # stdout a terminal, its output read (and dropped) as a terminal would
+    master, slave = os.openpty()
+    actions = [(os.POSIX_SPAWN_DUP2, slave, 1)]
 started = time.perf_counter()
-pid = os.posix_spawn(argv[0], argv, os.environ)
+pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+if mode == "pty":
+    os.close(slave)
+    while True:
+        try:
+            if not os.read(master, 1 << 16):
+                break
+        except OSError:
+            break
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - started
 with open(result, "w") as handle:
@@ -115,14 +182,17 @@ with open(result, "w") as handle:
 MEASURED = hasattr(os, "posix_spawn") and hasattr(os, "wait4")
 
 
-def run_once(argv: Sequence[str], env: dict[str, str], timeout: float) -> Sample:
+def run_once(
+    argv: Sequence[str], env: dict[str, str], timeout: float, *, tty: bool = False
+) -> Sample:
     """Wall-clock time and peak RSS of one process; stdout is discarded, stderr kept for errors."""
     with tempfile.TemporaryDirectory() as scratch:
         result = Path(scratch) / "result"
         errors_path = Path(scratch) / "stderr"
         command = list(argv)
         if MEASURED:
-            command = [sys.executable, "-I", "-S", "-c", WRAPPER, str(result), *command]
+            mode = "pty" if tty else "pipe"
+            command = [sys.executable, "-I", "-S", "-c", WRAPPER, str(result), mode, *command]
         with errors_path.open("wb") as errors:
             started = time.perf_counter()
             proc = subprocess.Popen(
@@ -418,7 +488,12 @@ class Bench:
         runs = self.baseline_repeats() + 1
         for size in self.args.sizes:
             per = self.repeats(size)
-            runs += sum((2 if c.cold else 1) * per for c in safecity_commands(""))
+            runs += sum(
+                1 if c.heavy else (2 if c.cold else 1) * per
+                for c in safecity_commands("")
+                if applies(c, size)
+            )
+            runs += 2 * per if size != EMBEDDED else 0  # update and the query after it
             runs += size != EMBEDDED  # the run that fills the cache before the cold runs
             if self.task:
                 runs += 2 * (per + 1)
@@ -432,8 +507,10 @@ class Bench:
     def step(self, description: str) -> None:
         self.progress.update(self.job, description=description)
 
-    def timed(self, cell: Cell, argv: Sequence[str], env: dict[str, str]) -> Sample:
-        sample = run_once(argv, env, self.args.timeout)
+    def timed(
+        self, cell: Cell, argv: Sequence[str], env: dict[str, str], *, tty: bool = False
+    ) -> Sample:
+        sample = run_once(argv, env, self.args.timeout, tty=tty)
         cell.samples.append(sample)
         self.progress.advance(self.job)
         return sample
@@ -512,11 +589,18 @@ class Bench:
             argv = [str(self.safecity), *first.args, *data_args]
             self.results.first[size] = run_once(argv, self.env, self.args.timeout)
             self.progress.advance(self.job)
-        for command in safecity_commands(prepared.unit):
+        for command in safecity_commands(prepared.unit, self.out):
+            if not applies(command, size):
+                continue
             self.results.labels[(size, command.key)] = command.label
             argv = [str(self.safecity), *command.args, *data_args]
             cold = self.results.cell(size, command.key, "cold")
             warm = self.results.cell(size, command.key, "warm")
+            if command.heavy:  # the cache is warm by now; one run says linear or not
+                cold.skipped = "—"
+                self.step(f"{name}：safecity {command.label}（热）")
+                self.timed(warm, argv, self.env)
+                continue
             if command.cold:
                 for i in range(self.repeats(size)):
                     self.step(f"{name}：safecity {command.label}（冷，第 {i + 1} 次）")
@@ -533,11 +617,13 @@ class Bench:
                 run_once(argv, self.env, self.args.timeout)  # fills the cache; errors show below
             for i in range(self.repeats(size)):
                 self.step(f"{name}：safecity {command.label}（热，第 {i + 1} 次）")
-                if self.timed(warm, argv, self.env).failure:
+                if self.timed(warm, argv, self.env, tty=command.tty).failure:
                     self.progress.advance(self.job, self.repeats(size) - i - 1)
                     break
         if prepared.changed is not None:
             untouch(prepared.changed)
+        if prepared.data is not None:
+            self.measure_update(prepared, name, data_args)
         self.count_rows(prepared, data_args)
         self.measure_taskwarrior(prepared, name)
         if self.cache.exists():  # stale entries of the cold runs: tens of MB at 100k
@@ -624,6 +710,66 @@ class Bench:
                     self.results.rollup_counts[key] = str(len(json.loads(done.stdout)))
         if self.cache.exists():
             shutil.rmtree(self.cache)
+
+    def measure_update(self, prepared: Prepared, name: str, data_args: tuple[str, ...]) -> None:
+        """`update` (one entry appended to one unit's file), and the first query after it:
+        overdue --format json, set beside the same query warm. The progress folder is put
+        back afterwards, so the generated registry stays the one its digest names."""
+        assert prepared.data is not None
+        size = prepared.size
+        listed = subprocess.run(
+            [str(self.safecity), "list", "--unit", prepared.unit, "--format", "json", *data_args],
+            env=self.env,
+            capture_output=True,
+            timeout=self.args.timeout,
+            check=False,
+        )
+        try:
+            task = json.loads(listed.stdout)[0]["id"]
+        except (ValueError, IndexError, KeyError, TypeError):
+            return
+        progress = prepared.data / "progress"
+        backup = self.out / "progress-backup"
+        if backup.exists():
+            shutil.rmtree(backup)
+        shutil.copytree(progress, backup)
+        update = self.results.cell(size, "update", "warm")
+        after = self.results.cell(size, "after_update", "warm")
+        self.results.labels[(size, "update")] = f"update {task} --unit {prepared.unit}"
+        self.results.labels[(size, "after_update")] = "update 之后第一次 overdue --format json"
+        query = [
+            str(self.safecity),
+            "overdue",
+            "--date",
+            OVERDUE_DATE,
+            "--format",
+            "json",
+            *data_args,
+        ]
+        try:
+            for i in range(self.repeats(size)):
+                self.step(f"{name}：safecity update 与之后的第一次查询（第 {i + 1} 次）")
+                argv = [
+                    str(self.safecity),
+                    "update",
+                    str(task),
+                    "--unit",
+                    prepared.unit,
+                    "--status",
+                    "推进中",
+                    "--note",
+                    f"基准测试第 {i + 1} 次",
+                    "--date",
+                    generate.TODAY.isoformat(),
+                    *data_args,
+                ]
+                if self.timed(update, argv, {**self.env, "SAFECITY_USER": "bench"}).failure:
+                    break
+                self.timed(after, query, self.env)
+        finally:
+            shutil.rmtree(progress)
+            shutil.copytree(backup, progress)
+            shutil.rmtree(backup)
 
     def make_cold(self, prepared: Prepared) -> None:
         if prepared.data is None:  # the embedded registry is read-only: empty our cache instead
@@ -739,19 +885,94 @@ class Target:
     limit: float  # a ratio, seconds (absolute) or MB (memory)
 
 
+LINEAR = (
+    ("units", "units"),
+    ("stats", "stats"),
+    ("weekly", "report weekly"),
+    ("books", "report unit --all-units"),
+    ("xlsx", "export xlsx"),
+)
+QUERIES = ("list", "list_json", "list_tty", "overdue", "overdue_json", "list_csv")
+
+# issue 13: 线性 (no work grows with units × tasks), 写入 (writes cost what they write),
+# 索引 (answer from an index), 启动 (start-up near the interpreter), 内存.
 TARGETS = (
-    Target("1", "内置登记册 list --unit 区住建局（表格）", EMBEDDED, "list", "warm", "argparse", 4),
-    Target("1", "内置登记册 overdue --date（表格）", EMBEDDED, "overdue", "warm", "argparse", 4),
-    Target(
-        "1", "内置登记册 overdue --format json", EMBEDDED, "overdue_json", "warm", "argparse", 3
+    *(
+        Target("线性", f"1 万项：{label}", 10_000, key, "warm", "", 2.0 if key == "xlsx" else 1.0)
+        for key, label in LINEAR
     ),
-    Target("2", "1 万项，热：overdue --date", 10_000, "overdue", "warm", "tw_overdue", 0.5),
-    Target("3", "10 万项，热：overdue --date", 100_000, "overdue", "warm", "tw_overdue", 0.1),
-    Target("3", "10 万项，热：list --unit", 100_000, "list", "warm", "tw_project", 0.1),
-    Target("4", "10 万项，冷：overdue --date", 100_000, "overdue", "cold", "tw_overdue", 1.0),
-    Target("5", "10 万项，热：峰值内存", 100_000, "memory", "warm", "", 400),
-    Target("5", "10 万项，冷：峰值内存", 100_000, "memory", "cold", "", 1024),
-    Target("5", "10 万行纯文本列表（list --format csv，热）", 100_000, "list_csv", "warm", "", 1.0),
+    *(Target("线性", f"10 万项：{label}", 100_000, key, "warm", "", 10.0) for key, label in LINEAR),
+    Target("线性", "导入 4000 行填报表（import xlsx）", 10_000, "import", "warm", "", 2.0),
+    Target("写入", "10 万项：update", 100_000, "update", "warm", "", 0.5),
+    Target(
+        "写入",
+        "10 万项：update 之后第一次 overdue --format json",
+        100_000,
+        "after_update",
+        "warm",
+        "overdue_json",
+        1.2,
+    ),
+    Target("索引", "10 万项，热：list --unit（管道）", 100_000, "list", "warm", "tw_project", 0.1),
+    Target(
+        "索引",
+        "10 万项，热：overdue --format json",
+        100_000,
+        "overdue_json",
+        "warm",
+        "tw_overdue",
+        0.5,
+    ),
+    Target(
+        "索引",
+        "1 万项，热：overdue --format json",
+        10_000,
+        "overdue_json",
+        "warm",
+        "tw_overdue",
+        0.5,
+    ),
+    Target(
+        "索引",
+        "10 万项，冷：overdue --format json",
+        100_000,
+        "overdue_json",
+        "cold",
+        "tw_overdue",
+        1.0,
+    ),
+    Target(
+        "启动", "内置登记册 list --unit 区住建局（管道）", EMBEDDED, "list", "warm", "argparse", 2.5
+    ),
+    Target(
+        "启动",
+        "内置登记册 list --unit --format json",
+        EMBEDDED,
+        "list_json",
+        "warm",
+        "argparse",
+        2.5,
+    ),
+    Target(
+        "启动",
+        "内置登记册 list --unit（终端，Rich 表格）",
+        EMBEDDED,
+        "list_tty",
+        "warm",
+        "argparse",
+        5,
+    ),
+    Target(
+        "启动",
+        "内置登记册，缓存为空：list --unit（管道）",
+        EMBEDDED,
+        "list",
+        "cold",
+        "argparse",
+        2.5,
+    ),
+    Target("内存", "10 万项，热：查询的峰值内存", 100_000, "memory", "warm", "", 400),
+    Target("内存", "10 万项，冷：查询的峰值内存", 100_000, "memory", "cold", "", 1024),
 )
 
 
@@ -788,8 +1009,8 @@ def target_rows(results: Results) -> list[list[str]]:
         if t.key == "memory":
             peaks = [
                 c.peak_mb
-                for (size, _, state), c in results.cells.items()
-                if size == t.size and state == t.state and c.peak_mb is not None
+                for (size, key, state), c in results.cells.items()
+                if size == t.size and state == t.state and c.peak_mb is not None and key in QUERIES
             ]
             peak = max(peaks) if peaks else None
             verdict = "—" if peak is None else ("通过" if peak <= t.limit else "未通过")
@@ -810,6 +1031,8 @@ def target_rows(results: Results) -> list[list[str]]:
             if t.baseline == "argparse"
             else results.labels.get((t.size, t.baseline), t.baseline)
         )
+        if not t.baseline.startswith(("argparse", "tw_")):
+            base_label = f"同一命令热启动 {base_label}"
         base_median = base.median if base else None
         ratio = mine_median / base_median if mine_median is not None and base_median else None
         verdict = "—" if ratio is None else ("通过" if ratio <= t.limit else "未通过")

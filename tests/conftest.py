@@ -33,6 +33,8 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     # Same output on every machine: no colour, a fixed width, no user registry from the env.
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
+    # CliRunner's stdout is no terminal: without this, tables would be tab-separated rows.
+    monkeypatch.setenv("SAFECITY_FORCE_TABLE", "1")
     monkeypatch.delenv("SAFECITY_DATA", raising=False)
     return CliRunner()
 

@@ -324,3 +324,30 @@ def test_long_short_cells_fold_instead_of_vanishing() -> None:
 def test_a_table_without_long_columns_is_not_stretched() -> None:
     listing = Listing("统计", ["分组", "任务数"], [["类别", "5"]], [])
     assert max(cell_len(line) for line in draw(listing).splitlines()) < 30
+
+
+def test_a_table_to_a_pipe_is_tab_separated_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gh's convention: stdout not a terminal, `--format table` prints a header line and one
+    tab-separated line per row, nothing truncated or folded; the same rows as the table."""
+    from typer.testing import CliRunner
+
+    from safecity_cli.cli import app
+
+    monkeypatch.delenv("SAFECITY_FORCE_TABLE", raising=False)
+    monkeypatch.delenv("SAFECITY_DATA", raising=False)
+    args = ["list", "--unit", "区住建局", "--date", "2021-01-01"]
+    piped = CliRunner().invoke(app, args)
+    assert piped.exit_code == 0
+    lines = piped.stdout.splitlines()
+    assert lines[0] == "序号\t类别\t主要目标任务\t责任单位\t完成时限\t状态\t督办\t来源"
+    rows = [line.split("\t") for line in lines[1:]]
+    assert all(len(row) == 8 for row in rows)
+    as_json = CliRunner().invoke(app, [*args, "--format", "json"])
+    import json
+
+    tasks = json.loads(as_json.stdout)
+    assert [int(row[0]) for row in rows] == [t["id"] for t in tasks]
+    assert [row[2] for row in rows] == [t["text"] for t in tasks]  # whole, never cut
+    monkeypatch.setenv("SAFECITY_FORCE_TABLE", "1")
+    drawn = CliRunner().invoke(app, args)
+    assert "\t" not in drawn.stdout and "区住建局的任务" in drawn.stdout

@@ -103,6 +103,8 @@ def _load(
     if use_cache:
         key = content_key("registry", *contents)
         cached = read_cached(key)
+        if cached is None and is_embedded(path):
+            cached = _shipped(key)
         if cached is not None:
             try:
                 return _registry_from(cached, path)
@@ -162,32 +164,168 @@ def _load_ledger(registry: Registry, *, use_cache: bool = True, refresh: bool = 
     if cached is not None:
         try:
             rows, adjusted = cached
+            if read_cached(_pointer(folder)) != key:  # the same files seen in another folder
+                write_cached(_pointer(folder), key)
             return Ledger.from_rows(
                 rows, _entry_from, {task: date.fromordinal(day) for task, day in adjusted.items()}
             )
         except Exception:
             discard(key)
 
-    def read(file: Path) -> list[Entry]:
-        file_key = content_key("progress", contents.get(file) or file.read_bytes())
+    file_keys = {f: content_key("progress", contents[f]) for f in files}
+    rows_of: dict[Path, list[Any]] = {}
+    entries_of: dict[Path, list[Entry]] = {}
+
+    def read_rows(file: Path) -> list[Any]:
+        """The file's entries as cached rows (parsed from the YAML when not cached yet)."""
+        file_key = file_keys.get(file) or content_key("progress", file.read_bytes())
         rows = None if refresh else read_cached(file_key)
-        if rows is not None:
+        if isinstance(rows, list):
             try:
-                return [_entry_from(row) for row in rows]
+                # a row that does not decode is not trusted
+                entries_of[file] = [_entry_from(row) for row in rows]
+                rows_of[file] = rows
+                return rows
             except Exception:
                 discard(file_key)
         entries = read_progress_file(file)
+        entries_of[file] = entries
+        rows = [_entry_to(e) for e in entries]
         if file in contents and _unchanged({file: contents[file]}):
-            write_cached(file_key, [_entry_to(e) for e in entries])
-        return entries
+            write_cached(file_key, rows)
+        rows_of[file] = rows
+        return rows
+
+    if not refresh:
+        patched = _patched(folder, files, file_keys, read_rows)
+        if patched is not None:
+            rows, adjusted, origins = patched
+            _remember(key, folder, files, file_keys, rows, adjusted, origins, contents)
+            return Ledger.from_rows(
+                rows, _entry_from, {t: date.fromordinal(d) for t, d in adjusted.items()}
+            )
+
+    def read(file: Path) -> list[Entry]:
+        read_rows(file)
+        return entries_of[file]
 
     ledger = load_uncached(registry.path, read)
-    if _unchanged(contents) and sorted(folder.glob("*.yaml")) == files:
+    if sorted(folder.glob("*.yaml")) == files:
         adjusted = {
             t: d.toordinal() for t in ledger.task_ids() if (d := ledger.earliest_adjustment(t))
         }
-        write_cached(key, (ledger.grouped_rows(_entry_to), adjusted))
+        rows = ledger.grouped_rows(_entry_to)
+        _remember(key, folder, files, file_keys, rows, adjusted, _origins(files, rows_of), contents)
     return ledger
+
+
+def _origins(files: list[Path], rows_of: dict[Path, list[Any]]) -> dict[int | str, list[int]]:
+    """Which file (by its place in `files`) each of a task's rows comes from, in the ledger's
+    order: by date, then time recorded, then file and place in it (Ledger's stable sort)."""
+    tagged: dict[int | str, list[tuple[Any, ...]]] = {}
+    for rank, file in enumerate(files):
+        for position, row in enumerate(rows_of.get(file, ())):
+            tagged.setdefault(row[0], []).append(
+                (row[3], datetime.fromisoformat(row[4]), rank, position)
+            )
+    return {task: [t[2] for t in sorted(rows)] for task, rows in tagged.items()}
+
+
+def _remember(
+    key: str,
+    folder: Path,
+    files: list[Path],
+    file_keys: dict[Path, str],
+    rows: dict[int | str, list[Any]],
+    adjusted: dict[int | str, int],
+    origins: dict[int | str, list[int]],
+    contents: dict[Path, bytes],
+) -> None:
+    """The whole ledger under its key; beside it which file each row came from, and a pointer
+    from the folder to it, so that after one file changes the next load patches this one."""
+    if not _unchanged(contents):
+        return
+    write_cached(key, (rows, adjusted))
+    write_cached(
+        content_key("sources", key.encode()),
+        ([f.name for f in files], [file_keys[f] for f in files], origins),
+    )
+    write_cached(_pointer(folder), key)
+
+
+def _pointer(folder: Path) -> str:
+    return content_key("latest", str(folder.resolve()).encode())
+
+
+_PATCH_SHARE = 0.25  # beyond this share of files changed, reading them all is as quick
+
+
+def _patched(
+    folder: Path,
+    files: list[Path],
+    file_keys: dict[Path, str],
+    read_rows: Callable[[Path], list[Any]],
+) -> tuple[dict[int | str, list[Any]], dict[int | str, int], dict[int | str, list[int]]] | None:
+    """The ledger as rows, from the last whole ledger cached for this folder with only the
+    files changed since read again, and only their tasks re-ordered; None when there is none
+    to patch (or anything is off)."""
+    try:
+        last_key = read_cached(_pointer(folder))
+        if not isinstance(last_key, str):
+            return None
+        side = read_cached(content_key("sources", last_key.encode()))
+        last = read_cached(last_key)
+        if side is None or last is None:
+            return None
+        old_names, old_keys, origins = side
+        old_rows, old_adjusted = last
+        new = {f.name: file_keys[f] for f in files}
+        old = dict(zip(old_names, old_keys, strict=True))
+        changed = {n for n in {*new, *old} if new.get(n) != old.get(n)}
+        if not changed or len(changed) > max(1, len(files) * _PATCH_SHARE):
+            return None
+        names = [f.name for f in files]
+        rank = {n: i for i, n in enumerate(names)}
+        gone = {i for i, n in enumerate(old_names) if n in changed}
+        rows = dict(old_rows)
+        adjusted = dict(old_adjusted)
+        if names == old_names:
+            new_origins = dict(origins)
+        else:  # a file came or went: every file's place may have moved
+            moved = [rank.get(n, -1) for n in old_names]
+            new_origins = {t: [moved[o] for o in found] for t, found in origins.items()}
+        added: dict[int | str, list[tuple[Any, ...]]] = {}
+        for f in files:
+            if f.name in changed:
+                for position, row in enumerate(read_rows(f)):
+                    added.setdefault(row[0], []).append((row, rank[f.name], position))
+        touched = set(added)
+        touched.update(t for t, found in origins.items() if not gone.isdisjoint(found))
+        for task in touched:
+            tagged = [
+                (row, rank.get(old_names[origin], -1), seq)
+                for seq, (row, origin) in enumerate(
+                    zip(old_rows.get(task, ()), origins.get(task, ()), strict=True)
+                )
+                if origin not in gone
+            ]
+            tagged += added.get(task, [])
+            if not tagged:
+                rows.pop(task, None)
+                new_origins.pop(task, None)
+                adjusted.pop(task, None)
+                continue
+            tagged.sort(key=lambda t: (t[0][3], datetime.fromisoformat(t[0][4]), t[1], t[2]))
+            rows[task] = [t[0] for t in tagged]
+            new_origins[task] = [t[1] for t in tagged]
+            later = [t[0][8] for t in tagged if t[0][8] is not None]
+            if later:
+                adjusted[task] = min(later)
+            else:
+                adjusted.pop(task, None)
+        return {t: rows[t] for t in sorted(rows)}, adjusted, new_origins
+    except Exception:  # a foreign or damaged cache: read everything instead
+        return None
 
 
 class _TaskParts:
@@ -232,18 +370,48 @@ def read_cached(key: str) -> Any:
         raw = (cache_dir() / key).read_bytes()
     except OSError:
         return None
+    payload = _decoded(raw, key)
+    if payload is None:
+        discard(key)
+    return payload
+
+
+def _decoded(raw: bytes, key: str) -> Any:
     digest, body = raw[:_DIGEST], raw[_DIGEST:]
     try:
         if hashlib.sha256(body).digest() != digest:
             raise ValueError("checksum")
         payload = marshal.loads(body)
     except (ValueError, EOFError, TypeError):
-        discard(key)
         return None
     if not (isinstance(payload, tuple) and len(payload) == 2 and payload[0] == key):
-        discard(key)
         return None
     return payload[1]
+
+
+SHIPPED = Path(__file__).with_name("embedded.cache")  # the embedded registry, validated
+
+
+def _shipped(key: str) -> Any:
+    """The embedded registry as the package ships it validated, so a fresh install starts
+    warm; only when it was built from these very files (the key says so) and is intact."""
+    try:
+        return _decoded(SHIPPED.read_bytes(), key)
+    except OSError:
+        return None
+
+
+def shipped_bytes() -> bytes:
+    """What SHIPPED must hold: the embedded registry validated from its YAML, keyed by content.
+    Rebuild with `python -c "import safecity_cli.cache as c; c.SHIPPED.write_bytes(c.shipped_bytes())"`."""
+    from safecity_cli.registry.layout import embedded_data_dir
+    from safecity_cli.registry.load import load_registry
+
+    path = embedded_data_dir()
+    files = registry_files(path)
+    key = content_key("registry", *(p for f in files for p in (f.name.encode(), f.read_bytes())))
+    body = marshal.dumps((key, _registry_to(load_registry(path))))
+    return hashlib.sha256(body).digest() + body
 
 
 def write_cached(key: str, data: Any) -> None:

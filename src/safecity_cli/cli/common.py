@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -393,13 +393,27 @@ def as_of(text: str | None, option: str = "--date") -> date:
     return day if text is None else parse_date(text, day, option=f"{option} 日期")
 
 
+_Loaded = TypeVar("_Loaded")
+
+
 def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:
     from safecity_cli.cache import load
     from safecity_cli.registry.layout import data_dir
 
     path = data_dir(data)
     refuse_rollup(path)
-    return load(path, use_cache=not no_cache, progress=working)
+    return _settled(load(path, use_cache=not no_cache, progress=working))
+
+
+def _settled(loaded: _Loaded) -> _Loaded:
+    """What was just loaded lives until the command ends: the collector need not walk it
+    again (at 100k tasks each full collection walked them all, a third of a query), and
+    the states a command derives from it make no cycles worth collecting often."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(200_000, 50, 1000)
+    return loaded
 
 
 def refuse_rollup(path: Path) -> None:
@@ -439,7 +453,7 @@ def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:
     """The registry's ledger, as recorded by --as-recorded when the command was given it."""
     from safecity_cli.cache import load_ledger
 
-    ledger = load_ledger(registry, use_cache=not no_cache)
+    ledger = _settled(load_ledger(registry, use_cache=not no_cache))
     moment = as_recorded()
     return ledger if moment is None else ledger.as_recorded(moment)
 
@@ -540,6 +554,11 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         note(listing.empty)
         if fmt is OutputFormat.TABLE:
             return
+    if fmt is OutputFormat.TABLE and not tables_wanted():
+        from safecity_cli.render.formats import render_tsv
+
+        write(render_tsv(listing))  # a pipe or a file: rows to read, as gh prints them
+        return
     if fmt is OutputFormat.TABLE and len(listing.rows) > LARGE_TABLE:
         from safecity_cli.render.formats import render_tsv
 
@@ -552,6 +571,15 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
     color = sys.stdout.isatty()
     text = render(listing, fmt, width=terminal_width(), color=color)
     write(text, styles=color and fmt is OutputFormat.TABLE)
+
+
+ENV_FORCE_TABLE = "SAFECITY_FORCE_TABLE"
+
+
+def tables_wanted() -> bool:
+    """Whether `--format table` draws a table: on a terminal, or when SAFECITY_FORCE_TABLE=1
+    asks for one anyway (tests, a pager); otherwise it prints tab-separated rows."""
+    return sys.stdout.isatty() or os.environ.get(ENV_FORCE_TABLE, "") not in ("", "0")
 
 
 def write(text: str, *, styles: bool = False) -> None:

@@ -466,6 +466,14 @@ def import_xlsx(
 
 
 def _print_table(listing: Listing) -> None:
+    from safecity_cli.cli.common import tables_wanted
+
+    if not tables_wanted():
+        from safecity_cli.cli.common import write
+        from safecity_cli.render.formats import render_tsv
+
+        write(render_tsv(listing))
+        return
     from safecity_cli.render.formats import rich_table
 
     show(rich_table(listing))

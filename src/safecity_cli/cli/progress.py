@@ -140,7 +140,7 @@ def update(
     from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.tracking.recording import Report, check_report, ensure_writable, record
 
-    registry = open_registry(data, no_cache=True)
+    registry = open_registry(data)  # the cache is checksummed and keyed by content
     ensure_writable(registry)
     files = [ref for ref in evidence or () if "://" not in ref]
     staged: list[Stored] = []
@@ -246,7 +246,7 @@ def close(
     from safecity_cli.registry.units import resolve_target
     from safecity_cli.tracking.recording import check_close, ensure_writable, record
 
-    registry = open_registry(data, no_cache=True)
+    registry = open_registry(data)  # the cache is checksummed and keyed by content
     ensure_writable(registry)
     on, day, who = (
         as_of(date),
@@ -347,9 +347,9 @@ def undo(
     """
     from safecity_cli.tracking.recording import check_undo, ensure_writable, record
 
-    registry = open_registry(data, no_cache=True)
+    registry = open_registry(data)  # the cache is checksummed and keyed by content
     ensure_writable(registry)
-    ledger = open_ledger(registry, no_cache=True)
+    ledger = open_ledger(registry)
     day, who = clock.today(), recorder_for(by, registry)
     shown = check_undo(ledger, entry_id, day, recorded_at=recorded_now(), by=who)
     target = ledger.find(shown.ref)
@@ -402,7 +402,7 @@ def _decide(
 ) -> None:
     from safecity_cli.tracking.recording import check_decision, ensure_writable, record
 
-    registry = open_registry(data, no_cache=True)
+    registry = open_registry(data)  # the cache is checksummed and keyed by content
     ensure_writable(registry)
     on, day, who = as_of(date), clock.today(), recorder_for(by, registry)
     done: list[Entry] = []

@@ -432,9 +432,14 @@ def plan_import(
     entries: list[Entry] = []
     duplicates = 0
     known: dict[tuple[int | str, str | None], list[Entry]] = {}
+    # Each row is checked against its own task's entries (all a check reads), those recorded
+    # and those accepted above it: a ledger of everything per row cost entries × rows.
+    per_task: dict[int | str, list[Entry]] = {}
     for entry in ledger.entries:
         known.setdefault((entry.task, entry.unit), []).append(entry)
-    accepted = list(ledger.all_records)  # decisions and 撤销 too: they decide what counts
+    for entry in ledger.all_records:  # decisions and 撤销 too: they decide what counts
+        per_task.setdefault(entry.task, []).append(entry)
+    accepted = len(ledger.all_records)
     for order, workbook in enumerate(returned):
         prefix = f"文件 {workbook.path.name} " if several else ""
         for bad in workbook.bad:
@@ -444,11 +449,11 @@ def plan_import(
             try:
                 entry = check_report(
                     registry,
-                    Ledger(tuple(accepted)),
+                    Ledger(tuple(per_task.get(filled.report.task, ()))),
                     filled.report,
                     today=today,
                     # one moment per row, in order: undo then takes back the last row
-                    recorded_at=recorded_at + timedelta(microseconds=len(accepted)),
+                    recorded_at=recorded_at + timedelta(microseconds=accepted),
                     evidence_base=workbook.path.parent,
                     repeats=True,
                 )
@@ -461,7 +466,8 @@ def plan_import(
                 duplicates += 1
                 continue
             same.append(entry)
-            accepted.append(entry)
+            per_task.setdefault(entry.task, []).append(entry)
+            accepted += 1
             entries.append(entry)
     if problems:
         raise ImportRowsError([text for *_, text in sorted(problems)])

@@ -33,7 +33,7 @@ from safecity_cli.tracking.query import (
     current_phase,
     schedule_states,
     select_tasks,
-    summarize_unit,
+    summarize_these,
 )
 from safecity_cli.tracking.state import Level, TaskState
 
@@ -111,10 +111,9 @@ def build_ledger_workbook(
     overdue = _task_sheet(workbook.create_sheet(TASK_SHEET), registry, states, on, who)
     tick(1, total)
 
-    summaries = []
-    for done, member in enumerate(units, start=2):
-        summaries.append(summarize_unit(registry, ledger, on, member))
-        tick(done, total)
+    whole = states if unit is None else select_tasks(registry, ledger, on, TaskFilter())
+    summaries = summarize_these(registry, ledger, on, units, states=whole)
+    tick(total - 1, total)
     _unit_sheet(workbook.create_sheet(UNIT_SHEET), registry, summaries, on, who)
 
     items = schedule_states(registry, on, ledger=ledger, unit=unit)

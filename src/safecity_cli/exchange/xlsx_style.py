@@ -9,8 +9,10 @@ import io
 import math
 import unicodedata
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.text import sheet_text
@@ -48,7 +50,12 @@ class Column:
 
 def display_width(text: str) -> float:
     """Width in Excel units: Chinese characters count double."""
-    return sum(2.0 if unicodedata.east_asian_width(c) in "WF" else 1.1 for c in text)
+    return sum(map(_char_width, text))
+
+
+@cache
+def _char_width(c: str) -> float:
+    return 2.0 if unicodedata.east_asian_width(c) in "WF" else 1.1
 
 
 def lines_needed(value: Any, width: float) -> int:
@@ -139,24 +146,33 @@ def write_table(
     ws.row_dimensions[header_row].height = 2 * LINE_HEIGHT + 4
     formats = formats or {}
     font = body_font()
+    # Each cell's style is copied from the first cell styled alike: openpyxl hashes every
+    # style object set on a cell, which made styling most of the cost of a large workbook.
+    styles: dict[tuple[int, str | None], Any] = {}
+    widths = [(column.width if column.wrap else None) for column in columns]
     for offset, values in enumerate(rows, start=1):
         row = header_row + offset
         lines = 1
         for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
             cell = put(ws, row, index, value)
-            cell.font = font
-            cell.border = border
-            cell.alignment = Alignment(
-                horizontal="center" if column.center else "left",
-                vertical="center" if column.center else "top",
-                wrap_text=column.wrap,
-            )
-            if isinstance(value, date):
-                cell.number_format = DATE_FORMAT
-            elif index in formats:
-                cell.number_format = formats[index]
-            if column.wrap:
-                lines = max(lines, lines_needed(value, column.width))
+            number_format = DATE_FORMAT if isinstance(value, date) else formats.get(index)
+            key = (index, number_format)
+            style = styles.get(key)
+            if style is None:
+                cell.font = font
+                cell.border = border
+                cell.alignment = Alignment(
+                    horizontal="center" if column.center else "left",
+                    vertical="center" if column.center else "top",
+                    wrap_text=column.wrap,
+                )
+                if number_format is not None:
+                    cell.number_format = number_format
+                styles[key] = copy(cell._style)
+            else:
+                cell._style = copy(style)
+            if (width := widths[index - 1]) is not None:
+                lines = max(lines, lines_needed(value, width))
         # Excel does not re-measure wrapped rows when it opens a file: give them room now.
         ws.row_dimensions[row].height = min(lines * LINE_HEIGHT + 4, MAX_ROW_HEIGHT)
     last = header_row + len(rows)
@@ -198,10 +214,28 @@ def paint_row(
     """Mark a row (or one cell of it) in its 督办 colour."""
     background, color = LEVEL_COLORS[level]
     targets = [only] if only is not None else range(1, ncols + 1)
+    painted = _painted(ws)
     for column in targets:
         cell = ws.cell(row=row, column=column)
-        cell.fill = fill(background)
-        cell.font = body_font(color=color, bold=column == only)
+        bold = column == only
+        key = (tuple(cell._style), level, bold)
+        style = painted.get(key)
+        if style is None:  # styled once, then copied (as write_table does)
+            cell.fill = fill(background)
+            cell.font = body_font(color=color, bold=bold)
+            painted[key] = copy(cell._style)
+        else:
+            cell._style = copy(style)
+
+
+def _painted(ws: Worksheet) -> dict[Any, Any]:
+    """The workbook's painted styles by (style before, level, bold); style ids are per workbook."""
+    book = ws.parent
+    found: dict[Any, Any] | None = getattr(book, "_safecity_painted", None)
+    if found is None:
+        found = {}
+        book._safecity_painted = found
+    return found
 
 
 def _letter(index: int) -> str:

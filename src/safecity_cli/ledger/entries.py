@@ -161,10 +161,11 @@ class Ledger:
     them on first use, so a query that touches a few tasks never builds the other entries.
     """
 
-    __slots__ = ("_by_task", "_decode", "_earliest_adjustment", "_pending", "_views")
+    __slots__ = ("_as_of", "_by_task", "_decode", "_earliest_adjustment", "_pending", "_views")
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._by_task: dict[int | str, list[Entry]] = {}
+        self._as_of: dict[date, Ledger] = {}
         for entry in sorted(entries, key=_order):
             self._by_task.setdefault(entry.task, []).append(entry)
         self._pending: dict[int | str, list[Any]] = {}
@@ -241,8 +242,14 @@ class Ledger:
 
     def as_of(self, day: date) -> Ledger:
         """The ledger as it stood on `day`: a 撤销 holds at any date (the reversed entry was
-        a mistake), everything else from its own date on."""
-        return Ledger(e for e in self.all_records if e.date <= day or e.kind is Kind.UNDO)
+        a mistake), everything else from its own date on. Built once per day (a ledger is
+        never changed once made, and --all-units asks for the same day once per unit)."""
+        found = self._as_of.get(day)
+        if found is None:
+            found = Ledger(e for e in self.all_records if e.date <= day or e.kind is Kind.UNDO)
+            found._as_of[day] = found
+            self._as_of[day] = found
+        return found
 
     def as_recorded(self, moment: datetime) -> Ledger:
         """The ledger as it had been recorded at `moment`: later records are ignored."""

@@ -87,11 +87,11 @@ def parties_of(registry: Registry, task: Task | ScheduleItem) -> tuple[str, ...]
 
 
 def _parties_of(registry: Registry, task: Task | ScheduleItem) -> tuple[str, ...]:
-    parties: list[str] = []
+    parties: dict[str, None] = {}  # ordered, and each party once without a scan per member
     for name in task.units:
         unit = registry.unit(name)
         if unit is not None:
-            parties.extend(p for p in expand(registry, unit) if p not in parties)
+            parties.update(dict.fromkeys(expand(registry, unit)))
     return tuple(parties)
 
 

@@ -91,12 +91,16 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 # At the start of a line: a list item (- a, 1. a), a rule or a setext underline (---, ===).
 _MD_BULLET = re.compile(r"^(\s*)([-+=])(?=\s|[-=\s]*$)")
 _MD_ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
+# Whatever any of the three might change; text without it is returned as it is.
+_MD_ANY = re.compile(r"[\\`*_\[\]<>|~&#\r\n]|^\s*[-+=]|^\s*\d{1,9}[.)]")
 
 
 def escape_markdown(value: Any) -> str:
     """Text that CommonMark shows literally, on one line (table cells included): markup
     characters backslash-escaped, line breaks as <br>."""
     text = "" if value is None else str(value)
+    if text.isdigit() or not _MD_ANY.search(text):  # most cells: nothing in them is markup
+        return text
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _MD_ORDERED.sub(r"\1\\\2", _MD_BULLET.sub(r"\1\\\2", text))

@@ -28,6 +28,7 @@ from safecity_cli.reports.rows import (
 )
 from safecity_cli.tracking.query import (
     TaskFilter,
+    UnitSummary,
     compute_stats,
     current_phase,
     find_due,
@@ -328,7 +329,8 @@ def build_weekly(
         s.task.id: s
         for s in select_tasks(registry, ledger, week_start - timedelta(days=1), TaskFilter())
     }
-    stats = compute_stats(registry, ledger, on)
+    summaries = summarize_units(registry, ledger, on, states=states)  # once, for both uses
+    stats = compute_stats(registry, ledger, on, states=states, summaries=summaries)
     entries = _entries(registry, ledger, week_start, on)
     this_week, next_week = _schedule(registry, ledger, on, week_start, week_end)
     late_items = [
@@ -379,7 +381,7 @@ def build_weekly(
         escalation=escalation,
         due_soon=[task_row(registry, ledger, s) for s in due_soon],
         due_within=program.escalation.blue_within_days,
-        ranking=_ranking(registry, ledger, on),
+        ranking=_ranking(summaries),
         gantt=build_gantt(registry, on, ledger=ledger),
         thresholds=program.escalation,
         requests=_requests(registry, ledger, on),
@@ -599,13 +601,13 @@ def _by_group(
     return [(None, alone), *result] if alone else result
 
 
-def _ranking(registry: Registry, ledger: Ledger, on: date) -> list[RankRow]:
+def _ranking(summaries: list[UnitSummary]) -> list[RankRow]:
     """Reporting units by completion rate; ties share a rank and list the larger load first.
 
     Overdue is left to the 督办 list: it counts a task only when the task as a whole is late,
     while a unit's own view also holds the tasks it has through groups every task applies to.
     """
-    summaries = [s for s in summarize_units(registry, ledger, on) if not s.unit.members and s.tasks]
+    summaries = [s for s in summaries if not s.unit.members and s.tasks]
     summaries.sort(key=lambda s: (-Fraction(s.complete, s.tasks), -s.tasks))
     rows: list[RankRow] = []
     for index, s in enumerate(summaries):

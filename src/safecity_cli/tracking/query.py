@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -12,7 +12,7 @@ from enum import Enum
 from safecity_cli.errors import UsageError
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Phase, Registry, ScheduleItem, Task, Unit
-from safecity_cli.registry.units import applies_to
+from safecity_cli.tracking.index import unit_tasks
 from safecity_cli.tracking.state import TaskState, task_state
 
 
@@ -60,7 +60,10 @@ def select_tasks(
     `candidate` is a cheap test that rules tasks out before their state is computed."""
     states = []
     needle = filters.search.strip() if filters.search else None
-    for task in registry.tasks:
+    pool = registry.tasks
+    if filters.unit is not None:  # the unit's own tasks from the index, not a test of every task
+        pool = tuple(task for task, _ in unit_tasks(registry, filters.unit))
+    for task in pool:
         if candidate is not None and not candidate(task):
             continue
         if filters.category is not None and task.category != filters.category:
@@ -68,8 +71,6 @@ def select_tasks(
         if needle and not _mentions(task, needle):
             continue
         if filters.open_deadline and not task.deadline.is_open:
-            continue
-        if filters.unit is not None and not applies_to(registry, task, filters.unit)[0]:
             continue
         state = task_state(registry, ledger, task, on, unit=filters.unit, workdays=workdays)
         end = state.deadline
@@ -157,29 +158,87 @@ class UnitSummary:
 
 
 def summarize_units(
-    registry: Registry, ledger: Ledger, on: date, kind: str | None = None
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    kind: str | None = None,
+    *,
+    states: list[TaskState] | None = None,
 ) -> list[UnitSummary]:
+    """Each unit's share of the work as of `on`, from one state per task (`states`, all tasks
+    as `select_tasks` gives them with no filter, when the caller has them already)."""
     if kind is not None and kind not in registry.kinds:
         raise UsageError(f"未知的单位类型「{kind}」，可选：{'、'.join(registry.kinds)}")
+    whole = _by_task(registry, ledger, on, states)
     summaries = []
     for unit in registry.units:
         if kind is not None and unit.kind != kind:
             continue
-        summaries.append(summarize_unit(registry, ledger, on, unit))
+        summaries.append(_summarize(registry, ledger, on, unit, whole))
     return summaries
 
 
 def summarize_unit(registry: Registry, ledger: Ledger, on: date, unit: Unit) -> UnitSummary:
-    states = select_tasks(registry, ledger, on, TaskFilter(unit=unit))
-    complete = sum(s.complete for s in states)
-    return UnitSummary(
-        unit,
-        len(states),
-        sum(s.via is None for s in states),
-        complete,
-        len(states) - complete,
-        sum(s.overdue for s in states),
-    )
+    return summarize_these(registry, ledger, on, [unit])[0]
+
+
+def summarize_these(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    units: Sequence[Unit],
+    *,
+    states: list[TaskState] | None = None,
+) -> list[UnitSummary]:
+    """summarize_units for the units given, sharing one state per task among them."""
+    whole = _by_task(registry, ledger, on, states)
+    return [_summarize(registry, ledger, on, unit, whole) for unit in units]
+
+
+def _by_task(
+    registry: Registry, ledger: Ledger, on: date, states: list[TaskState] | None
+) -> dict[int, TaskState]:
+    if states is None:
+        states = select_tasks(registry, ledger, on, TaskFilter())
+    return {s.task.id: s for s in states}
+
+
+def _summarize(
+    registry: Registry, ledger: Ledger, on: date, unit: Unit, whole: dict[int, TaskState]
+) -> UnitSummary:
+    tasks = direct = complete = overdue = 0
+    for task, via in unit_tasks(registry, unit):
+        tasks += 1
+        direct += via is None
+        done, late = _unit_part(registry, ledger, on, unit, task, whole.get(task.id))
+        complete += done
+        overdue += late
+    return UnitSummary(unit, tasks, direct, complete, tasks - complete, overdue)
+
+
+def _unit_part(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    unit: Unit,
+    task: Task,
+    state: TaskState | None,
+) -> tuple[bool, bool]:
+    """Whether the unit's part of the task is complete and whether it is overdue: read off the
+    task's own state when the unit is one of its parties (its part is that party alone, as
+    task_state(unit=…) computes it), else computed for the unit."""
+    if state is not None and not unit.members:
+        for party in state.parties:
+            if party.unit == unit.name:
+                if state.closed:
+                    return True, False
+                if party.status.complete:
+                    return True, False
+                open_ = party.status is not Status.SUSPENDED
+                late = open_ and party.deadline is not None and party.deadline < on
+                return False, late
+    part = task_state(registry, ledger, task, on, unit=unit)
+    return part.complete, part.overdue
 
 
 # -- phases and schedule ------------------------------------------------------------------------
@@ -272,24 +331,34 @@ class Stats:
     overdue: int = 0
 
 
-def compute_stats(registry: Registry, ledger: Ledger, on: date) -> Stats:
-    states = select_tasks(registry, ledger, on, TaskFilter())
+def compute_stats(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    *,
+    states: list[TaskState] | None = None,
+    summaries: list[UnitSummary] | None = None,
+) -> Stats:
+    """Counts over all tasks; `states` and `summaries` when the caller has computed them."""
+    if states is None:
+        states = select_tasks(registry, ledger, on, TaskFilter())
     by_status = Counter(s.status for s in states)
     by_month = Counter(
         s.task.deadline.end.strftime("%Y-%m") if s.task.deadline.end else "无固定期限"
         for s in states
     )
-    categories = []
-    for category in registry.categories:
-        mine = [s for s in states if s.task.category == category.id]
-        categories.append(
-            (f"{category.numeral}、{category.title}", len(mine), sum(s.complete for s in mine))
-        )
-    units = [
-        (u.unit.name, u.tasks, u.complete, u.overdue)
-        for u in summarize_units(registry, ledger, on)
-        if u.direct
+    per_category: dict[int, list[int]] = {c.id: [0, 0] for c in registry.categories}
+    for state in states:
+        if (counts := per_category.get(state.task.category)) is not None:
+            counts[0] += 1
+            counts[1] += state.complete
+    categories = [
+        (f"{c.numeral}、{c.title}", per_category[c.id][0], per_category[c.id][1])
+        for c in registry.categories
     ]
+    if summaries is None:
+        summaries = summarize_units(registry, ledger, on, states=states)
+    units = [(u.unit.name, u.tasks, u.complete, u.overdue) for u in summaries if u.direct]
     return Stats(
         total=len(states),
         by_category=categories,
