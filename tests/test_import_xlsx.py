@@ -112,7 +112,7 @@ def test_round_trip_dry_run_then_import_then_again(
     assert [line.split()[:4] for line in lines if line[0].isdigit()] == [
         ["1", "2021年3月20日", "县应急局", "推进中"],
         ["4", "2021年3月22日", "县应急局", "已完成"],
-        ["6", "2021年3月20日", "县应急局", "延期"],
+        ["6", "2021年3月20日", "县应急局", "延期申请（待"],  # the table wraps the cell
     ]
     assert ledger_files(mini) == {}
 
@@ -145,7 +145,9 @@ def test_round_trip_dry_run_then_import_then_again(
     registry = load_registry(mini)
     unit = registry.unit("县应急局")
     state = task_state(registry, load_ledger(mini), registry.task(6), TODAY, unit=unit)  # type: ignore[arg-type]
-    assert state.deadline == date(2021, 4, 30) and not state.overdue
+    # An imported 延期 is a request: the original deadline governs until the office approves.
+    assert state.deadline == date(2021, 2, 15) and state.overdue
+    assert [e.new_deadline for e in state.requests] == [date(2021, 4, 30)]
 
     before = ledger_files(mini)
     code, out, err = import_(runner, mini, sheet)
@@ -306,4 +308,20 @@ def test_an_untouched_sheet_records_nothing(runner: CliRunner, mini: Path, tmp_p
     code, out, err = import_(runner, mini, sheet)
     assert (code, out) == (0, "")
     assert err == "没有需要记录的新进展（县城管局：填报 0 行）\n"
+    assert ledger_files(mini) == {}
+
+
+def test_a_sheet_cannot_close_a_task_even_typed_in(
+    runner: CliRunner, mini: Path, tmp_path: Path
+) -> None:
+    # The drop-down leaves 已销号 out; typed in over it, the row is still refused (issue 12).
+    sheet = issue(runner, mini, "县应急局", tmp_path / "回收")
+    fill(sheet, {4: {"填报状态": "已销号"}})
+    code, out, err = import_(runner, mini, sheet)
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "工作表 进展填报 第 7 行：「已销号」只能由创建办对整项任务办理：各责任单位报告「已完成」后，"
+        "由创建办运行 safecity close 任务序号",
+        "错误：填报表中有 1 行有问题，未记录任何内容",
+    ]
     assert ledger_files(mini) == {}

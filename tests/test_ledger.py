@@ -37,6 +37,26 @@ def _record(data: Path, task: int, unit: str, status: str, day: date, **extra: o
     record(registry, [entry])
 
 
+def _approve(data: Path, task: int, unit: str, day: date) -> None:
+    """The office approves the unit's newest 延期 request on the task (README, 延期)."""
+    from safecity_cli.ledger.entries import Kind
+    from safecity_cli.tracking.recording import check_decision
+
+    registry, ledger = load_registry(data), load_ledger(data)
+    asked = [e for e in ledger.for_task(task) if e.unit == unit and e.kind is Kind.REQUEST]
+    entry = check_decision(
+        registry,
+        ledger,
+        asked[-1].id,
+        unit,
+        Kind.APPROVE,
+        day,
+        today=TODAY,
+        recorded_at=datetime.now(),
+    )
+    record(registry, [entry])
+
+
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.yaml"))}
 
@@ -77,6 +97,7 @@ def test_deferral_moves_a_task_out_of_overdue_and_keeps_the_original(work_regist
     _record(
         work_registry, 76, "区财政局", "延期", date(2020, 12, 28), new_deadline=date(2021, 3, 31)
     )
+    _approve(work_registry, 76, "区财政局", date(2020, 12, 29))
     registry, ledger = load_registry(work_registry), load_ledger(work_registry)
     on = date(2021, 1, 15)
     assert 76 not in [s.task.id for s in find_overdue(registry, ledger, on)]
@@ -92,6 +113,7 @@ def test_a_deferral_recorded_late_does_not_rewrite_the_past(work_registry: Path)
     _record(
         work_registry, 76, "区财政局", "延期", date(2021, 1, 10), new_deadline=date(2021, 3, 31)
     )
+    _approve(work_registry, 76, "区财政局", date(2021, 1, 10))
     registry, ledger = load_registry(work_registry), load_ledger(work_registry)
     on_fifth = find_overdue(registry, ledger, date(2021, 1, 5))
     assert next(s.days_overdue for s in on_fifth if s.task.id == 76) == 5
@@ -113,7 +135,7 @@ def test_a_deferral_recorded_late_does_not_rewrite_the_past(work_registry: Path)
         (
             Report(27, "区住建局", "已销号", date(2021, 1, 1)),
             LedgerError,
-            "尚未报告任务 27 已完成，不能销号",
+            "「已销号」只能由创建办对整项任务办理",
         ),
         (Report(27, "区住建局", "延期", date(2021, 1, 1)), UsageError, "必须用 --new-deadline"),
         (
@@ -314,6 +336,11 @@ def test_a_year_of_progress_agrees_across_commands(runner: CliRunner, work_regis
             *extra,
         )
         assert code == 0, err
+        if status == "延期":  # the office approves the request the same day
+            asked = err.split("记录编号 ")[1].split("）")[0]
+            approval = ["approve", asked, "-u", unit, "--date", day, "--data", data]
+            code, _, err = _run(runner, *approval)
+            assert code == 0, err
 
     def overdue_ids(day: str) -> list[int]:
         out = _run(runner, "overdue", "--date", day, "--format", "json", "--data", data)[1]
@@ -585,6 +612,7 @@ def test_a_deferral_of_a_recurring_task_holds_for_its_period_only(tmp_path: Path
     data = tmp_path / "mini"
     shutil.copytree(Path(__file__).parent / "fixtures" / "mini", data)
     _record(data, 8, "县应急局", "延期", date(2021, 1, 10), new_deadline=date(2021, 4, 20))
+    _approve(data, 8, "县应急局", date(2021, 1, 10))
     registry, ledger = load_registry(data), load_ledger(data)
     task = registry.task(8)
     assert task is not None

@@ -23,7 +23,7 @@ from safecity_cli.errors import LedgerError
 from safecity_cli.ledger import files as ledger_files
 from safecity_cli.ledger import journal
 from safecity_cli.ledger.entries import Entry, Status
-from safecity_cli.ledger.files import append_entries, load_ledger, remove_entry
+from safecity_cli.ledger.files import append_entries, load_ledger
 from safecity_cli.registry.load import load_registry
 from safecity_cli.tracking.recording import check_close, record
 
@@ -227,20 +227,28 @@ def test_a_repeated_id_is_a_problem_validate_lists(runner: CliRunner, work_regis
     ]
 
 
-def test_undo_takes_back_exactly_the_lines_it_appended(
+def test_undo_appends_and_keeps_every_byte_written_before(
     runner: CliRunner, work_registry: Path
 ) -> None:
     path = _write(
         work_registry, HOUSING, "# 张三整理\nentries:\n" + ENTRY.format(i="") + "# 尾注\n"
     )
-    before = path.read_bytes()
     assert _update(runner, work_registry, "--note", "要撤销的")[0] == 0
+    before = path.read_bytes()
+    undone = load_ledger(work_registry).latest()
+    assert undone is not None and undone.note == "要撤销的"
     code, _, err = _run(runner, "undo", "--yes", "--data", str(work_registry))
     assert code == 0, err
-    assert path.read_bytes() == before
+    after = path.read_bytes()
+    assert after.startswith(before) and b"kind: \xe6\x92\xa4\xe9\x94\x80" in after  # 撤销
+    ledger = load_ledger(work_registry)
+    assert [e.note for e in ledger.entries] == ["折叠的 说明"]  # the reversed one no longer counts
+    assert ledger.find(undone.id) == undone  # and is still there
 
 
 def test_undo_names_its_target_by_id_and_checks_it_is_still_the_last(work_registry: Path) -> None:
+    from safecity_cli.tracking.recording import check_undo
+
     def entry(day: int, note: str) -> Entry:
         moment = datetime(2021, 1, day, 9, tzinfo=DISTRICT_ZONE)
         return Entry(27, "区住建局", Status.IN_PROGRESS, date(2021, 1, day), moment, note)
@@ -248,12 +256,17 @@ def test_undo_names_its_target_by_id_and_checks_it_is_still_the_last(work_regist
     first, second, third = entry(1, "一"), entry(2, "二"), entry(3, "三")
     append_entries(work_registry, [first, second])
     append_entries(work_registry, [third])  # someone records between `undo` showing and confirming
+    now = datetime(2021, 1, 4, 9, tzinfo=DISTRICT_ZONE)
+    ledger = load_ledger(work_registry)
     with pytest.raises(LedgerError, match="刚才显示的记录已不是最后一条"):
-        remove_entry(work_registry, second.id, must_be_latest=True)
-    assert remove_entry(work_registry, second.id) == second
+        check_undo(ledger, None, date(2021, 1, 4), recorded_at=now, expected=second.id)
+    reversal = check_undo(ledger, second.id, date(2021, 1, 4), recorded_at=now)
+    append_entries(work_registry, [reversal])
     assert [e.note for e in load_ledger(work_registry).entries] == ["一", "三"]
-    with pytest.raises(LedgerError, match="要撤销的记录已不存在"):
-        remove_entry(work_registry, second.id)
+    with pytest.raises(LedgerError, match=f"记录 {second.id} 已于2021年1月4日撤销"):
+        check_undo(load_ledger(work_registry), second.id, date(2021, 1, 4), recorded_at=now)
+    with pytest.raises(LedgerError, match="本身是撤销记录，不能撤销"):
+        check_undo(load_ledger(work_registry), reversal.id, date(2021, 1, 4), recorded_at=now)
 
 
 # -- one lock for the check and the write ------------------------------------------------------
@@ -301,7 +314,7 @@ def test_update_checks_its_deferral_rules_under_the_lock(
     assert _run(runner, *args)[0] == 0
     earlier = ["update", "76", "-u", "财政", "-s", "延期", "--new-deadline", "2021-03-31"]
     code, _, err = _run(runner, *earlier, "--date", "2020-12-05", "--data", str(work_registry))
-    assert code == 2 and "延期不能提前" in err
+    assert code == 1 and "已有待批的延期申请" in err
     assert held == [1, 1]
 
 

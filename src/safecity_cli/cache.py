@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from safecity_cli import __version__
-from safecity_cli.ledger.entries import Entry, Evidence, Ledger, Status
+from safecity_cli.ledger.entries import Entry, Evidence, Kind, Ledger, Status
 from safecity_cli.ledger.files import PROGRESS_DIR
 from safecity_cli.registry.deadlines import Deadline, DeadlineKind
 from safecity_cli.registry.layout import is_embedded, registry_files
@@ -46,7 +46,7 @@ from safecity_cli.registry.models import (
 )
 
 ENV_CACHE = "SAFECITY_CACHE_DIR"
-_FORMAT = 4  # bump when the layout of the cached tuples changes
+_FORMAT = 5  # bump when the layout of the cached tuples changes
 
 
 def cache_dir() -> Path:
@@ -469,6 +469,8 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
             e.blue_within_days,
             e.red_after_days,
             e.idle_window_share,
+            p.operator,
+            p.late_after_days,
         ),
         [(c.id, c.numeral, c.title) for c in r.categories],
         [_deadline_to(d) for d in deadlines],
@@ -564,7 +566,7 @@ def _criteria_from(row: tuple[Any, ...] | None) -> Criteria | None:
 def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
     (program, categories, deadlines, tasks, units, kinds, phases, items, groups, common, crit,
      rules) = row
-    name, short, start, final, document, issuer, blue, red, idle = program
+    name, short, start, final, document, issuer, blue, red, idle, operator, late = program
     table = [_deadline_from(d) for d in deadlines]
     return Registry(
         path=path,
@@ -577,6 +579,8 @@ def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
             document,
             issuer,
             Escalation(blue, red, idle),
+            operator,
+            late,
         ),
         categories=tuple(Category(*c) for c in categories),
         tasks=tuple(
@@ -609,14 +613,17 @@ def _entry_to(e: Entry) -> tuple[Any, ...]:
         e.by,
         _day(e.new_deadline),
         e.id,
+        e.kind.value,
+        e.ref,
     )
 
 
+_KIND = {kind.value: kind for kind in Kind}
 _STATUS = {status.value: status for status in Status}  # a dict lookup: Status(...) is slower
 
 
 def _entry_from(row: tuple[Any, ...]) -> Entry:
-    task, unit, status, day, recorded, note, evidence, by, new_deadline, entry_id = row
+    task, unit, status, day, recorded, note, evidence, by, new_deadline, entry_id, kind, ref = row
     return Entry(
         task,
         unit,
@@ -628,4 +635,6 @@ def _entry_from(row: tuple[Any, ...]) -> Entry:
         by,
         date.fromordinal(new_deadline) if new_deadline is not None else None,
         entry_id,
+        _KIND[kind],
+        ref,
     )

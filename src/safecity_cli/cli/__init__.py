@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "close": ("progress", "close"),
     "history": ("progress", "history"),
     "undo": ("progress", "undo"),
+    "approve": ("progress", "approve"),
+    "reject": ("progress", "reject"),
     "git-setup": ("offices", "git_setup"),
     "merge-progress": ("offices", "merge_progress"),
     "report": ("reports", "app"),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -81,10 +82,109 @@ class _ChineseHelpOption:
         return params
 
 
+# Commands that write: they record now, so "as recorded at an earlier time" means nothing.
+_RECORDING = {
+    f"safecity_cli.cli.{name}"
+    for name in (
+        "progress.init",
+        "progress.update",
+        "progress.close",
+        "progress.undo",
+        "progress.approve",
+        "progress.reject",
+        "offices.git_setup",
+        "offices.merge_progress",
+        "exports.import_xlsx",
+        "assess.record",
+        "problems.add",
+        "problems.update",
+        "problems.close",
+        "notices.reply",
+    )
+}
+AS_RECORDED_HELP = (
+    "只按此时间以前记录的进展计算（日期表示当天结束时，或 ISO 时间如 2021-03-15T18:00:00+08:00）；"
+    "报告中「记录截至」的时间传回此处可重现该报告"
+)
+_as_recorded: list[datetime | None] = [None]  # the running command's --as-recorded
+
+
 class SafecityCommand(_ChineseHelpOption, TyperCommand):
-    """A command whose --help text is Chinese too."""
+    """A command whose --help text is Chinese too; every command that reads takes
+    --as-recorded (applied where the ledger is opened: `open_ledger`)."""
 
     context_class = SafecityContext
+
+    def __init__(self, name: str | None, **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        target = inspect.unwrap(kwargs["callback"]) if kwargs.get("callback") else None
+        where = f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', '')}"
+        if target is not None and where not in _RECORDING:
+            from typer.core import TyperOption
+
+            self.params.append(
+                TyperOption(
+                    param_decls=["--as-recorded", "as_recorded"],
+                    type=str,
+                    default=None,
+                    metavar="TIME",
+                    help=AS_RECORDED_HELP,
+                )
+            )
+
+    def invoke(self, ctx: Any) -> Any:
+        text = ctx.params.pop("as_recorded", None)
+        _as_recorded[0] = parse_recorded(text) if text is not None else None
+        try:
+            return super().invoke(ctx)
+        finally:
+            _as_recorded[0] = None
+
+
+def parse_recorded(text: str) -> datetime:
+    """--as-recorded: a date is the end of that day in the district, a date-time as given
+    (without an offset, district time)."""
+    from datetime import time, timedelta
+
+    from safecity_cli.dates import DISTRICT_ZONE, in_district, parse_date
+    from safecity_cli.errors import UsageError as Refused
+
+    cleaned = text.strip()
+    if "T" in cleaned or " " in cleaned or ":" in cleaned:
+        try:
+            return in_district(datetime.fromisoformat(cleaned.replace(" ", "T", 1)))
+        except ValueError:
+            raise Refused(
+                f"--as-recorded 的值「{text}」不是有效的时间；应为日期（如 2021-03-15）"
+                "或 ISO 时间（如 2021-03-15T18:00:00+08:00）"
+            ) from None
+    from safecity_cli.cli import clock
+
+    day = parse_date(cleaned, clock.today(), option="--as-recorded 日期")
+    end = datetime.combine(day + timedelta(days=1), time(), DISTRICT_ZONE)
+    return end - timedelta(microseconds=1)
+
+
+def as_recorded() -> datetime | None:
+    """The running command's --as-recorded moment, if it was given."""
+    return _as_recorded[0]
+
+
+def recorded_through(ledger: Ledger, registry: Registry) -> str:
+    """The stamp a report prints (记录截至): --as-recorded if given, else the newest record's
+    time; passed back as --as-recorded it gives the same report. With nothing recorded, the
+    moment before the program's first day: no entry can be recorded earlier (its date may not
+    be later than the day it is recorded), and unlike the clock it gives the same text on
+    every run."""
+    from datetime import time, timedelta
+
+    from safecity_cli.dates import DISTRICT_ZONE
+
+    moment = as_recorded() or ledger.newest_recorded()
+    if moment is None:
+        start = datetime.combine(registry.program.start, time(), DISTRICT_ZONE)
+        moment = start - timedelta(microseconds=1)
+    return moment.astimezone(DISTRICT_ZONE).isoformat(timespec="microseconds")
 
 
 class SafecityGroup(_ChineseHelpOption, TyperGroup):
@@ -350,9 +450,12 @@ def open_rollup(data: Path | None, district: str | None) -> tuple[Path, list[Any
 
 
 def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:
+    """The registry's ledger, as recorded by --as-recorded when the command was given it."""
     from safecity_cli.cache import load_ledger
 
-    return _settled(load_ledger(registry, use_cache=not no_cache))
+    ledger = _settled(load_ledger(registry, use_cache=not no_cache))
+    moment = as_recorded()
+    return ledger if moment is None else ledger.as_recorded(moment)
 
 
 def working(description: str) -> AbstractContextManager[object]:

@@ -33,13 +33,16 @@ def repository_of(folder: Path) -> Path | None:
     return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
 
 
-def recorder(by: str | None, registry_dir: Path) -> str:
-    """Who is recording: --by, else $SAFECITY_USER, else git's user.name when the registry
-    is in a git repository, else nobody named."""
+def recorder(by: str | None, registry_dir: Path, operator: str = "") -> str:
+    """Who is recording: --by, else $SAFECITY_USER, else the registry's `operator:`
+    (schedule.yaml program settings), else git's user.name when the registry is in a git
+    repository, else nobody named."""
     if by is not None:
         return by
     if env := os.environ.get(ENV_USER):
         return env
+    if operator:
+        return operator
     if repository_of(registry_dir) is None:
         return ""
     done = git(registry_dir, "config", "--get", "user.name", check=False)

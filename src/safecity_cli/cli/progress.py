@@ -28,12 +28,20 @@ from safecity_cli.cli.common import (
 )
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import ExitCode
+from safecity_cli.ledger.entries import Kind
 from safecity_cli.registry.units import target_label
 from safecity_cli.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from safecity_cli.assessment.store import Stored
     from safecity_cli.ledger.entries import Entry, Ledger
+    from safecity_cli.registry.models import Registry
+
+
+BY_HELP = (
+    "{}（默认：环境变量 SAFECITY_USER，否则 schedule.yaml 中 program 的 operator，"
+    "登记册在 git 仓库中时再为 git config user.name）"
+)
 
 
 def recorded_now() -> datetime:
@@ -68,7 +76,12 @@ def update(
     ],
     unit: Annotated[str, typer.Option("--unit", "-u", help="报送单位：全称、别名或简称")],
     status: Annotated[
-        str, typer.Option("--status", "-s", help="状态：未启动、推进中、已完成、已销号、延期、暂缓")
+        str,
+        typer.Option(
+            "--status",
+            "-s",
+            help="状态：未启动、推进中、已完成、延期（即申请延期，须创建办批准）、暂缓；销号由创建办用 close 办理",
+        ),
     ],
     note_text: Annotated[str, typer.Option("--note", "-n", help="进展说明")] = "",
     evidence: Annotated[
@@ -99,7 +112,7 @@ def update(
         str | None,
         typer.Option(
             "--by",
-            help="报送人（默认：环境变量 SAFECITY_USER；登记册在 git 仓库中时为 git config user.name）",
+            help=BY_HELP.format("报送人"),
             show_default=False,
         ),
     ] = None,
@@ -107,7 +120,7 @@ def update(
         str | None,
         typer.Option(
             "--new-deadline",
-            help="状态为「延期」时调整后的完成时限（日期，写法同 --date）",
+            help="状态为「延期」时申请调整到的完成时限（日期，写法同 --date），创建办批准后生效",
             show_default=False,
             metavar="DATE",
         ),
@@ -118,7 +131,11 @@ def update(
 
     日程安排表的事项写作 S1…S20，如 safecity update S12 -u 区创建领导小组办公室 -s 已完成。
 
+    「延期」是延期申请：创建办用 safecity approve 批准后新时限才生效，批准前仍按原时限计算。「已销号」只能由创建办用 safecity close 办理。
+
     示例：safecity update 27 --unit 住建 --status 推进中 --note "已完成排查 120 处" --data ./台账
+
+    示例：safecity update 27 --unit 住建 --status 延期 --new-deadline 2021-04-30 --note "设备未到货"
     """
     from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.tracking.recording import Report, check_report, ensure_writable, record
@@ -138,7 +155,7 @@ def update(
         date=as_of(date, "--date"),
         note=note_text,
         evidence=tuple(evidence or ()) + tuple(evidence_link or ()),
-        by=recorder(by, registry.path),
+        by=recorder(by, registry.path, registry.program.operator),
         new_deadline=as_of(new_deadline, "--new-deadline") if new_deadline else None,
     )
     base, day, checked = Path.cwd(), clock.today(), []
@@ -156,10 +173,16 @@ def update(
     entry = checked[0]
     if files:
         _archive(registry.path, entry, staged)
-    extra = f"，完成时限调整为{chinese_date(entry.new_deadline)}" if entry.new_deadline else ""
+    if entry.new_deadline is not None:
+        note(
+            f"已记录延期申请：{target_label(entry.task)} {entry.unit} 申请延期至"
+            f"{chinese_date(entry.new_deadline)}（{chinese_date(entry.date)}，记录编号 {entry.id}）；"
+            f"待创建办批准（safecity approve {entry.id} --unit {entry.unit}），批准前仍按原时限计算"
+        )
+        return
     note(
         f"已记录：{target_label(entry.task)} {entry.unit} {entry.status.value}"
-        f"（{chinese_date(entry.date)}）{extra}"
+        f"（{chinese_date(entry.date)}）"
     )
 
 
@@ -209,7 +232,7 @@ def close(
         str | None,
         typer.Option(
             "--by",
-            help="经办人（默认：环境变量 SAFECITY_USER；登记册在 git 仓库中时为 git config user.name）",
+            help=BY_HELP.format("经办人"),
             show_default=False,
         ),
     ] = None,
@@ -225,7 +248,11 @@ def close(
 
     registry = open_registry(data)  # the cache is checksummed and keyed by content
     ensure_writable(registry)
-    on, day, who = as_of(date), clock.today(), recorder(by, registry.path)
+    on, day, who = (
+        as_of(date),
+        clock.today(),
+        recorder(by, registry.path, registry.program.operator),
+    )
 
     def check(ledger: Ledger) -> list[Entry]:  # under the lock: of 16 closers, one succeeds
         return [
@@ -254,7 +281,9 @@ def history(
     data: DataOpt = None,
     district: DistrictOpt = None,
 ) -> None:
-    """列出一项任务（或一项日程，如 S12）的全部进展记录，按时间先后排列。
+    """列出一项任务（或一项日程，如 S12）的全部进展记录，按时间先后排列：包括延期申请及创建办的批准、驳回，撤销记录及被撤销的记录（标「已撤销」）。
+
+    状态之后标「（补录）」的，是记录时间晚于报送日期超过 N 天的记录（N 为 schedule.yaml 中 program 的 late_after_days，默认 7）。
 
     示例：safecity history 27 --unit 区住建局 --format json；汇总登记册：safecity history 临潼区:27
     """
@@ -274,13 +303,15 @@ def history(
     who = find_unit(registry, unit)
     until = as_of(date) if date is not None else None
     names = {who.name, *expand(registry, who)} if who else None
+    ledger = open_ledger(registry)
     entries = [
         e
-        for e in open_ledger(registry).for_task(key)
+        for e in ledger.records(key)
         if (until is None or e.date <= until) and (names is None or e.unit in names)
     ]
     title = f"{target_label(key)} 的进展记录" + (f"（{who.name}）" if who else "")
-    emit(history_listing(entries, title), fmt)
+    late = registry.program.late_after_days
+    emit(history_listing(entries, title, ledger=ledger, late_after=late), fmt)
     for entry in entries:
         for item in entry.evidence:
             if problem := check_evidence(item, registry.path):
@@ -290,29 +321,171 @@ def history(
 
 
 def undo(
+    entry_id: Annotated[
+        str | None,
+        typer.Option(
+            "--entry",
+            help="要撤销的记录编号（见 history 的「编号」列；默认为最后记录的一条）",
+            show_default=False,
+            metavar="ID",
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="不询问，直接撤销")] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help=BY_HELP.format("撤销人"), show_default=False),
+    ] = None,
     data: DataOpt = None,
 ) -> None:
-    """撤销本登记册最后记录的一条进展（先显示该条并请求确认）。
+    """撤销一条进展记录：追加一条「撤销」记录指明被撤销的记录编号，不删除任何内容；被撤销的记录不再计入任何查询、报告和导出。
+
+    默认撤销本登记册最后记录的一条（先显示该条并请求确认）；--entry 指定任一条。撤销记录本身不能再撤销：要恢复被撤销的内容，请重新记录。
 
     示例：safecity undo --data ./台账
+
+    示例：safecity undo --entry 3f2a9c01b7de --yes --data ./台账
     """
-    from safecity_cli.errors import LedgerError
-    from safecity_cli.ledger.files import remove_entry
-    from safecity_cli.tracking.recording import ensure_writable
+    from safecity_cli.tracking.recording import check_undo, ensure_writable, record
 
     registry = open_registry(data)  # the cache is checksummed and keyed by content
     ensure_writable(registry)
-    last = open_ledger(registry).latest()
-    if last is None:
-        raise LedgerError("没有可撤销的进展记录")
-    who = last.unit or "（创建办销号）"
-    note(
-        f"最后一条记录（编号 {last.id}）：{target_label(last.task)} {who} {last.status.value}"
-        f"（{chinese_date(last.date)}）" + (f"：{last.note}" if last.note else "")
-    )
+    ledger = open_ledger(registry)
+    day, who = clock.today(), recorder_for(by, registry)
+    shown = check_undo(ledger, entry_id, day, recorded_at=recorded_now(), by=who)
+    target = ledger.find(shown.ref)
+    assert target is not None
+    note(f"{'最后一条' if entry_id is None else '要撤销的'}记录：{describe(target)}")
     if not yes and not typer.confirm("确认撤销这条记录吗？", default=False, err=True):
         note("未撤销。")
         raise typer.Exit(ExitCode.DATA_ERROR)
-    remove_entry(registry.path, last.id, must_be_latest=True)
-    note(f"已撤销（记录编号 {last.id}）。")
+    done: list[Entry] = []
+
+    def check(now: Ledger) -> list[Entry]:  # under the lock: the record may have changed since
+        expected = target.id if entry_id is None else None
+        target_id = entry_id if entry_id is not None else None
+        done.append(
+            check_undo(now, target_id, day, recorded_at=recorded_now(), by=who, expected=expected)
+        )
+        return done
+
+    record(registry, check)
+    note(f"已撤销记录 {target.id}（撤销记录编号 {done[0].id}；原记录仍保留在文件中，不再计入）。")
+
+
+def describe(entry: Entry) -> str:
+    """One line on an entry: its id, what it says, who recorded it and when."""
+    who = entry.unit or "（创建办销号）"
+    what = entry.kind.value if entry.kind.value else entry.status.value
+    by = f"，{entry.by} 记录" if entry.by else ""
+    when = entry.recorded_at.strftime("%Y-%m-%d %H:%M")
+    return (
+        f"编号 {entry.id}：{target_label(entry.task)} {who} {what}（{chinese_date(entry.date)}）"
+        + (f"：{entry.note}" if entry.note else "")
+        + f"（{when}{by}）"
+    )
+
+
+def recorder_for(by: str | None, registry: Registry) -> str:
+    from safecity_cli.cli.gitrepo import recorder
+
+    return recorder(by, registry.path, registry.program.operator)
+
+
+def _decide(
+    kind: Kind,
+    request_id: str,
+    unit: str,
+    note_text: str,
+    date: str | None,
+    by: str | None,
+    data: Path | None,
+) -> None:
+    from safecity_cli.tracking.recording import check_decision, ensure_writable, record
+
+    registry = open_registry(data)  # the cache is checksummed and keyed by content
+    ensure_writable(registry)
+    on, day, who = as_of(date), clock.today(), recorder_for(by, registry)
+    done: list[Entry] = []
+
+    def check(ledger: Ledger) -> list[Entry]:  # under the lock: one decision per request
+        entry = check_decision(
+            registry,
+            ledger,
+            request_id,
+            unit,
+            kind,
+            on,
+            today=day,
+            recorded_at=recorded_now(),
+            note=note_text,
+            by=who,
+        )
+        done.append(entry)
+        return [entry]
+
+    record(registry, check)
+    entry = done[0]
+    assert entry.new_deadline is not None
+    if kind is Kind.APPROVE:
+        note(
+            f"已批准：{target_label(entry.task)} {entry.unit} 延期至{chinese_date(entry.new_deadline)}"
+            f"（{chinese_date(on)}，记录编号 {entry.id}）"
+        )
+    else:
+        note(
+            f"已驳回：{target_label(entry.task)} {entry.unit} 的延期申请（{chinese_date(on)}，记录编号"
+            f" {entry.id}），仍按原时限计算"
+        )
+
+
+RequestArg = Annotated[
+    str, typer.Argument(metavar="ID", help="延期申请的记录编号（见 history 的「编号」列）")
+]
+DecisionUnitOpt = Annotated[
+    str, typer.Option("--unit", "-u", help="提出申请的单位：全称、别名或简称（须与申请一致）")
+]
+DecisionDateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="决定日期，写法同 update 的 --date（默认今天）",
+        show_default=False,
+        metavar="DATE",
+    ),
+]
+
+
+def approve(
+    request_id: RequestArg,
+    unit: DecisionUnitOpt,
+    note_text: Annotated[str, typer.Option("--note", "-n", help="批准意见")] = "",
+    date: DecisionDateOpt = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help=BY_HELP.format("经办人"), show_default=False)
+    ] = None,
+    data: DataOpt = None,
+) -> None:
+    """创建办批准一个单位的延期申请：自决定日期起按申请的新时限计算。
+
+    每个申请只能决定一次；申请不存在、已决定或不是该单位的，拒绝并说明。
+
+    示例：safecity approve 3f2a9c01b7de --unit 住建 --note "同意延期" --data ./台账
+    """
+    _decide(Kind.APPROVE, request_id, unit, note_text, date, by, data)
+
+
+def reject(
+    request_id: RequestArg,
+    unit: DecisionUnitOpt,
+    note_text: Annotated[str, typer.Option("--note", "-n", help="驳回理由（必填）")],
+    date: DecisionDateOpt = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help=BY_HELP.format("经办人"), show_default=False)
+    ] = None,
+    data: DataOpt = None,
+) -> None:
+    """创建办驳回一个单位的延期申请：仍按原时限计算，申请保留在记录中。
+
+    示例：safecity reject 3f2a9c01b7de --unit 住建 --note "理由不充分，请按期完成" --data ./台账
+    """
+    _decide(Kind.REJECT, request_id, unit, note_text, date, by, data)

@@ -24,6 +24,7 @@ from safecity_cli.cli.common import (
     open_registry,
     open_rollup,
     progress_bar,
+    recorded_through,
 )
 
 if TYPE_CHECKING:
@@ -120,9 +121,10 @@ def weekly(
     on = as_of(date)
     from safecity_cli.scoring.notices import load_notices
 
+    ledger = open_ledger(registry, no_cache=no_cache)
     report = build_weekly(
         registry,
-        open_ledger(registry, no_cache=no_cache),
+        ledger,
         on,
         workdays=workdays,
         notices=load_notices(registry.path),
@@ -132,6 +134,7 @@ def weekly(
         _format(fmt, output, template),
         template=template,
         data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
     _deliver(renderer.document("weekly", report), output, f"{issue_number(report.issue)}周报")
@@ -192,11 +195,9 @@ def unit(
     who = find_unit(registry, name)
     if who is None:
         raise UsageError("请给出责任单位名称，或用 --all-units 为每个单位生成任务书")
+    ledger = open_ledger(registry, no_cache=no_cache)
     book = _with_reminders(
-        registry,
-        build_task_book(
-            registry, open_ledger(registry, no_cache=no_cache), who, on, workdays=workdays
-        ),
+        registry, build_task_book(registry, ledger, who, on, workdays=workdays)
     )
     from safecity_cli.reports.engine import Renderer
 
@@ -204,6 +205,7 @@ def unit(
         _format(fmt, output, template),
         template=template,
         data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
     _deliver(renderer.document("unit", book), output, f"{who.name}任务书")
@@ -246,9 +248,10 @@ def notice(
     if who is None:
         raise UsageError("请用 --unit 指定要督办的责任单位")
     reply = as_of(reply_by, "--reply-by") if reply_by is not None else None
+    ledger = open_ledger(registry, no_cache=no_cache)
     report = build_notice(
         registry,
-        open_ledger(registry, no_cache=no_cache),
+        ledger,
         who,
         on,
         reply_by=reply,
@@ -264,6 +267,7 @@ def notice(
         _format(fmt, output, template),
         template=template,
         data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
     _deliver(renderer.document("notice", report), output, f"{who.name}督办通知单")
@@ -302,13 +306,13 @@ def assessment(
     on = as_of(date)
     findings = load_findings(registry.path)
     chosen = parse_round(round_) if round_ else current_round(findings)
-    report = build_assessment(
-        registry, open_ledger(registry, no_cache=no_cache), chosen, on, findings
-    )
+    ledger = open_ledger(registry, no_cache=no_cache)
+    report = build_assessment(registry, ledger, chosen, on, findings)
     renderer = Renderer(
         _format(fmt, output, template),
         template=template,
         data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
     _deliver(renderer.document("assessment", report), output, f"{chosen}报告")
@@ -330,16 +334,23 @@ def _periodic(
     from safecity_cli.scoring.notices import load_notices
 
     registry = open_registry(data, no_cache=no_cache)
+    ledger = open_ledger(registry, no_cache=no_cache)
     report = build_periodic(
         registry,
-        open_ledger(registry, no_cache=no_cache),
+        ledger,
         kind,
         as_of(date),
         notices=load_notices(registry.path),
         workdays=workdays,
         limit=limit,
     )
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
+    )
     deliver(renderer.render("periodic", report), output, f"{report.name}{report.title}")
 
 
@@ -440,14 +451,21 @@ def circular(
     registry = open_registry(data, no_cache=no_cache)
     end = as_of(last, "--to")
     start = as_of(first, "--from") if first is not None else end.replace(day=1)
+    ledger = open_ledger(registry, no_cache=no_cache)
     report = build_circular(
         registry,
-        open_ledger(registry, no_cache=no_cache),
+        ledger,
         load_notices(registry.path),
         Period(start, end),
         top=top,
     )
-    renderer = Renderer(_format(fmt, output, template), template=template, data_dir=registry.path)
+    renderer = Renderer(
+        _format(fmt, output, template),
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
+    )
     deliver(renderer.render("circular", report), output, "通报")
 
 
@@ -605,12 +623,16 @@ def _all_task_books(
     from safecity_cli.reports.task_book import build_task_book, task_book_units
 
     chosen = _format(fmt, None, template)
-    renderer = Renderer(
-        chosen, template=template, data_dir=registry.path, tasks=len(registry.tasks)
-    )
     from safecity_cli.scoring.notices import load_notices
 
     ledger, notices = open_ledger(registry, no_cache=no_cache), load_notices(registry.path)
+    renderer = Renderer(
+        chosen,
+        template=template,
+        data_dir=registry.path,
+        recorded_through=recorded_through(ledger, registry),
+        tasks=len(registry.tasks),
+    )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safecity_cli.cli.common import emit, note, working, write
+from safecity_cli.cli.common import as_recorded, emit, note, working, write
 from safecity_cli.errors import UsageError
 from safecity_cli.render.formats import DetailFormat, OutputFormat
 from safecity_cli.rollup import District, Office, load_offices, pick, split_ref, split_unit
@@ -20,8 +20,13 @@ Rollup = tuple[Path, list[District]]
 
 
 def offices(rollup: Rollup, no_cache: bool = False) -> Iterator[Office]:
+    """Each district's registry and ledger, the ledger as recorded by --as-recorded if given."""
     folder, districts = rollup
-    return load_offices(folder, districts, use_cache=not no_cache, progress=working)
+    loaded = load_offices(folder, districts, use_cache=not no_cache, progress=working)
+    moment = as_recorded()
+    if moment is None:
+        return loaded
+    return (o._replace(ledger=o.ledger.as_recorded(moment)) for o in loaded)
 
 
 def with_unit(

@@ -22,7 +22,7 @@ from safecity_cli.registry.models import Registry, Unit
 from safecity_cli.registry.units import resolve_unit
 from safecity_cli.render.formats import Listing
 from safecity_cli.render.listings import history_listing
-from safecity_cli.tracking.recording import Report, check_report
+from safecity_cli.tracking.recording import CLOSE_BY_OFFICE, Report, check_report
 
 _EVIDENCE_SPLIT = re.compile(r"[\r\n；;]+")
 
@@ -319,6 +319,8 @@ def _row_report(
         if note or evidence or _text(new_deadline):
             raise UsageError("填写了进展说明、佐证材料或调整后时限，但未选择填报状态")
         return None
+    if status == Status.CLOSED.value:  # the drop-down leaves it out; typed in, it is refused
+        raise UsageError(CLOSE_BY_OFFICE)
     task = _task_id(values["序号"])
     reported = _cell_date(values["报送日期"], today, "报送日期") or issued
     moved = _cell_date(new_deadline, today, "调整后时限")
@@ -435,8 +437,9 @@ def plan_import(
     per_task: dict[int | str, list[Entry]] = {}
     for entry in ledger.entries:
         known.setdefault((entry.task, entry.unit), []).append(entry)
+    for entry in ledger.all_records:  # decisions and 撤销 too: they decide what counts
         per_task.setdefault(entry.task, []).append(entry)
-    accepted = len(ledger.entries)
+    accepted = len(ledger.all_records)
     for order, workbook in enumerate(returned):
         prefix = f"文件 {workbook.path.name} " if several else ""
         for bad in workbook.bad:
@@ -452,6 +455,7 @@ def plan_import(
                     # one moment per row, in order: undo then takes back the last row
                     recorded_at=recorded_at + timedelta(microseconds=accepted),
                     evidence_base=workbook.path.parent,
+                    repeats=True,
                 )
             except SafecityError as exc:
                 where = f"{prefix}工作表 {filled.sheet} 第 {filled.row} 行"

@@ -24,7 +24,7 @@ from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.models import Registry, Unit
 from safecity_cli.registry.units import expand, item_applies
 from safecity_cli.render.listings import schedule_listing
-from safecity_cli.render.wording import latest_progress, units_cell
+from safecity_cli.render.wording import latest_progress, requested_note, units_cell
 from safecity_cli.tracking.query import (
     ItemState,
     ScheduleItemState,
@@ -158,7 +158,7 @@ def _task_row(registry: Registry, state: TaskState) -> list[Any]:
         f"{category.numeral}、{category.title}" if category else str(task.category),
         task.text,
         units_cell(registry, state),
-        task.deadline.raw,
+        task.deadline.raw + requested_note(state),
         state.deadline,
         state.status.value,
         state.level.value if state.level else None,

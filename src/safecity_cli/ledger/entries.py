@@ -34,6 +34,22 @@ class Status(str, Enum):
         return self in (Status.DONE, Status.CLOSED)
 
 
+class Kind(str, Enum):
+    """What an entry is: a unit's report (the default, not written), a 延期 that waits for
+    the office's decision, the office's decision on one, or the reversal of an entry."""
+
+    REPORT = ""
+    REQUEST = "延期申请"
+    APPROVE = "批准"
+    REJECT = "驳回"
+    UNDO = "撤销"
+
+    @property
+    def control(self) -> bool:
+        """An entry about another entry (`ref`): it is no report and counts as none."""
+        return self in (Kind.APPROVE, Kind.REJECT, Kind.UNDO)
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     ref: str  # a path or URL as given
@@ -59,6 +75,8 @@ class Entry:
     by: str = ""
     new_deadline: dt.date | None = None
     id: str = ""  # written into the file; derived from the content for entries written before ids
+    kind: Kind = Kind.REPORT
+    ref: str = ""  # the id of the entry a decision or a 撤销 is about
 
     def __post_init__(self) -> None:
         if self.recorded_at.tzinfo is None:
@@ -72,8 +90,12 @@ class Entry:
             "task": self.task,
             "unit": self.unit,
             "status": self.status.value,
-            "date": self.date,
         }
+        if self.kind is not Kind.REPORT:
+            data["kind"] = self.kind.value
+        if self.ref:
+            data["ref"] = self.ref
+        data["date"] = self.date
         if self.new_deadline is not None:
             data["new_deadline"] = self.new_deadline
         data |= {
@@ -102,18 +124,44 @@ def entry_id(entry: Entry) -> str:
         entry.by,
         moment,
     ]
+    if entry.kind is not Kind.REPORT or entry.ref:  # ids of plain reports stay as they were
+        fields += [entry.kind.value, entry.ref]
     text = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_LENGTH]
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """What a task's records come to: the entries that count, and the decisions on requests."""
+
+    entries: list[Entry]
+    decisions: dict[str, Entry]  # request id -> the office's decision that counts
+    reversals: dict[str, Entry]  # reversed entry id -> the 撤销 entry
+
+
+def _view(records: list[Entry]) -> _View:
+    reversals: dict[str, Entry] = {}
+    for record in records:
+        if record.kind is Kind.UNDO:
+            reversals.setdefault(record.ref, record)
+    decisions: dict[str, Entry] = {}
+    for record in records:
+        if record.kind in (Kind.APPROVE, Kind.REJECT) and record.id not in reversals:
+            decisions.setdefault(record.ref, record)
+    entries = [r for r in records if not r.kind.control and r.id not in reversals]
+    return _View(entries, decisions, reversals)
 
 
 class Ledger:
     """Every progress entry, grouped by task and in order.
 
-    A ledger read from the cache keeps each task's entries as plain rows and decodes them
-    on first use, so a query that touches a few tasks never builds the other entries.
+    The files hold records of every kind; what a query sees (`for_task`, `entries`) is the
+    reports that count: a reversed entry (撤销) and the control entries themselves are left
+    out. A ledger read from the cache keeps each task's records as plain rows and decodes
+    them on first use, so a query that touches a few tasks never builds the other entries.
     """
 
-    __slots__ = ("_as_of", "_by_task", "_decode", "_earliest_adjustment", "_pending")
+    __slots__ = ("_as_of", "_by_task", "_decode", "_earliest_adjustment", "_pending", "_views")
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._by_task: dict[int | str, list[Entry]] = {}
@@ -123,7 +171,9 @@ class Ledger:
         self._pending: dict[int | str, list[Any]] = {}
         self._decode: Callable[[Any], Entry] | None = None
         self._earliest_adjustment: dict[int | str, dt.date] = {}
+        self._views: dict[int | str, _View] = {}
         for task_id, task_entries in self._by_task.items():
+            # Every new_deadline any record names, counted or not: a bound for quick tests.
             adjusted = [e.new_deadline for e in task_entries if e.new_deadline is not None]
             if adjusted:
                 self._earliest_adjustment[task_id] = min(adjusted)
@@ -142,49 +192,106 @@ class Ledger:
         ledger._earliest_adjustment = earliest_adjustment
         return ledger
 
-    def for_task(self, task_id: int | str) -> list[Entry]:
-        """A task's entries (or a 日程 item's, by "S12"), oldest first (by date, then by when
-        they were recorded)."""
+    def records(self, task_id: int | str) -> list[Entry]:
+        """Every record of a task (or a 日程 item's, by "S12") as written, reversed ones and
+        撤销/批准/驳回 included."""
         rows = self._pending.pop(task_id, None)
         if rows is not None and self._decode is not None:
             self._by_task[task_id] = [self._decode(row) for row in rows]
         return list(self._by_task.get(task_id, ()))
 
+    def _view_of(self, task_id: int | str) -> _View:
+        view = self._views.get(task_id)
+        if view is None:
+            view = self._views[task_id] = _view(self.records(task_id))
+        return view
+
+    def for_task(self, task_id: int | str) -> list[Entry]:
+        """A task's (or a 日程 item's) entries that count, oldest first (by date, then by
+        when they were recorded): reports and 延期 requests not reversed."""
+        return list(self._view_of(task_id).entries)
+
+    def decision(self, request: Entry) -> Entry | None:
+        """The office's decision (批准/驳回, not reversed) on a 延期 request, if any."""
+        return self._view_of(request.task).decisions.get(request.id)
+
+    def reversal(self, entry: Entry) -> Entry | None:
+        """The 撤销 entry that reverses this one, if any."""
+        return self._view_of(entry.task).reversals.get(entry.id)
+
     def earliest_adjustment(self, task_id: int | str) -> dt.date | None:
-        """The earliest adjusted deadline (延期) any entry gives the task, if any."""
+        """The earliest adjusted deadline (延期) any record names for the task, if any: a
+        bound for quick tests (whether it counts is for the task's state to say)."""
         return self._earliest_adjustment.get(task_id)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        for task_id in list(self._pending):
-            self.for_task(task_id)
-        return tuple(e for task_entries in self._by_task.values() for e in task_entries)
+        """Every entry that counts, task by task."""
+        return tuple(e for task in self.task_ids() for e in self.for_task(task))
+
+    @property
+    def all_records(self) -> tuple[Entry, ...]:
+        return tuple(e for task in self.task_ids() for e in self.records(task))
 
     def grouped_rows(self, encode: Callable[[Entry], Any]) -> dict[int | str, list[Any]]:
-        return {task: [encode(e) for e in self.for_task(task)] for task in self.task_ids()}
+        return {task: [encode(e) for e in self.records(task)] for task in self.task_ids()}
 
     def task_ids(self) -> list[int | str]:
         """Tasks first, then 日程 items (S1, S2, …)."""
-        return sorted({*self._by_task, *self._pending}, key=_key_order)
+        return sorted({*self._by_task, *self._pending}, key=target_order)
 
     def as_of(self, day: date) -> Ledger:
-        """The entries up to `day`; built once per day (a ledger is never changed once made,
-        and --all-units asks for the same day once per unit)."""
+        """The ledger as it stood on `day`: a 撤销 holds at any date (the reversed entry was
+        a mistake), everything else from its own date on. Built once per day (a ledger is
+        never changed once made, and --all-units asks for the same day once per unit)."""
         found = self._as_of.get(day)
         if found is None:
-            found = Ledger(e for e in self.entries if e.date <= day)
+            found = Ledger(e for e in self.all_records if e.date <= day or e.kind is Kind.UNDO)
             found._as_of[day] = found
             self._as_of[day] = found
         return found
 
+    def as_recorded(self, moment: datetime) -> Ledger:
+        """The ledger as it had been recorded at `moment`: later records are ignored."""
+        return Ledger(e for e in self.all_records if e.recorded_at <= moment)
+
+    def newest_recorded(self) -> datetime | None:
+        """When the newest record was made (the stamp a report gives by default)."""
+        return max((e.recorded_at for e in self.all_records), default=None)
+
     def latest(self) -> Entry | None:
-        return max(self.entries, key=lambda e: e.recorded_at, default=None)
+        """The last record still in force that can be reversed (not a 撤销 itself)."""
+        live = [e for e in self.all_records if e.kind is not Kind.UNDO and self.reversal(e) is None]
+        return max(live, key=lambda e: e.recorded_at, default=None)
 
     def find(self, entry_id: str) -> Entry | None:
-        return next((e for e in self.entries if e.id == entry_id), None)
+        return next((e for e in self.all_records if e.id == entry_id), None)
+
+    def pending_requests(self, on: date) -> list[Entry]:
+        """延期 requests dated by `on` that the office had not decided by then."""
+        return [
+            e
+            for e in self.entries
+            if e.kind is Kind.REQUEST and e.date <= on and not decided(self, e, on)
+        ]
 
 
-def _key_order(key: int | str) -> tuple[int, int]:
+def decided(ledger: Ledger, request: Entry, on: date) -> Entry | None:
+    """The decision on a request that had been taken by `on`."""
+    decision = ledger.decision(request)
+    return decision if decision is not None and decision.date <= on else None
+
+
+def approved(ledger: Ledger, entry: Entry, on: date) -> bool:
+    """Whether a 延期 moves the deadline as of `on`: a request once the office approved it;
+    a 延期 written before requests existed (no kind) always (it was granted then)."""
+    if entry.kind is not Kind.REQUEST:
+        return True
+    decision = decided(ledger, entry, on)
+    return decision is not None and decision.kind is Kind.APPROVE
+
+
+def target_order(key: int | str) -> tuple[int, int]:
     return (0, key) if isinstance(key, int) else (1, int(key[1:]) if key[1:].isdigit() else 0)
 
 
@@ -236,4 +343,15 @@ def _says(e: Entry) -> tuple[Any, ...]:
     # A local file by its content: the same sheet imported from another folder names the
     # same evidence by another absolute path.
     refs = tuple(v.sha256 or v.ref for v in e.evidence)
-    return (e.task, e.unit, e.status.value, e.date, e.note, e.by, e.new_deadline, refs)
+    return (
+        e.task,
+        e.unit,
+        e.status.value,
+        e.date,
+        e.note,
+        e.by,
+        e.new_deadline,
+        refs,
+        e.kind,
+        e.ref,
+    )

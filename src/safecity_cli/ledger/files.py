@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from safecity_cli.errors import LedgerError, Problem, RegistryError
 from safecity_cli.files import safe_name
-from safecity_cli.ledger.entries import Entry, Evidence, Ledger, Status, same_report
+from safecity_cli.ledger.entries import Entry, Evidence, Kind, Ledger, Status, same_report
 
 if TYPE_CHECKING:
     from safecity_cli.registry.models import Registry
@@ -85,6 +85,8 @@ def parse_progress(text: str, path: Path) -> list[Entry]:
             e.by,
             e.new_deadline,
             e.id or "",
+            Kind(e.kind or ""),
+            e.ref or "",
         )
         for e in parsed.entries
     ]
@@ -279,46 +281,14 @@ class _LazyLedger(Ledger):
             self._loaded = load_ledger(self._data_dir)
         return self._loaded
 
-    def for_task(self, task_id: int | str) -> list[Entry]:
-        return self._real().for_task(task_id)
+    def records(self, task_id: int | str) -> list[Entry]:
+        return self._real().records(task_id)
 
     def earliest_adjustment(self, task_id: int | str) -> dt.date | None:
         return self._real().earliest_adjustment(task_id)
 
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        return self._real().entries
-
     def task_ids(self) -> list[int | str]:
         return self._real().task_ids()
-
-
-def remove_entry(data_dir: Path, entry_id: str, *, must_be_latest: bool = False) -> Entry:
-    """Remove the entry with this id from the file that holds it, leaving every other byte
-    of that file as it was. With `must_be_latest`, only while it is still the ledger's last
-    entry (checked under the lock). Returns the entry removed."""
-    with locked(data_dir) as folder:
-        ledger = load_ledger(data_dir)
-        target = ledger.find(entry_id)
-        if target is None:
-            raise LedgerError("要撤销的记录已不存在（可能已被其他人撤销），未做任何改动")
-        latest = ledger.latest()
-        if must_be_latest and latest is not None and latest.id != entry_id:
-            raise LedgerError(
-                "刚才显示的记录已不是最后一条（其间有人记录了新的进展），未做任何改动；"
-                "请重新运行 undo 查看最后一条记录"
-            )
-        usual = folder / file_name(target.unit)
-        others = sorted(p for p in folder.glob("*.yaml") if p != usual)
-        for path in [usual, *others] if usual.exists() else others:
-            entries = read_progress_file(path)
-            index = next((i for i, e in enumerate(entries) if e.id == entry_id), None)
-            if index is not None:
-                from safecity_cli.ledger.journal import commit
-
-                commit(folder, {path: _without(path, entries, index)})
-                return target
-        raise LedgerError("要撤销的记录已不存在（可能已被其他人撤销），未做任何改动")
 
 
 # -- the text of a progress file ---------------------------------------------------------------
@@ -349,31 +319,6 @@ def _has_data(content: bytes) -> bool:
     """Whether a file holds more than blank lines and comments."""
     lines = content.decode("utf-8-sig", errors="replace").splitlines()
     return any(line.strip() and not line.lstrip().startswith("#") for line in lines)
-
-
-def _without(path: Path, entries: list[Entry], index: int) -> bytes:
-    """The file's bytes less the lines of one entry (what undo takes back)."""
-    import yaml
-
-    from safecity_cli.registry.yaml_files import read_text
-
-    raw = path.read_bytes()
-    text = read_text(path)
-    bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
-    rest = [e for i, e in enumerate(entries) if i != index]
-    try:
-        item = _entries_node(text).value[index]
-        start = text.rfind("-", 0, item.start_mark.index)
-        start = text.rfind("\n", 0, start) + 1
-        end = text.find("\n", _content_end(item))
-        end = len(text) if end < 0 else end + 1
-        result = bom + (text[:start] + text[end:]).encode("utf-8")
-        _expect(path, result, rest)
-        return result
-    except (LedgerError, yaml.YAMLError, AttributeError, IndexError, TypeError):
-        # A layout the line-wise removal cannot handle (a hand-written flow list): write the
-        # remaining entries out whole, as undo always did.
-        return (_header(entries[index].unit) + _document(rest)).encode("utf-8")
 
 
 def _entries_node(text: str) -> Any:
@@ -418,22 +363,6 @@ def _continuable(path: Path, old: bytes) -> tuple[bytes, str]:
     return bom + (text[:start] + text[end:]).encode("utf-8"), ""
 
 
-def _content_end(node: Any) -> int:
-    """Where a node's last character is (the end mark of a block lies past the comments
-    that follow it)."""
-    import yaml
-
-    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
-        end: int = node.end_mark.index
-        return end
-    children = (
-        [n for pair in node.value for n in pair]
-        if isinstance(node, yaml.MappingNode)
-        else list(node.value)
-    )
-    return max((_content_end(child) for child in children), default=node.start_mark.index)
-
-
 def _expect(path: Path, text: bytes, entries: list[Entry]) -> None:
     """Refuse to write a file that would not read back as exactly these entries."""
     try:
@@ -457,11 +386,3 @@ def _blocks(entries: list[Entry], indent: str, newline: str) -> str:
 def _header(unit: str | None) -> str:
     owner = f"{unit} 的进展记录" if unit else "创建办对整项任务的销号记录"
     return f"# {owner}。由 safecity 追加写入；更正请追加新记录，不要修改已有条目。\n"
-
-
-def _document(entries: list[Entry]) -> str:
-    from safecity_cli.registry.yaml_files import dump_yaml
-
-    if not entries:
-        return "entries:\n"
-    return dump_yaml({"entries": [e.to_dict() for e in entries]})

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from safecity_cli.dates import DISTRICT_ZONE, FIRST_YEAR, LAST_YEAR, in_district
-from safecity_cli.ledger.entries import ID_LENGTH, Status
+from safecity_cli.ledger.entries import ID_LENGTH, Kind, Status
 from safecity_cli.registry.schema import Strict, Text
 
 
@@ -28,6 +28,8 @@ class ProgressEntry(Strict):
     task: int | str  # a task by its number; a 日程 item as S1, S2, …
     unit: Text | None
     status: Status
+    kind: Kind | None = None  # 延期申请, 批准, 驳回, 撤销; a unit's report has none
+    ref: str | None = None  # the id of the entry a 批准/驳回/撤销 is about
     date: dt.date
     new_deadline: dt.date | None = None
     note: str = ""
@@ -35,7 +37,7 @@ class ProgressEntry(Strict):
     by: str = ""
     recorded_at: datetime
 
-    @field_validator("id")
+    @field_validator("id", "ref")
     @classmethod
     def _id(cls, value: str | None) -> str | None:
         if value is not None and not _ID.fullmatch(value):
@@ -43,6 +45,7 @@ class ProgressEntry(Strict):
                 f"记录编号应为 {ID_LENGTH} 位十六进制数字（0–9、a–f），「{value}」不是"
             )
         return value
+
     @field_validator("task", mode="plain")
     @classmethod
     def _target(cls, value: Any) -> int | str:
@@ -79,6 +82,16 @@ class ProgressEntry(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ProgressEntry:
+        kind = self.kind or Kind.REPORT
+        if kind.control != (self.ref is not None):
+            raise ValueError(
+                "ref（所针对记录的编号）只能且必须出现在「批准」「驳回」「撤销」记录中"
+            )
+        deferral = kind in (Kind.REQUEST, Kind.APPROVE, Kind.REJECT)
+        if deferral and (self.status is not Status.DEFERRED or self.unit is None):
+            raise ValueError(f"「{kind.value}」记录的状态应为「延期」并有 unit")
+        if kind.control:  # copies what the entry it is about says; its dates need not follow
+            return self
         if self.new_deadline is not None and self.status is not Status.DEFERRED:
             raise ValueError("只有状态为「延期」的记录才能有 new_deadline")
         if self.new_deadline is not None and self.new_deadline <= self.date:

@@ -663,6 +663,8 @@ class _Checker:
                 p.document,
                 p.issuer,
                 Escalation(e.blue_within_days, e.red_after_days, e.idle_window_share),
+                p.operator.strip(),
+                p.late_after_days,
             )
         start = p.start if p is not None else None
         phase_list, item_list = schedule.phases or [], schedule.items or []

@@ -120,6 +120,8 @@ class Program:
     document: str = ""
     issuer: str = ""
     escalation: Escalation = field(default_factory=Escalation)
+    operator: str = ""  # who records when neither --by nor SAFECITY_USER says (README, 报送人)
+    late_after_days: int = 7  # an entry recorded later than this after its date is 补录
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,8 @@ class ProgramEntry(Strict):
     start: date
     final_deadline: date
     escalation: EscalationEntry = EscalationEntry()
+    operator: str = ""
+    late_after_days: int = Field(default=7, ge=0)
 
 
 class PhaseEntry(Strict):

@@ -11,7 +11,7 @@ from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.deadlines import KIND_LABELS
 from safecity_cli.registry.models import Registry, ScheduleItem, Task
 from safecity_cli.render.formats import escape_md_cell
-from safecity_cli.render.listings import entry_json, task_json
+from safecity_cli.render.listings import entry_json, record_status, task_json
 from safecity_cli.render.wording import written_units
 from safecity_cli.text import printable
 from safecity_cli.tracking.state import task_state
@@ -126,6 +126,15 @@ def task_detail(
         fields.append(("调整后时限", chinese_date(state.deadline)))
     if state.period is not None and state.deadline is not None:
         fields.append(("本期", f"{state.period.label}（{chinese_date(state.deadline)}到期）"))
+    for asked in state.requests:  # both deadlines stay in sight until the office decides
+        assert asked.new_deadline is not None
+        fields.append(
+            (
+                "延期申请",
+                f"{asked.unit}于{chinese_date(asked.date)}申请延期至"
+                f"{chinese_date(asked.new_deadline)}，待批（记录编号 {asked.id}）",
+            )
+        )
     if registry.applies_to_all.units and not item:
         fields.append(
             (
@@ -152,7 +161,7 @@ def task_detail(
         )
     entries = [e for e in ledger.for_task(task.key) if e.date <= on]
     notes = [
-        (chinese_date(e.date), e.unit or "（创建办销号）", e.status.value, e.note)
+        (chinese_date(e.date), e.unit or "（创建办销号）", record_status(e, ledger), e.note)
         for e in entries[-recent:]
     ]
     data = task_json(registry, state)
@@ -166,6 +175,7 @@ def task_detail(
             "status": p.status.value,
             "deadline": p.deadline,
             "latest": entry_json(p.latest) if p.latest else None,
+            "requested": entry_json(p.requested) if p.requested else None,
         }
         for p in state.parties
     ]

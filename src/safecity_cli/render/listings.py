@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from safecity_cli.dates import DISTRICT_ZONE, chinese_date
-from safecity_cli.ledger.entries import Entry
+from safecity_cli.ledger.entries import Entry, Kind, Ledger
 from safecity_cli.registry.deadlines import Deadline
 from safecity_cli.registry.models import Registry, ScheduleItem, Unit
 from safecity_cli.render.formats import Listing
@@ -43,6 +43,10 @@ def entry_json(entry: Entry) -> dict[str, Any]:
         "evidence": [e.to_dict() for e in entry.evidence],
         "by": entry.by,
     }
+    if entry.kind is not Kind.REPORT:
+        data["kind"] = entry.kind.value
+    if entry.ref:
+        data["ref"] = entry.ref
     if entry.new_deadline is not None:
         data["new_deadline"] = entry.new_deadline
     data["recorded_at"] = entry.recorded_at.astimezone(DISTRICT_ZONE).isoformat(timespec="seconds")
@@ -74,6 +78,11 @@ def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
         "via": state.via,
         "latest_note": state.latest.note if state.latest else None,
         "criteria": list(task.criteria),
+        # 延期申请 not yet decided: effective_deadline is still the original until approved
+        "requests": [
+            {"id": e.id, "unit": e.unit, "date": e.date, "new_deadline": e.new_deadline}
+            for e in state.requests
+        ],
     }
 
 
@@ -405,38 +414,101 @@ def stats_listing(stats: Stats, on: date) -> Listing:
     return Listing("任务统计", headers, rows, data, caption=caption, csv_rows=csv_rows)
 
 
-def history_listing(entries: list[Entry], title: str) -> Listing:
+def is_late(entry: Entry, days: int) -> bool:
+    """补录: recorded more than `days` days after the date it gives (days in the district)."""
+    return (entry.recorded_at.astimezone(DISTRICT_ZONE).date() - entry.date).days > days
+
+
+def record_status(entry: Entry, ledger: Ledger | None) -> str:
+    status = entry.status.value
+    if entry.kind is Kind.REQUEST:
+        decision = ledger.decision(entry) if ledger is not None else None
+        state = f"已{decision.kind.value}" if decision is not None else "待批"
+        status = f"延期申请（{state}）"
+    elif entry.kind in (Kind.APPROVE, Kind.REJECT):
+        status = f"{entry.kind.value}延期"
+    elif entry.kind is Kind.UNDO:
+        status = "撤销"
+    if ledger is not None and entry.kind is not Kind.UNDO and ledger.reversal(entry) is not None:
+        status += "（已撤销）"
+    return status
+
+
+def _note_cell(entry: Entry) -> str:
+    if entry.kind is Kind.UNDO:
+        head = f"撤销记录 {entry.ref}"
+    elif entry.kind in (Kind.APPROVE, Kind.REJECT):
+        head = f"{entry.kind.value}记录 {entry.ref} 的延期申请"
+    else:
+        return entry.note
+    return f"{head}：{entry.note}" if entry.note else head
+
+
+def history_listing(
+    entries: list[Entry],
+    title: str,
+    *,
+    ledger: Ledger | None = None,
+    late_after: int | None = None,
+) -> Listing:
+    """Entries as `history` shows them. With `ledger`, every kind of record (a 延期申请 with
+    its decision, 撤销 and what it reversed); with `late_after`, 补录 marked: in the status
+    cell of the table (a column of its own would crop the ids off a 100-column terminal now
+    that dates never fold), in a column of its own in CSV."""
     headers = ["日期", "单位", "状态", "说明", "佐证材料", "报送人", "调整后时限", "编号"]
-    rows = [
-        [
-            chinese_date(e.date),
-            e.unit or "（创建办销号）",
-            e.status.value,
-            e.note,
-            "\n".join(v.ref for v in e.evidence),
-            e.by,
-            chinese_date(e.new_deadline) if e.new_deadline else "",
-            e.id,
-        ]
-        for e in entries
-    ]
-    csv_rows = [
-        [
+    csv_headers = None if late_after is None else [*headers[:7], "补录", headers[7]]
+    rows, csv_rows = [], []
+    for e in entries:
+        late = late_after is not None and is_late(e, late_after)
+        status = record_status(e, ledger)
+        rows.append(
+            [
+                chinese_date(e.date),
+                e.unit or "（创建办销号）",
+                f"{status}（补录）" if late else status,
+                _note_cell(e),
+                "\n".join(v.ref for v in e.evidence),
+                e.by,
+                chinese_date(e.new_deadline) if e.new_deadline else "",
+                e.id,
+            ]
+        )
+        csv_row = [
             e.date.isoformat(),
-            *row[1:6],
+            *rows[-1][1:2],
+            status,
+            *rows[-1][3:6],
             e.new_deadline.isoformat() if e.new_deadline else "",
             e.id,
         ]
-        for e, row in zip(entries, rows, strict=True)
-    ]
+        if late_after is not None:
+            csv_row.insert(7, "补录" if late else "")
+        csv_rows.append(csv_row)
+    data = []
+    for e in entries:
+        item = entry_json(e)
+        if ledger is not None:
+            if e.kind is Kind.REQUEST:
+                decision = ledger.decision(e)
+                item["decision"] = (
+                    {"kind": decision.kind.value, "id": decision.id, "date": decision.date}
+                    if decision is not None
+                    else None
+                )
+            reversal = ledger.reversal(e)
+            item["reversed_by"] = reversal.id if reversal is not None else None
+        if late_after is not None:
+            item["late"] = is_late(e, late_after)
+        data.append(item)
     return Listing(
         title,
         headers,
         rows,
-        [entry_json(e) for e in entries],
+        data,
         empty="还没有进展记录",
         caption=f"共 {len(entries)} 条记录",
-        wrap={3: 2, 4: 1},
+        wrap={3: 2, 4: 1} if ledger is None else {2: 1, 3: 2, 4: 1},
         csv_rows=csv_rows,
-        whole=(7,),
+        csv_headers=csv_headers,
+        whole=(len(headers) - 1,),
     )

@@ -24,18 +24,30 @@ def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | 
 
 
 def deadline_cell(state: TaskState) -> str:
-    """The original text, and the adjusted date when 延期 moved it; for a recurring deadline,
-    the period that governs (每季度（2021年第一季度）)."""
+    """The original text, the adjusted date when an approved 延期 moved it, and a 延期申请
+    still waiting for the office: 2021年3月（申请延期至2021年4月30日，待批）; for a recurring
+    deadline, the period that governs (每季度（2021年第一季度）)."""
     raw = state.task.deadline.raw
     end = state.task.deadline.end
     if state.period is not None:
         moved = state.deadline is not None and state.deadline != state.period.end
-        return f"{raw}（{state.period.label}" + (
-            f"，调整为{chinese_date(state.deadline)}）" if moved and state.deadline else "）"
+        return (
+            f"{raw}（{state.period.label}"
+            + (f"，调整为{chinese_date(state.deadline)}）" if moved and state.deadline else "）")
+            + requested_note(state)
         )
+    cell = raw
     if state.deadline is not None and end is not None and state.deadline != end:
-        return f"{raw}（调整为{chinese_date(state.deadline)}）"
-    return raw
+        cell = f"{raw}（调整为{chinese_date(state.deadline)}）"
+    return cell + requested_note(state)
+
+
+def requested_note(state: TaskState) -> str:
+    """（申请延期至2021年4月30日，待批） while a 延期申请 waits for the office, else ""."""
+    asked = sorted({e.new_deadline for e in state.requests if e.new_deadline is not None})
+    if not asked:
+        return ""
+    return f"（申请延期至{'、'.join(chinese_date(d) for d in asked)}，待批）"
 
 
 def latest_progress(entry: Entry | None) -> str | None:

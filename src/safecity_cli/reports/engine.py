@@ -204,12 +204,14 @@ class Renderer:
         *,
         template: Path | None = None,
         data_dir: Path | None = None,
+        recorded_through: str = "",
         tasks: int = 0,
     ) -> None:
         """`tasks`: the registry's size, from which the render limits grow (reports/sandbox.py)."""
         if template is not None and not template.is_file():
             raise UsageError(f"模板文件不存在：{template}")
         self.fmt = fmt
+        self.recorded_through = recorded_through  # 记录截至: the --as-recorded that reproduces it
         self.template = template
         self.tasks = tasks
         self.search = [
@@ -242,7 +244,7 @@ class Renderer:
         from safecity_cli.reports.sandbox import TemplateLimit, too_much_output
 
         name = self.template.name if self.template is not None else template_name(kind, self.fmt)
-        variables = _variables(context)
+        variables = {"recorded_through": self.recorded_through, **_variables(context)}
         try:
             env = self.env
             self._budget.reset()

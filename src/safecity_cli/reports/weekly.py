@@ -10,7 +10,8 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from safecity_cli.ledger.entries import Ledger, Status
+from safecity_cli.dates import chinese_date
+from safecity_cli.ledger.entries import Kind, Ledger, Status, target_order
 from safecity_cli.registry.deadlines import days_between
 from safecity_cli.registry.models import Escalation, Program, Registry
 from safecity_cli.registry.units import expand
@@ -86,6 +87,39 @@ class EntryRow:
     status: str
     note: str
     new_deadline: Day | None  # (`date` is a field name in this class)
+    requested: bool = False  # a 延期申请: new_deadline is asked for, not yet granted
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """A 延期申请 the office has not decided (README, 延期)."""
+
+    id: str  # the record's id, for safecity approve / reject
+    task: int | str  # a task's id, or a 日程 item as S12
+    task_text: str
+    unit: str
+    asked_on: Day
+    deadline: str  # the deadline that governs until the office decides
+    new_deadline: Day | None
+    note: str
+
+
+@dataclass(frozen=True)
+class LateRow:
+    """An entry recorded this week more than `late_after_days` after the date it gives (补录)."""
+
+    id: str
+    task: int | str
+    task_text: str
+    unit: str
+    date: Day
+    recorded_on: Day
+    status: str
+    note: str
+
+    @property
+    def days_late(self) -> int:
+        return (self.recorded_on - self.date).days
 
 
 @dataclass(frozen=True)
@@ -204,6 +238,9 @@ class Weekly:
     gantt: Gantt
     thresholds: Escalation
     problems: list[ProblemState] = field(default_factory=list)  # 整改问题 not yet done
+    requests: list[RequestRow] = field(default_factory=list)  # 延期申请 waiting for the office
+    late_entries: list[LateRow] = field(default_factory=list)  # 补录 recorded this week
+    late_after_days: int = 7
     comparison: Comparison | None = None  # 较上周
     notices_late: list[NoticeRow] = field(default_factory=list)  # 督办通知单逾期未回复
     notices_issued: int = 0  # 督办通知单 issued up to `on`
@@ -347,6 +384,9 @@ def build_weekly(
         ranking=_ranking(summaries),
         gantt=build_gantt(registry, on, ledger=ledger),
         thresholds=program.escalation,
+        requests=_requests(registry, ledger, on),
+        late_entries=_late(registry, ledger, week_start, week_end),
+        late_after_days=program.late_after_days,
         comparison=compare(
             registry,
             ledger,
@@ -361,6 +401,49 @@ def build_weekly(
         notices_issued=len(book.notices),
         limit=limit,
     )
+
+
+def _requests(registry: Registry, ledger: Ledger, on: date) -> list[RequestRow]:
+    rows = []
+    requests = ledger.pending_requests(on)
+    for e in sorted(requests, key=lambda e: (e.date, target_order(e.task), e.unit or "")):
+        task = registry.target(e.task)
+        if task is None:
+            continue
+        unit = registry.unit(e.unit or "")
+        state = task_state(registry, ledger, task, on, unit=unit)
+        governing = chinese_date(state.deadline) if state.deadline else task.deadline.raw
+        rows.append(
+            RequestRow(
+                e.id, e.task, task.text, e.unit or "", e.date, governing, e.new_deadline, e.note
+            )
+        )
+    return rows
+
+
+def _late(registry: Registry, ledger: Ledger, first: date, last: date) -> list[LateRow]:
+    from safecity_cli.dates import DISTRICT_ZONE
+    from safecity_cli.render.listings import is_late
+
+    days = registry.program.late_after_days
+    rows = []
+    for e in ledger.entries:
+        recorded_on = e.recorded_at.astimezone(DISTRICT_ZONE).date()
+        if first <= recorded_on <= last and is_late(e, days):
+            task = registry.target(e.task)
+            rows.append(
+                LateRow(
+                    e.id,
+                    e.task,
+                    task.text if task else "",
+                    e.unit or "（创建办销号）",
+                    e.date,
+                    recorded_on,
+                    e.status.value,
+                    e.note,
+                )
+            )
+    return sorted(rows, key=lambda r: (r.recorded_on, r.date, target_order(r.task), r.unit))
 
 
 def late_notices(registry: Registry, book: NoticeBook, on: date) -> list[NoticeRow]:
@@ -421,6 +504,7 @@ def _entries(registry: Registry, ledger: Ledger, first: date, last: date) -> lis
                 e.status.value,
                 e.note,
                 e.new_deadline,
+                e.kind is Kind.REQUEST,
             )
         )
     return rows

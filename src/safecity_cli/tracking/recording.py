@@ -10,13 +10,18 @@ from pathlib import Path
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import LedgerError, UsageError
-from safecity_cli.ledger.entries import Entry, Ledger, Status, evidence_for, same_report
+from safecity_cli.ledger.entries import Entry, Kind, Ledger, Status, evidence_for, same_report
 from safecity_cli.ledger.files import append_checked
 from safecity_cli.registry.models import Registry
 from safecity_cli.registry.units import applies_to, resolve_target, resolve_unit, target_label
 from safecity_cli.text import input_problem
 from safecity_cli.tracking.query import parse_status
 from safecity_cli.tracking.state import task_state
+
+CLOSE_BY_OFFICE = (
+    "「已销号」只能由创建办对整项任务办理：各责任单位报告「已完成」后，"
+    "由创建办运行 safecity close 任务序号"
+)
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,12 @@ def check_report(
     today: date,
     recorded_at: datetime,
     evidence_base: Path,
+    repeats: bool = False,
 ) -> Entry:
-    """The entry to append, or UsageError/LedgerError saying why the report is refused."""
+    """The entry to append, or UsageError/LedgerError saying why the report is refused.
+
+    With `repeats` (an import, which then skips what is already recorded), a 延期 request
+    that repeats the one waiting is let through instead of refused."""
     _check_text(
         ("说明", report.note, True),
         ("报送人", report.by, False),
@@ -69,6 +78,8 @@ def check_report(
     if unit.members:
         raise LedgerError(f"「{unit.name}」已列出成员单位，请由各成员单位分别报送")
     status = parse_status(report.status)
+    if status is Status.CLOSED:
+        raise LedgerError(CLOSE_BY_OFFICE)
     _check_date(registry, report.date, today, "报送日期")
     if status is Status.DEFERRED:
         if report.new_deadline is None:
@@ -82,11 +93,23 @@ def check_report(
             )
     elif report.new_deadline is not None:
         raise UsageError("只有状态为「延期」时才能给出 --new-deadline")
-    if status is Status.CLOSED:
-        state = task_state(registry, ledger, task, report.date, unit=unit)
-        if not all(p.status.complete for p in state.parties):
+    if status is Status.DEFERRED:
+        waiting = [
+            e
+            for e in ledger.pending_requests(report.date)
+            if e.task == task.key
+            and e.unit == unit.name
+            and not (
+                repeats
+                and (e.date, e.new_deadline, e.note)
+                == (report.date, report.new_deadline, report.note.strip())
+            )
+        ]
+        if waiting:
             raise LedgerError(
-                f"「{unit.name}」在{chinese_date(report.date)}前尚未报告{what} 已完成，不能销号"
+                f"「{unit.name}」对{what} 已有待批的延期申请（记录编号 {waiting[0].id}，"
+                f"申请延期至{chinese_date(waiting[0].new_deadline)}），"
+                "请等创建办批准（safecity approve）或驳回（safecity reject）后再申请"
             )
     evidence = tuple(evidence_for(ref, evidence_base, registry.path) for ref in report.evidence)
     return Entry(
@@ -99,6 +122,7 @@ def check_report(
         evidence,
         report.by.strip(),
         report.new_deadline,
+        kind=Kind.REQUEST if status is Status.DEFERRED else Kind.REPORT,
     )
 
 
@@ -136,6 +160,109 @@ def _check_text(*fields: tuple[str, str, bool]) -> None:
         problem = input_problem(text, lines=lines)
         if problem:
             raise UsageError(f"{label}{problem}")
+
+
+def check_decision(
+    registry: Registry,
+    ledger: Ledger,
+    request_id: str,
+    unit_text: str,
+    kind: Kind,
+    on: date,
+    *,
+    today: date,
+    recorded_at: datetime,
+    note: str = "",
+    by: str = "",
+) -> Entry:
+    """The office's 批准 or 驳回 of a unit's pending 延期 request (the entry with this id)."""
+    _check_text(("说明", note, True), ("报送人", by, False), ("单位", unit_text, False))
+    unit = resolve_unit(registry, unit_text)
+    verb = "批准" if kind is Kind.APPROVE else "驳回"
+    request = ledger.find(request_id.strip())
+    if request is None:
+        raise LedgerError(f"没有编号为 {request_id} 的进展记录（编号见 safecity history）")
+    if request.kind is not Kind.REQUEST or ledger.reversal(request) is not None:
+        what = "已被撤销" if ledger.reversal(request) is not None else "不是延期申请"
+        raise LedgerError(f"记录 {request.id} {what}，不能{verb}")
+    if request.unit != unit.name:
+        raise LedgerError(
+            f"记录 {request.id} 是「{request.unit}」的延期申请，不是「{unit.name}」的，"
+            f"不能作为「{unit.name}」的申请{verb}"
+        )
+    if (done := ledger.decision(request)) is not None:
+        raise LedgerError(
+            f"「{unit.name}」对{target_label(request.task)} 的延期申请（记录编号 {request.id}）已于"
+            f"{chinese_date(done.date)}{done.kind.value}（记录编号 {done.id}），不能再{verb}"
+        )
+    _check_date(registry, on, today, f"{verb}日期")
+    if on < request.date:
+        raise UsageError(f"{verb}日期{chinese_date(on)}早于申请日期{chinese_date(request.date)}")
+    if kind is Kind.REJECT and not note.strip():
+        raise UsageError("驳回延期申请须用 --note 说明理由")
+    return Entry(
+        request.task,
+        request.unit,
+        Status.DEFERRED,
+        on,
+        recorded_at,
+        note.strip(),
+        (),
+        by.strip(),
+        request.new_deadline,
+        kind=kind,
+        ref=request.id,
+    )
+
+
+def check_undo(
+    ledger: Ledger,
+    entry_id: str | None,
+    on: date,
+    *,
+    recorded_at: datetime,
+    by: str = "",
+    expected: str | None = None,
+) -> Entry:
+    """The 撤销 entry that reverses the entry with this id (default: the last one recorded
+    that still counts). `expected`: the id the user was shown, refused if no longer last."""
+    _check_text(("经办人", by, False))
+    if entry_id is None:
+        target = ledger.latest()
+        if target is None:
+            raise LedgerError("没有可撤销的进展记录")
+        if expected is not None and target.id != expected:
+            raise LedgerError(
+                "刚才显示的记录已不是最后一条（其间有人记录了新的进展），未做任何改动；"
+                "请重新运行 undo 查看最后一条记录"
+            )
+    else:
+        found = ledger.find(entry_id.strip())
+        if found is None:
+            raise LedgerError(f"没有编号为 {entry_id} 的进展记录（编号见 safecity history）")
+        target = found
+    if target.kind is Kind.UNDO:
+        raise LedgerError(
+            f"记录 {target.id} 本身是撤销记录，不能撤销；要恢复被撤销的记录 {target.ref}，"
+            "请按原内容重新记录（safecity update）"
+        )
+    if (done := ledger.reversal(target)) is not None:
+        raise LedgerError(
+            f"记录 {target.id} 已于{chinese_date(done.date)}撤销（撤销记录编号 {done.id}）"
+        )
+    return Entry(
+        target.task,
+        target.unit,
+        target.status,
+        on,
+        recorded_at,
+        "",
+        (),
+        by.strip(),
+        target.new_deadline,
+        kind=Kind.UNDO,
+        ref=target.id,
+    )
 
 
 def _check_date(registry: Registry, day: date, today: date, label: str) -> None:
@@ -179,4 +306,14 @@ def record(
     )
 
 
-__all__ = ["Report", "check_close", "check_report", "ensure_writable", "record", "same_report"]
+__all__ = [
+    "CLOSE_BY_OFFICE",
+    "Report",
+    "check_close",
+    "check_decision",
+    "check_report",
+    "check_undo",
+    "ensure_writable",
+    "record",
+    "same_report",
+]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 
-from safecity_cli.ledger.entries import Entry, Ledger, Status
+from safecity_cli.ledger.entries import Entry, Kind, Ledger, Status, approved, decided
 from safecity_cli.registry.deadlines import Period, days_between, window_start
 from safecity_cli.registry.models import Registry, ScheduleItem, Task, Unit
 from safecity_cli.registry.units import applies_to, expand, parties_of
@@ -28,6 +28,7 @@ class PartyState:
     deadline: date | None  # the date that governs overdue for this party (延期 moves it)
     latest: Entry | None
     period: Period | None = None  # recurring deadlines: the period that governs
+    requested: Entry | None = None  # a 延期申请 the office has not decided yet (README, 延期)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class TaskState:
     latest: Entry | None  # the newest entry with a note, for reports
     via: str | None = None  # the group a unit-filtered task comes through
     period: Period | None = None  # recurring deadlines: the period `deadline` ends
+    requests: tuple[Entry, ...] = ()  # 延期申请 not yet decided: the original deadline governs
 
     @property
     def complete(self) -> bool:
@@ -64,7 +66,10 @@ def task_state(
     workdays: bool = False,
 ) -> TaskState:
     """The task as of `on`; with `unit`, complete/overdue for that unit's part only."""
-    entries = [e for e in ledger.for_task(task.key) if e.date <= on]
+    everything = [e for e in ledger.for_task(task.key) if e.date <= on]
+    # A 延期申请 counts once the office approved it; until then (or if rejected) it is not the
+    # party's status and moves no deadline.
+    entries = [e for e in everything if approved(ledger, e, on)]
     closed = any(e.unit is None and e.status is Status.CLOSED for e in entries)
     via = None
     if unit is None:
@@ -73,6 +78,11 @@ def task_state(
         _, via = applies_to(registry, task, unit)
         names = expand(registry, unit)
     parties = _parties(registry, names, entries, task, on)
+    waiting = {
+        e.unit: e for e in everything if e.kind is Kind.REQUEST and not decided(ledger, e, on)
+    }
+    if waiting:
+        parties = tuple(replace(p, requested=waiting.get(p.unit)) for p in parties)
     status = Status.CLOSED if closed else _overall(parties)
     open_parties = [
         p for p in parties if not p.status.complete and p.status is not Status.SUSPENDED
@@ -91,7 +101,7 @@ def task_state(
             days_overdue = days_between(min(late), on, workdays=workdays)
         else:
             days_left = days_between(on, min(deadlines), workdays=workdays)
-    noted = [e for e in entries if e.note]
+    noted = [e for e in everything if e.note]
     level = None
     if open_parties and not closed:
         level = escalation_level(registry, task, on, status, governing, days_overdue, days_left)
@@ -105,9 +115,10 @@ def task_state(
         days_overdue,
         days_left,
         level,
-        noted[-1] if noted else (entries[-1] if entries else None),
+        noted[-1] if noted else (everything[-1] if everything else None),
         via,
         period,
+        tuple(p.requested for p in parties if p.requested is not None),
     )
 
 
