@@ -90,7 +90,8 @@ def test_recording_appends_and_keeps_every_byte_already_written(
     new = ledger.entries[-1]
     assert new.note == "第二条" and re.fullmatch("[0-9a-f]{12}", new.id)
     added = after[len(before) :].decode("utf-8")
-    assert f"id: {new.id}" in added
+    # an id of digits only (about 1 in 300) is quoted, so that it reads back as text
+    assert f"id: {new.id}" in added or f"id: '{new.id}'" in added
     assert re.search(r"recorded_at: '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+08:00'", added)
     if "\r\n" in text:
         assert "\n" not in added.replace("\r\n", "")
