@@ -971,3 +971,18 @@ def test_validate_checks_the_assessment_files(runner: CliRunner, work_registry: 
     edit(path, "item: (9)", "item: [")
     broken = run(runner, "validate", "--data", d)
     assert broken.exit_code == 1 and broken.stderr.startswith(f"{path}:")
+
+
+def test_update_and_close_take_a_problem_like_a_task(
+    runner: CliRunner, work_registry: Path
+) -> None:
+    d = str(work_registry)
+    add = ["problem", "add", "消火栓 2 处损坏", "-u", "住建", "--deadline", "2021-05-01"]
+    ok(runner, *add, "--source", "自评", "--date", "2021-03-01", "--data", d)
+    done = ["update", "Z1", "-u", "住建", "-s", "已完成", "--note", "已修复"]
+    ok(runner, *done, "--date", "2021-03-05", "--data", d)
+    ok(runner, "close", "Z1", "--note", "复查合格", "--date", "2021-03-06", "--data", d)
+    listed = json.loads(ok(runner, "problem", "list", "-f", "json", "--data", d).stdout)
+    assert [(p["id"], p["status"]) for p in listed] == [("Z1", "已销号")]
+    refused = run(runner, "update", "Z9", "-u", "住建", "-s", "推进中", "--data", d)
+    assert refused.exit_code != 0 and "Z9" in refused.stderr

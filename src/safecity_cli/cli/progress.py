@@ -44,6 +44,12 @@ BY_HELP = (
 )
 
 
+def _is_problem(ref: str) -> bool:
+    """Z3: a 整改问题, which `update` and `close` hand to `problem update` / `problem close`."""
+    text = ref.strip()
+    return text[:1] in ("Z", "z") and text[1:].isdigit()
+
+
 def recorded_now() -> datetime:
     """When an entry is recorded (orders entries of one day, and finds the last for undo), in
     the district's zone whatever the machine's."""
@@ -72,7 +78,7 @@ def init(
 
 def update(
     task_id: Annotated[
-        str, typer.Argument(metavar="ID", help="任务序号（如 27），或日程序号 S1…S20（如 S12）")
+        str, typer.Argument(metavar="ID", help="任务序号（如 27）、日程序号 S1…S20（如 S12）或整改问题编号（如 Z3）")
     ],
     unit: Annotated[str, typer.Option("--unit", "-u", help="报送单位：全称、别名或简称")],
     status: Annotated[
@@ -137,6 +143,21 @@ def update(
 
     示例：safecity update 27 --unit 住建 --status 延期 --new-deadline 2021-04-30 --note "设备未到货"
     """
+    if _is_problem(task_id):  # 整改问题 Z3 are reported on like tasks
+        from safecity_cli.cli import problems
+
+        return problems.update(
+            task_id,
+            unit,
+            status,
+            note_text,
+            new_deadline,
+            evidence,
+            evidence_link,
+            date,
+            by or "",
+            data,
+        )
     from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.tracking.recording import Report, check_report, ensure_writable, record
 
@@ -242,6 +263,10 @@ def close(
 
     示例：safecity close 27 --note "经核查已完成" --data ./台账
     """
+    if _is_problem(task_id):  # and closed like tasks
+        from safecity_cli.cli import problems
+
+        return problems.close(task_id, note_text, date, by or "", data)
     from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.registry.units import resolve_target
     from safecity_cli.tracking.recording import check_close, ensure_writable, record
