@@ -37,3 +37,8 @@ def test_fish_completes_a_unit_name() -> None:
 
 def test_statuses_complete() -> None:
     assert complete("bash", "safecity list --status 已").split() == ["已完成", "已销号"]
+
+
+def test_task_and_schedule_ids_complete() -> None:
+    assert complete("bash", "safecity show 10").split() == ["10", "100", "101", "102", "103", "104"]
+    assert complete("bash", "safecity update S1").split()[:3] == ["S1", "S10", "S11"]

@@ -303,11 +303,14 @@ def complete_status(incomplete: str) -> list[str]:
 
 
 def complete_task(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """Task ids that start with what has been typed, each with the start of its text."""
+    """Task ids (27) and 日程 ids (S12) that start with what has been typed, each with the
+    start of its text."""
     registry = _completion_registry(ctx)
     if registry is None:
         return []
-    return [(str(t.id), t.text[:20]) for t in registry.tasks if str(t.id).startswith(incomplete)]
+    found = [(str(t.id), t.text[:20]) for t in registry.tasks]
+    found += [(i.key, i.text[:20]) for i in registry.items]
+    return [(key, text) for key, text in found if key.upper().startswith(incomplete.upper())]
 
 
 UnitOpt = Annotated[
@@ -363,6 +366,7 @@ TaskRefArg = Annotated[
         metavar="ID",
         help="任务序号（如 27）或日程序号（如 S12）；汇总登记册中写作 区县:序号，如 临潼区:27",
         click_type=_TaskRef(),
+        autocompletion=complete_task,
     ),
 ]
 

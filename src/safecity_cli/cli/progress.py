@@ -17,6 +17,7 @@ from safecity_cli.cli.common import (
     TaskRefArg,
     UnitOpt,
     as_of,
+    complete_task,
     district_ref,
     emit,
     find_unit,
@@ -78,7 +79,12 @@ def init(
 
 def update(
     task_id: Annotated[
-        str, typer.Argument(metavar="ID", help="任务序号（如 27）、日程序号 S1…S20（如 S12）或整改问题编号（如 Z3）")
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="任务序号（如 27）、日程序号 S1…S20（如 S12）或整改问题编号（如 Z3）",
+            autocompletion=complete_task,
+        ),
     ],
     unit: Annotated[str, typer.Option("--unit", "-u", help="报送单位：全称、别名或简称")],
     status: Annotated[
@@ -237,7 +243,12 @@ def _archive(data_dir: Path, entry: Entry, staged: list[Stored]) -> None:
 
 def close(
     task_id: Annotated[
-        str, typer.Argument(metavar="ID", help="任务序号（如 27），或日程序号 S1…S20（如 S12）")
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="任务序号（如 27），或日程序号 S1…S20（如 S12）",
+            autocompletion=complete_task,
+        ),
     ],
     note_text: Annotated[str, typer.Option("--note", "-n", help="销号说明")] = "",
     date: Annotated[
