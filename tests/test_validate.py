@@ -20,9 +20,10 @@ from typer.testing import CliRunner, Result
 
 from safecity_cli.cli import app
 from safecity_cli.registry.deadlines import ACCEPTED_FORMS
+from safecity_cli.registry.layout import embedded_data_dir
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
-EMBEDDED = Path(__file__).parents[1] / "data"
+EMBEDDED = embedded_data_dir()  # site-packages when installed (as in CI), data/ in a checkout
 
 EMBEDDED_SUMMARY = (
     "登记册有效：104 项任务、7 个类别、44 个责任单位（含 9 个集合）、5 个阶段、"
