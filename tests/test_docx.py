@@ -503,3 +503,14 @@ def test_libreoffice_opens_the_notice(samples: dict[str, str], tmp_path: Path) -
     # the notice's Markdown has
     for word in ("推进中", "逾期 74 天"):
         assert text.count(word) == samples["notice"].count(word) > 0, word
+
+
+@pytest.mark.parametrize("kind", ["monthly", "quarterly", "phase"])
+def test_periodic_reports_are_word_documents_too(
+    runner: CliRunner, tmp_path: Path, kind: str
+) -> None:
+    target = tmp_path / f"{kind}.docx"
+    result = runner.invoke(app, ["report", kind, "--date", "2021-04-30", "-o", str(target)])
+    assert result.exit_code == 0, result.stderr
+    assert target.read_bytes()[:2] == b"PK"  # a .docx is a zip, not Markdown text
+    assert Document(str(target)).paragraphs[0].text.startswith("西安市临潼区")

@@ -605,11 +605,27 @@ def stdout_is_terminal() -> bool:
 
 
 def deliver(content: str | bytes, output: Path | None, what: str) -> None:
-    """The one way output leaves a command: stdout without a file (or with -), else `save`."""
-    if output is None or str(output) == "-":
-        write(content if isinstance(content, str) else content.decode("utf-8"))
+    """The one way output leaves a command: stdout without a file (or with -), else `save`.
+
+    Bytes that are text (a calendar) are shown as text; a binary document (a .docx) goes to
+    stdout only when it is redirected, never onto a terminal."""
+    if output is not None and str(output) != "-":
+        save(output, content, what)
         return
-    save(output, content, what)
+    if isinstance(content, str):
+        write(content)
+        return
+    try:
+        write(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        if stdout_is_terminal():
+            from safecity_cli.errors import UsageError as Refused
+
+            raise Refused(
+                "Word 文档不能显示在屏幕上：请用 -o 指定文件（如 -o 周报.docx），"
+                "或重定向到文件（> 周报.docx）"
+            ) from None
+        write_bytes(content)
 
 
 def save(path: Path, content: str | bytes, what: str) -> None:

@@ -137,7 +137,7 @@ def weekly(
         recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
-    _deliver(renderer.document("weekly", report), output, f"{issue_number(report.issue)}周报")
+    deliver(renderer.document("weekly", report), output, f"{issue_number(report.issue)}周报")
 
 
 def unit(
@@ -208,7 +208,7 @@ def unit(
         recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
-    _deliver(renderer.document("unit", book), output, f"{who.name}任务书")
+    deliver(renderer.document("unit", book), output, f"{who.name}任务书")
 
 
 def notice(
@@ -270,7 +270,7 @@ def notice(
         recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
-    _deliver(renderer.document("notice", report), output, f"{who.name}督办通知单")
+    deliver(renderer.document("notice", report), output, f"{who.name}督办通知单")
 
 
 def assessment(
@@ -315,7 +315,7 @@ def assessment(
         recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
-    _deliver(renderer.document("assessment", report), output, f"{chosen}报告")
+    deliver(renderer.document("assessment", report), output, f"{chosen}报告")
 
 
 def _periodic(
@@ -351,7 +351,7 @@ def _periodic(
         recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
-    deliver(renderer.render("periodic", report), output, f"{report.name}{report.title}")
+    deliver(renderer.document("periodic", report), output, f"{report.name}{report.title}")
 
 
 def monthly(
@@ -466,7 +466,7 @@ def circular(
         recorded_through=recorded_through(ledger, registry),
         tasks=len(registry.tasks),
     )
-    deliver(renderer.render("circular", report), output, "通报")
+    deliver(renderer.document("circular", report), output, "通报")
 
 
 command(app, "weekly")(weekly)
@@ -546,7 +546,7 @@ def _rollup_weekly(
     renderer = Renderer(
         _format(fmt, output, template), template=template, data_dir=folder, tasks=tasks
     )
-    deliver(renderer.render("rollup", report), output, f"{title}汇总周报（截至{chinese_date(on)}）")
+    deliver(renderer.document("rollup", report), output, f"{title}汇总周报（截至{chinese_date(on)}）")
 
 
 command(app, "weekly")(weekly)
@@ -590,22 +590,6 @@ def _format(fmt: str | None, output: Path | None, template: Path | None) -> Repo
             f"Word 文档由 Markdown 模板生成，--template 请给出 .md.j2 模板：{template}"
         )
     return chosen
-
-
-def _deliver(content: str | bytes, output: Path | None, what: str) -> None:
-    """As `deliver`, except that a Word document (bytes) goes to stdout only when it is
-    redirected, never onto a terminal, and is written there as it is."""
-    if isinstance(content, bytes) and (output is None or str(output) == "-"):
-        from safecity_cli.cli.common import stdout_is_terminal, write_bytes
-        from safecity_cli.errors import UsageError
-
-        if stdout_is_terminal():
-            raise UsageError(
-                "Word 文档不能显示在屏幕上：请用 -o 指定文件（如 -o 周报.docx），或重定向到文件（> 周报.docx）"
-            )
-        write_bytes(content)
-        return
-    deliver(content, output, what)
 
 
 def _all_task_books(
