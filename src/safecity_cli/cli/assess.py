@@ -114,7 +114,7 @@ def record(
     """
     from safecity_cli.assessment.criteria import num
     from safecity_cli.assessment.findings import FindingInput, record_finding
-    from safecity_cli.cli.progress import recorded_now
+    from safecity_cli.cli.clock import recorded_now
     from safecity_cli.dates import chinese_date
 
     registry = open_registry(data, no_cache=True)

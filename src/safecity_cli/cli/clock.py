@@ -12,3 +12,11 @@ def now() -> datetime:
 
 def today() -> date:
     return now().date()
+
+
+def recorded_now() -> datetime:
+    """When an entry is recorded (orders entries of one day, and finds the last for undo), in
+    the district's zone whatever the machine's."""
+    from safecity_cli.dates import DISTRICT_ZONE
+
+    return now().astimezone(DISTRICT_ZONE)

@@ -424,7 +424,7 @@ def import_xlsx(
 
     示例：safecity import xlsx 进展填报_区住建局_2021-03-01.xlsx --dry-run --data ./登记册
     """
-    from safecity_cli.cli.progress import recorded_now
+    from safecity_cli.cli.clock import recorded_now
     from safecity_cli.exchange.importing import (
         ImportPlan,
         import_listing,

@@ -86,8 +86,8 @@ def reply(
 
     示例：safecity reply 督办〔2021〕3号 --unit 区住建局 --note 已完成整改并报送材料 --data ./台账
     """
+    from safecity_cli.cli.clock import recorded_now
     from safecity_cli.cli.gitrepo import recorder
-    from safecity_cli.cli.progress import recorded_now
     from safecity_cli.dates import chinese_date
     from safecity_cli.errors import UsageError
     from safecity_cli.scoring.notices import answer

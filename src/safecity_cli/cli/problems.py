@@ -67,7 +67,7 @@ def add(
     示例：safecity problem add "市政消火栓完好率未达 100%" --unit 区住建局 --deadline 2021-05-31 --source 自评 --item 4 --task 10 --data ./台账
     """
     from safecity_cli.assessment.problems import add_problem
-    from safecity_cli.cli.progress import recorded_now
+    from safecity_cli.cli.clock import recorded_now
 
     registry = open_registry(data, no_cache=True)
     new_id = add_problem(
@@ -152,7 +152,7 @@ def update(
     示例：safecity problem update Z1 -u 区住建局 -s 已完成 --note "已补齐 3 处消火栓" -e 验收单.pdf --data ./台账
     """
     from safecity_cli.assessment.problems import report_problem
-    from safecity_cli.cli.progress import recorded_now
+    from safecity_cli.cli.clock import recorded_now
 
     registry = open_registry(data, no_cache=True)
     state = report_problem(
@@ -185,7 +185,7 @@ def close(
     示例：safecity problem close Z1 --note "经复查已整改到位" --data ./台账
     """
     from safecity_cli.assessment.problems import close_problem
-    from safecity_cli.cli.progress import recorded_now
+    from safecity_cli.cli.clock import recorded_now
 
     registry = open_registry(data, no_cache=True)
     state = close_problem(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -49,14 +48,6 @@ def _is_problem(ref: str) -> bool:
     """Z3: a 整改问题, which `update` and `close` hand to `problem update` / `problem close`."""
     text = ref.strip()
     return text[:1] in ("Z", "z") and text[1:].isdigit()
-
-
-def recorded_now() -> datetime:
-    """When an entry is recorded (orders entries of one day, and finds the last for undo), in
-    the district's zone whatever the machine's."""
-    from safecity_cli.dates import DISTRICT_ZONE
-
-    return clock.now().astimezone(DISTRICT_ZONE)
 
 
 def init(
@@ -189,7 +180,12 @@ def update(
 
     def check(ledger: Ledger) -> list[Entry]:  # under the lock, against the ledger as it is now
         entry = check_report(
-            registry, ledger, report, today=day, recorded_at=recorded_now(), evidence_base=base
+            registry,
+            ledger,
+            report,
+            today=day,
+            recorded_at=clock.recorded_now(),
+            evidence_base=base,
         )
         if files:
             entry = _archived(entry, len(evidence or ()), staged)
@@ -298,7 +294,7 @@ def close(
                 task_id,
                 on,
                 today=day,
-                recorded_at=recorded_now(),
+                recorded_at=clock.recorded_now(),
                 note=note_text,
                 by=who,
             )
@@ -387,7 +383,7 @@ def undo(
     ensure_writable(registry)
     ledger = open_ledger(registry)
     day, who = clock.today(), recorder_for(by, registry)
-    shown = check_undo(ledger, entry_id, day, recorded_at=recorded_now(), by=who)
+    shown = check_undo(ledger, entry_id, day, recorded_at=clock.recorded_now(), by=who)
     target = ledger.find(shown.ref)
     assert target is not None
     note(f"{'最后一条' if entry_id is None else '要撤销的'}记录：{describe(target)}")
@@ -400,7 +396,9 @@ def undo(
         expected = target.id if entry_id is None else None
         target_id = entry_id if entry_id is not None else None
         done.append(
-            check_undo(now, target_id, day, recorded_at=recorded_now(), by=who, expected=expected)
+            check_undo(
+                now, target_id, day, recorded_at=clock.recorded_now(), by=who, expected=expected
+            )
         )
         return done
 
@@ -452,7 +450,7 @@ def _decide(
             kind,
             on,
             today=day,
-            recorded_at=recorded_now(),
+            recorded_at=clock.recorded_now(),
             note=note_text,
             by=who,
         )

@@ -507,7 +507,7 @@ def _record_notice(registry: Registry, report: Notice) -> Notice:
     """The notice numbered and recorded in DATA/notices/ (the same one again keeps its number)."""
     from dataclasses import replace
 
-    from safecity_cli.cli.progress import recorded_now
+    from safecity_cli.cli.clock import recorded_now
     from safecity_cli.dates import chinese_date
     from safecity_cli.scoring.notices import issue, load_notices, received_by
 
