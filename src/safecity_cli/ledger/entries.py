@@ -246,8 +246,12 @@ class Ledger:
         never changed once made, and --all-units asks for the same day once per unit)."""
         found = self._as_of.get(day)
         if found is None:
-            found = Ledger(e for e in self.all_records if e.date <= day or e.kind is Kind.UNDO)
-            found._as_of[day] = found
+            records = self.all_records
+            if all(e.date <= day for e in records):
+                found = self  # nothing later (a report as of today): the same records, in order
+            else:
+                found = Ledger(e for e in records if e.date <= day or e.kind is Kind.UNDO)
+                found._as_of[day] = found
             self._as_of[day] = found
         return found
 
