@@ -604,7 +604,7 @@ def _all_task_books(
     from safecity_cli.errors import SafecityError
     from safecity_cli.files import safe_name, save_output
     from safecity_cli.reports.engine import Renderer
-    from safecity_cli.reports.task_book import build_task_book, task_book_units
+    from safecity_cli.reports.task_book import TaskBooks, task_book_units
 
     chosen = _format(fmt, None, template)
     from safecity_cli.scoring.notices import load_notices
@@ -622,12 +622,11 @@ def _all_task_books(
     except OSError as exc:
         raise SafecityError(f"无法创建目录 {folder}：{exc.strerror or exc}") from None
     units = task_book_units(registry)
+    books = TaskBooks(registry, ledger, on, workdays=workdays)
     written = 0
     with progress_bar("正在生成各单位任务书") as progress:
         for done, who in enumerate(units, 1):
-            book = _with_reminders(
-                registry, build_task_book(registry, ledger, who, on, workdays=workdays), notices
-            )
+            book = _with_reminders(registry, books.book(who), notices)
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
                 save_output(path, renderer.document("unit", book))
