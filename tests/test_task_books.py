@@ -1,16 +1,22 @@
-"""Task books of many units at once (--all-units) are what each unit's book alone was."""
+"""Task books of many units at once (--all-units) are what each unit's book alone was, and a
+folder of them is written all or none."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from safecity_cli.cache import load, load_ledger
+from safecity_cli.cli import app
+from safecity_cli.errors import SafecityError, UsageError
+from safecity_cli.files import save_outputs
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.layout import embedded_data_dir
 from safecity_cli.registry.models import Registry, Unit
@@ -33,6 +39,11 @@ def _with_ledger(target: Path, registry: Path, ledger: str) -> Path:
 @pytest.fixture(scope="module")
 def lintong(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _with_ledger(tmp_path_factory.mktemp("books") / "lintong", embedded_data_dir(), "lintong")
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    return _with_ledger(tmp_path / "mini", FIXTURES / "mini", "mini")
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +113,55 @@ def test_shared_books_are_each_units_own(
             assert books.book(unit) == want[unit.name], unit.name
     assert any(b.through_groups for b in want.values())
     assert any(r.note for b in want.values() for c in b.categories for r in c.rows)
+
+
+def _books(runner: CliRunner, data: Path, folder: Path, *more: str) -> str:
+    result = runner.invoke(
+        app,
+        ["report", "unit", "--all-units", "--output-dir", str(folder), "--date", "2021-04-02",
+         "--data", str(data), *more],
+    )
+    return f"{result.exit_code} {result.stderr}"
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_template_failing_at_one_unit_leaves_the_folder_as_it_was(
+    runner: CliRunner, mini: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "任务书"
+    assert _books(runner, mini, folder) == f"0 已写入 {folder}：8 个单位的任务书\n"
+    before = _contents(folder)
+    broken = tmp_path / "unit.md.j2"
+    broken.write_text(
+        "{{ unit.name }}\n{% if unit.name == '西街道' %}{{ no_such_thing }}{% endif %}\n",
+        encoding="utf-8",
+    )
+    got = _books(runner, mini, folder, "--template", str(broken))
+    assert got == f"1 错误：模板 {broken} 第 2 行：变量「no_such_thing」未定义\n"
+    assert _contents(folder) == before  # the books before 西街道's were not replaced either
+
+
+def test_save_outputs_writes_all_or_leaves_no_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "甲.md").write_text("旧\n", encoding="utf-8")
+
+    def failing() -> Iterator[tuple[Path, str | bytes]]:
+        yield tmp_path / "甲.md", "新\n"
+        yield tmp_path / "乙.md", b"\x00"
+        raise SafecityError("模板出错")
+
+    with pytest.raises(SafecityError, match="模板出错"):
+        save_outputs(failing())
+    assert _contents(tmp_path) == {"甲.md": "旧\n".encode()}
+    (tmp_path / "丙.md").mkdir()
+    with pytest.raises(UsageError, match="输出路径是一个目录"):
+        save_outputs([(tmp_path / "甲.md", "新\n"), (tmp_path / "丙.md", "x")])
+    assert (tmp_path / "甲.md").read_text(encoding="utf-8") == "旧\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["丙.md", "甲.md"]
+    written = save_outputs([(tmp_path / "甲.md", "新\n"), (tmp_path / "乙.md", b"\x00")])
+    assert written == 2
+    assert (tmp_path / "甲.md").read_text(encoding="utf-8") == "新\n"
+    assert (tmp_path / "乙.md").read_bytes() == b"\x00"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["丙.md", "乙.md", "甲.md"]

@@ -28,6 +28,7 @@ from safecity_cli.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from datetime import date as Date
 
     from safecity_cli.registry.models import Registry
@@ -602,7 +603,7 @@ def _all_task_books(
     no_cache: bool,
 ) -> None:
     from safecity_cli.errors import SafecityError
-    from safecity_cli.files import safe_name, save_output
+    from safecity_cli.files import safe_name, save_outputs
     from safecity_cli.reports.engine import Renderer
     from safecity_cli.reports.task_book import TaskBooks, task_book_units
 
@@ -623,13 +624,15 @@ def _all_task_books(
         raise SafecityError(f"无法创建目录 {folder}：{exc.strerror or exc}") from None
     units = task_book_units(registry)
     books = TaskBooks(registry, ledger, on, workdays=workdays)
-    written = 0
-    with progress_bar("正在生成各单位任务书") as progress:
+
+    def documents(progress: Callable[[int, int], None]) -> Iterator[tuple[Path, str | bytes]]:
         for done, who in enumerate(units, 1):
             book = _with_reminders(registry, books.book(who), notices)
             if book.total or book.items:
                 path = folder / f"{safe_name(who.name)}.{chosen.value}"
-                save_output(path, renderer.document("unit", book))
-                written += 1
+                yield path, renderer.document("unit", book)
             progress(done, len(units))
+
+    with progress_bar("正在生成各单位任务书") as progress:
+        written = save_outputs(documents(progress))
     note(f"已写入 {folder}：{written} 个单位的任务书")
