@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from safecity_cli.registry.layout import embedded_data_dir
 from safecity_cli.registry.models import Registry, Unit
 from safecity_cli.registry.units import expand
 from safecity_cli.render.wording import office_name
-from safecity_cli.reports.rows import count_levels, day_unit, task_row
+from safecity_cli.reports.rows import TaskRow, count_levels, day_unit, task_row
 from safecity_cli.reports.task_book import CategoryTasks, TaskBook, TaskBooks, unit_items
 from safecity_cli.tracking.query import TaskFilter, select_tasks
 
@@ -68,7 +69,10 @@ def _alone(registry: Registry, ledger: Ledger, unit: Unit, on: date, workdays: b
     for category in registry.categories:
         mine = [s for s in states if s.task.category == category.id]
         if mine:
-            rows = [task_row(registry, ledger, s, units=parties, owner=unit) for s in mine]
+            rows = [
+                _stated(task_row(registry, ledger, s, units=parties, owner=unit), workdays)
+                for s in mine
+            ]
             number = len(categories) + 1
             categories.append(CategoryTasks(category.numeral, category.title, rows, number))
     return TaskBook(
@@ -94,6 +98,16 @@ def _alone(registry: Registry, ledger: Ledger, unit: Unit, on: date, workdays: b
         items=unit_items(registry, unit, on, ledger),
         thresholds=registry.program.escalation,
     )
+
+
+def _stated(row: TaskRow, workdays: bool) -> TaskRow:
+    """What unit.md.j2 wrote in the 状态 cell before rows carried it."""
+    days = day_unit(workdays)
+    if row.days_overdue is not None:
+        return replace(row, state=f"{row.status}，逾期 {row.days_overdue} {days}")
+    if row.days_left is not None:
+        return replace(row, state=f"{row.status}，剩余 {row.days_left} {days}")
+    return replace(row, state=row.status)
 
 
 @pytest.mark.parametrize("which", ["lintong", "synthetic"])

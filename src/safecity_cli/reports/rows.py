@@ -41,6 +41,8 @@ class TaskRow:
     via: str | None  # the group a unit's task comes through
     note: Note | None
     source: str | None = None  # for a unit's reports: 经各街办, or 全部任务适用 (None: named)
+    # A task book's 状态 cell, 推进中，逾期 3 天 (None in other reports: their day unit is theirs).
+    state: str | None = None
 
 
 @dataclass(frozen=True)

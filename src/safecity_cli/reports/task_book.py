@@ -98,6 +98,7 @@ class TaskBooks:
         self.ledger = ledger.as_of(on)
         self.on = on
         self.workdays = workdays
+        self.day_unit = day_unit(workdays)
         self._reporters: dict[int | str, frozenset[str | None]] = {}
         self._silent: dict[int | str, tuple[TaskState, TaskRow]] = {}
         self._rows: dict[tuple[int | str, str | None], TaskRow] = {}
@@ -118,7 +119,7 @@ class TaskBooks:
                 state = task_state(
                     registry, self.ledger, task, self.on, unit=unit, workdays=self.workdays
                 )
-                row = task_row(registry, self.ledger, state, units=parties, owner=unit)
+                row = self._stated(task_row(registry, self.ledger, state, units=parties, owner=unit))
             rows.setdefault(task.category, []).append(row)
             if via is None:
                 direct += 1
@@ -146,7 +147,7 @@ class TaskBooks:
             office=office_name(registry.program),
             unit=unit,
             on=self.on,
-            day_unit=day_unit(self.workdays),
+            day_unit=self.day_unit,
             total=len(tasks),
             direct=direct,
             through_groups=through_groups,
@@ -162,6 +163,15 @@ class TaskBooks:
             items=unit_items(registry, unit, self.on, self.ledger),
             thresholds=registry.program.escalation,
         )
+
+    def _stated(self, row: TaskRow) -> TaskRow:
+        """The row with its 状态 cell: the status, and the days overdue or left."""
+        cell = row.status
+        if row.days_overdue is not None:
+            cell += f"，逾期 {row.days_overdue} {self.day_unit}"
+        elif row.days_left is not None:
+            cell += f"，剩余 {row.days_left} {self.day_unit}"
+        return _sourced(row, row.via, row.source, cell)
 
     def _reported(self, key: int | str) -> frozenset[str | None]:
         """The units with an entry on the task (any date up to the book's: the ledger is
@@ -180,22 +190,22 @@ class TaskBooks:
                 self.registry, self.ledger, task, self.on, unit=unit, workdays=self.workdays
             )
             row = task_row(self.registry, self.ledger, state, units=(unit.name,), owner=unit)
-            shared = self._silent[task.key] = (state, row)
+            shared = self._silent[task.key] = (state, self._stated(row))
         state, row = shared
         if via == unit.name:  # 全部任务适用: the unit's own name is the via
-            return state, _sourced(row, via, "全部任务适用")
+            return state, _sourced(row, via, "全部任务适用", row.state)
         mine = self._rows.get((task.key, via))
         if mine is None:
             source = None if via is None else f"经{via}"
-            mine = self._rows[(task.key, via)] = _sourced(row, via, source)
+            mine = self._rows[(task.key, via)] = _sourced(row, via, source, row.state)
         return state, mine
 
 
-def _sourced(row: TaskRow, via: str | None, source: str | None) -> TaskRow:
-    """dataclasses.replace(row, via=…, source=…) at a fifth of the cost (it runs once for
-    each of hundreds of thousands of rows at 100k tasks)."""
+def _sourced(row: TaskRow, via: str | None, source: str | None, state: str | None) -> TaskRow:
+    """dataclasses.replace(row, via=…, source=…, state=…) at a fifth of the cost (it runs
+    for hundreds of thousands of rows at 100k tasks)."""
     copy = object.__new__(TaskRow)
-    copy.__dict__.update(row.__dict__, via=via, source=source)
+    copy.__dict__.update(row.__dict__, via=via, source=source, state=state)
     return copy
 
 
