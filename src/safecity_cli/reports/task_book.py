@@ -112,9 +112,18 @@ class TaskBooks:
         complete = in_progress = not_started = overdue = red = yellow = blue = 0
         groups: dict[str, None] = {}
         tasks = unit_tasks(registry, unit)
+        name, reporters, silent = unit.name, self._reporters, self._silent
         for task, via in tasks:
-            if alone and unit.name not in self._reported(task.key):
-                state, row = self._silent_part(task, unit, via)
+            key = task.key
+            who = reporters.get(key)
+            if who is None:
+                who = self._reported(key)
+            if alone and name not in who:
+                state, row = silent.get(key) or self._silent_part(task, unit)
+                if via == name:  # 全部任务适用: the unit's own name is the via
+                    row = _sourced(row, via, "全部任务适用", row.state)
+                else:
+                    row = self._rows.get((key, via)) or self._through(row, key, via)
             else:
                 state = task_state(
                     registry, self.ledger, task, self.on, unit=unit, workdays=self.workdays
@@ -123,20 +132,21 @@ class TaskBooks:
             rows.setdefault(task.category, []).append(row)
             if via is None:
                 direct += 1
-            elif via == unit.name:
+            elif via == name:
                 general += 1
             else:
                 through_groups += 1
                 groups[via] = None
-            done = state.complete
+            status, done = state.status, state.complete
             complete += done
-            in_progress += state.status in _UNDER_WAY and not done
-            not_started += state.status is Status.NOT_STARTED
+            in_progress += status in _UNDER_WAY and not done
+            not_started += status is Status.NOT_STARTED
             overdue += state.days_overdue is not None
             level = state.level
-            red += level is Level.RED
-            yellow += level is Level.YELLOW
-            blue += level is Level.BLUE
+            if level is not None:
+                red += level is Level.RED
+                yellow += level is Level.YELLOW
+                blue += level is Level.BLUE
         categories: list[CategoryTasks] = []
         for category in registry.categories:
             if mine := rows.get(category.id):
@@ -181,24 +191,21 @@ class TaskBooks:
             found = self._reporters[key] = frozenset(e.unit for e in self.ledger.for_task(key))
         return found
 
-    def _silent_part(self, task: Task, unit: Unit, via: str | None) -> tuple[TaskState, TaskRow]:
-        """The part of a task of a unit that has recorded nothing on it, and its row: only
-        `via` (and the row's source, which says it) differ from one such unit to the next."""
-        shared = self._silent.get(task.key)
-        if shared is None:
-            state = task_state(
-                self.registry, self.ledger, task, self.on, unit=unit, workdays=self.workdays
-            )
-            row = task_row(self.registry, self.ledger, state, units=(unit.name,), owner=unit)
-            shared = self._silent[task.key] = (state, self._stated(row))
-        state, row = shared
-        if via == unit.name:  # 全部任务适用: the unit's own name is the via
-            return state, _sourced(row, via, "全部任务适用", row.state)
-        mine = self._rows.get((task.key, via))
-        if mine is None:
-            source = None if via is None else f"经{via}"
-            mine = self._rows[(task.key, via)] = _sourced(row, via, source, row.state)
-        return state, mine
+    def _silent_part(self, task: Task, unit: Unit) -> tuple[TaskState, TaskRow]:
+        """The part of a task of a unit that has recorded nothing on it, and its row, the same
+        for every such unit but for `via` and the row's source, which says it."""
+        state = task_state(
+            self.registry, self.ledger, task, self.on, unit=unit, workdays=self.workdays
+        )
+        row = task_row(self.registry, self.ledger, state, units=(unit.name,), owner=unit)
+        shared = self._silent[task.key] = (state, self._stated(row))
+        return shared
+
+    def _through(self, row: TaskRow, key: int | str, via: str | None) -> TaskRow:
+        """The shared row as it comes to a unit: named (via None), or through a group."""
+        source = None if via is None else f"经{via}"
+        mine = self._rows[(key, via)] = _sourced(row, via, source, row.state)
+        return mine
 
 
 def _sourced(row: TaskRow, via: str | None, source: str | None, state: str | None) -> TaskRow:
