@@ -219,6 +219,35 @@ def _load_ledger(registry: Registry, *, use_cache: bool = True, refresh: bool = 
     return ledger
 
 
+def progress_rows(file: Path, content: bytes) -> list[Any]:
+    """A progress file's entries as rows: from the cache when this content was parsed before,
+    else parsed from `content` (RegistryError naming file and line when it is broken)."""
+    key = content_key("progress", content)
+    rows = read_cached(key)
+    if isinstance(rows, list):
+        try:
+            for row in rows:  # a row that does not decode is not trusted
+                _entry_from(row)
+            return rows
+        except Exception:
+            discard(key)
+    from safecity_cli.errors import RegistryError
+    from safecity_cli.ledger.files import parse_progress
+    from safecity_cli.registry.yaml_files import YamlProblem, decode_text
+
+    try:
+        text = decode_text(content, file)
+    except YamlProblem as exc:
+        raise RegistryError(exc.problems) from None
+    rows = [_entry_to(e) for e in parse_progress(text, file)]
+    write_cached(key, rows)
+    return rows
+
+
+def entry_from_row(row: tuple[Any, ...]) -> Entry:
+    return _entry_from(row)
+
+
 def _origins(files: list[Path], rows_of: dict[Path, list[Any]]) -> dict[int | str, list[int]]:
     """Which file (by its place in `files`) each of a task's rows comes from, in the ledger's
     order: by date, then time recorded, then file and place in it (Ledger's stable sort)."""
@@ -453,9 +482,30 @@ def _deadline_from(row: tuple[Any, ...]) -> Deadline:
     return Deadline(raw, DeadlineKind(kind), _from_day(start), _from_day(end), every, ends_in)
 
 
-def _registry_to(r: Registry) -> tuple[Any, ...]:
+def task_row(t: Task) -> tuple[Any, ...]:
+    """One task as a plain tuple, its deadline inline (the index stores tasks one by one)."""
+    return (t.id, t.category, t.text, t.units, _deadline_to(t.deadline), t.written_units,
+            t.open_ended, t.criteria)
+
+
+def task_from_row(row: tuple[Any, ...]) -> Task:
+    i, c, text, u, d, w, o, cr = row
+    return Task(i, c, text, u, _deadline_from(d), w, o, cr)
+
+
+def shell_row(r: Registry) -> tuple[Any, ...]:
+    """The registry without its tasks, as plain tuples."""
+    return _registry_to(r, with_tasks=False)
+
+
+def registry_from_row(row: tuple[Any, ...], path: Path) -> Registry:
+    return _registry_from(row, path)
+
+
+def _registry_to(r: Registry, *, with_tasks: bool = True) -> tuple[Any, ...]:
     deadlines: dict[Deadline, int] = {}
-    for deadline in (*(t.deadline for t in r.tasks), *(i.deadline for i in r.items)):
+    tasks = r.tasks if with_tasks else ()
+    for deadline in (*(t.deadline for t in tasks), *(i.deadline for i in r.items)):
         deadlines.setdefault(deadline, len(deadlines))
     p, e = r.program, r.program.escalation
     return (
@@ -485,7 +535,7 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
                 t.open_ended,
                 t.criteria,
             )
-            for t in r.tasks
+            for t in tasks
         ],
         [
             (u.name, u.kind, u.aliases, u.members, u.contact, u.phone, u.member_kinds)

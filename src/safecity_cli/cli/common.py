@@ -457,9 +457,42 @@ def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:
     """The registry's ledger, as recorded by --as-recorded when the command was given it."""
     from safecity_cli.cache import load_ledger
 
-    ledger = _settled(load_ledger(registry, use_cache=not no_cache))
+    return _recorded(_settled(load_ledger(registry, use_cache=not no_cache)))
+
+
+def _recorded(ledger: Ledger) -> Ledger:
     moment = as_recorded()
     return ledger if moment is None else ledger.as_recorded(moment)
+
+
+def open_tasks(
+    data: Path | None,
+    *,
+    no_cache: bool = False,
+    unit: str | None = None,
+    **wanted: Any,
+) -> tuple[Registry, Unit | None, Ledger]:
+    """What an answer about some tasks needs: the registry, the unit --unit names, and the
+    ledger. With the cache, from the index (index_db) and holding only the tasks that
+    `Wanted(unit, **wanted)` may need and their entries; else, or when that is every task,
+    the whole registry."""
+    from safecity_cli.registry.layout import data_dir
+
+    path = data_dir(data)
+    refuse_rollup(path)
+    if not no_cache:
+        from safecity_cli.index_db import Wanted, open_index
+
+        index = open_index(path, progress=working)
+        if index is not None:
+            with index:
+                who = find_unit(index.registry, unit)
+                found = index.answer(Wanted(unit=who, **wanted))
+            if found is not None:
+                registry, ledger = _settled(found)
+                return registry, who, _recorded(ledger)
+    registry = open_registry(data, no_cache=no_cache)
+    return registry, find_unit(registry, unit), open_ledger(registry, no_cache=no_cache)
 
 
 def working(description: str) -> AbstractContextManager[object]:
