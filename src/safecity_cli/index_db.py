@@ -292,12 +292,12 @@ def _update(
         _index_registry(db, registry)
     problems: list[Problem] = []
     replaced: dict[str, list[Any] | None] = {}  # progress file -> its rows now (None: gone)
-    for name, (kind, content) in sorted(changed.items()):
+    for name, (kind, holds) in sorted(changed.items()):
         if kind != _PROGRESS:
             continue
         try:
             replaced[name] = (
-                None if content is None else cache.progress_rows(Path(sources[name][1]), content)
+                None if holds is None else cache.progress_rows(Path(sources[name][1]), holds)
             )
         except RegistryError as exc:
             problems.extend(exc.problems)
@@ -493,6 +493,7 @@ class _Narrowed(Ledger):
     caller, which must not pass for an empty answer."""
 
     __slots__ = ("_keys",)
+    _keys: frozenset[int | str]
 
     @classmethod
     def over(
