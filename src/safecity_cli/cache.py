@@ -10,6 +10,7 @@ times with their offset). A cache hit needs neither PyYAML nor Pydantic.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import marshal
@@ -477,6 +478,7 @@ def _deadline_to(d: Deadline) -> tuple[Any, ...]:
     return (d.raw, d.kind.value, _day(d.start), _day(d.end), d.every_months, d.ends_in_month)
 
 
+@functools.lru_cache(maxsize=4096)  # tasks read one by one share a few hundred deadlines
 def _deadline_from(row: tuple[Any, ...]) -> Deadline:
     raw, kind, start, end, every, ends_in = row
     return Deadline(raw, DeadlineKind(kind), _from_day(start), _from_day(end), every, ends_in)
