@@ -39,17 +39,17 @@ from safecity_cli.registry.layout import registry_files
 from safecity_cli.registry.models import Registry, Task, Unit
 from safecity_cli.registry.units import named_positions, names_unit
 
-_FORMAT = 1  # bump when what the rows hold changes
+_FORMAT = 3  # bump when what the rows hold changes
 RACY_NS = 2_000_000_000
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rows("
     "kind TEXT NOT NULL, key NOT NULL, body BLOB NOT NULL, checksum INTEGER NOT NULL, "
     "PRIMARY KEY (kind, key)) WITHOUT ROWID"
 )
-# The kinds of row, by key: the shell (the registry without its tasks, and how many it has),
-# a task by id -> (its place, the task), a unit by name -> its task ids, a month its deadline
+# The kinds of row, by key: the shell (the registry without its tasks, and its task ids in
+# order), a task by id, a unit by name -> its task ids, a month its deadline
 # ends in -> task ids (RECURRING and OPEN for those without one end), the months there are,
-# a task or 日程 item -> its entries, the earliest 延期 any entry names per task, a progress
+# a task or 日程 item -> its entries (and the file and place of each), the earliest 延期 any entry names per task, a progress
 # file -> the tasks it names, a source file -> what it held.
 _META, _TASK, _UNIT, _MONTH, _LEDGER, _FILE, _SOURCE = (
     "meta",
@@ -306,16 +306,24 @@ def _update(
     _index_progress(db, replaced, {n for n, before in doubtful.items() if before is not None})
     if registry is not None:  # every task and item has its ledger row, empty or not
         keys = [t.id for t in registry.tasks] + [i.key for i in registry.items]
-        have = _get(db, _LEDGER, keys)
-        _put(db, _LEDGER, ((k, []) for k in keys if k not in have))
+        have = {k for (k,) in db.execute("SELECT key FROM rows WHERE kind = ?", (_LEDGER,))}
+        _put(db, _LEDGER, ((k, ([], [])) for k in keys if k not in have))
     _drop(db, _SOURCE, (n for n in changed if n not in sources))
     _put(db, _SOURCE, seen)
 
 
 def _index_registry(db: sqlite3.Connection, registry: Registry) -> None:
-    for kind in (_TASK, _UNIT, _MONTH):
+    """The registry's rows; a task's row is written only when it differs from the one there
+    (one district's file changed: its tasks, not all 100k)."""
+    old = dict(db.execute("SELECT key, body FROM rows WHERE kind = ?", (_TASK,)))
+    new = {t.id: marshal.dumps(cache.task_row(t)) for t in registry.tasks}
+    _drop(db, _TASK, [k for k in old if k not in new])
+    db.executemany(
+        "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)",
+        ((_TASK, k, body, _crc(_TASK, k, body)) for k, body in new.items() if old.get(k) != body),
+    )
+    for kind in (_UNIT, _MONTH):
         _drop(db, kind)
-    _put(db, _TASK, ((t.id, (pos, cache.task_row(t))) for pos, t in enumerate(registry.tasks)))
     named = named_positions(registry)
     _put(
         db,
@@ -329,7 +337,7 @@ def _index_registry(db: sqlite3.Connection, registry: Registry) -> None:
     _put(
         db,
         _META,
-        [("shell", (cache.shell_row(registry), len(registry.tasks))), ("months", sorted(months))],
+        [("shell", (cache.shell_row(registry), list(new))), ("months", sorted(months))],
     )
 
 
@@ -354,7 +362,8 @@ def _index_progress(
         had = named.get(name, [])
         mine = sorted({row[0] for row in rows or ()}, key=str)
         new = [k for k in (*had, *mine) if k not in touched]
-        touched.update(_get(db, _LEDGER, new))
+        for key, (rows_of, places) in _get(db, _LEDGER, new).items():
+            touched[key] = [(*r, *at) for r, at in zip(rows_of, places, strict=True)]
         for key in new:
             touched.setdefault(key, [])
         for key in had:
@@ -369,7 +378,11 @@ def _index_progress(
         return
     for rows in touched.values():
         rows.sort(key=_ledger_order)
-    _put(db, _LEDGER, touched.items())
+    _put(  # the rows as the ledger decodes them, and beside them the file and place of each
+        db,
+        _LEDGER,
+        ((k, ([r[:-2] for r in rows], [r[-2:] for r in rows])) for k, rows in touched.items()),
+    )
     adjusted = _get(db, _META, ["adjusted"]).get("adjusted", {})
     for key, rows in touched.items():
         later = [r[8] for r in rows if r[8] is not None]
@@ -393,7 +406,7 @@ class Index:
 
     def __init__(self, file: Path, path: Path, db: sqlite3.Connection) -> None:
         self.file, self.path, self._db = file, path, db
-        shell, self._total = _get(db, _META, ["shell"], complete=True)["shell"]
+        shell, self._order = _get(db, _META, ["shell"], complete=True)["shell"]
         self.registry = cache.registry_from_row(shell, path)
 
     def __enter__(self) -> Index:
@@ -442,8 +455,8 @@ class Index:
         if chosen is None:
             return None
         found = _get(db, _TASK, sorted(chosen), complete=wanted.task is None)
-        tasks = tuple(cache.task_from_row(row) for _, row in sorted(found.values()))
-        return shell.narrowed_to(tasks, whole=self._total)
+        tasks = tuple(cache.task_from_row(found[i]) for i in self._order if i in found)
+        return shell.narrowed_to(tasks, whole=len(self._order))
 
     def _ending(self, month: Callable[[int], bool], adjusted: Callable[[date], bool]) -> set[int]:
         """Tasks whose deadline ends in a month `month` keeps, or whose entries name a 延期
@@ -459,11 +472,11 @@ class Index:
         """The entries of the registry's tasks and of every 日程 item, and no others."""
         keys: list[int | str] = [t.id for t in registry.tasks] + [i.key for i in registry.items]
         found = _get(self._db, _LEDGER, keys, complete=True)
-        rows = {key: [r[:-2] for r in tagged] for key, tagged in found.items() if tagged}
+        rows = {key: held for key, (held, _) in found.items() if held}
         adjusted = {
             key: _day(min(later))
-            for key, tagged in found.items()
-            if (later := [r[8] for r in tagged if r[8] is not None])
+            for key, held in rows.items()
+            if (later := [r[8] for r in held if r[8] is not None])
         }
         return _Narrowed.over(rows, adjusted, frozenset(keys))
 
