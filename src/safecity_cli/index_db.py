@@ -39,7 +39,7 @@ from safecity_cli.registry.layout import registry_files
 from safecity_cli.registry.models import Registry, Task, Unit
 from safecity_cli.registry.units import named_positions, names_unit
 
-_FORMAT = 3  # bump when what the rows hold changes
+_FORMAT = 4  # bump when what the rows hold changes
 RACY_NS = 2_000_000_000
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rows("
@@ -50,16 +50,8 @@ _SCHEMA = (
 # order), a task by id, a unit by name -> its task ids, a month its deadline
 # ends in -> task ids (RECURRING and OPEN for those without one end), the months there are,
 # a task or 日程 item -> its entries (and the file and place of each), the earliest 延期 any entry names per task, a progress
-# file -> the tasks it names, a source file -> what it held.
-_META, _TASK, _UNIT, _MONTH, _LEDGER, _FILE, _SOURCE = (
-    "meta",
-    "task",
-    "unit",
-    "month",
-    "ledger",
-    "file",
-    "source",
-)
+# file -> the tasks it names; and (meta "sources") what each source file held.
+_META, _TASK, _UNIT, _MONTH, _LEDGER, _FILE = ("meta", "task", "unit", "month", "ledger", "file")
 RECURRING, OPEN = -1, -2
 _REGISTRY, _PROGRESS = "registry", "progress"
 
@@ -196,11 +188,6 @@ def _get(
     return rows
 
 
-def _all(db: sqlite3.Connection, kind: str) -> dict[Any, Any]:
-    found = db.execute("SELECT key, body, checksum FROM rows WHERE kind = ?", (kind,))
-    return {key: _unpacked(kind, key, body, checksum) for key, body, checksum in found}
-
-
 def _drop(db: sqlite3.Connection, kind: str, keys: Iterable[Any] | None = None) -> None:
     if keys is None:
         db.execute("DELETE FROM rows WHERE kind = ?", (kind,))
@@ -221,7 +208,7 @@ def _sources(path: Path) -> dict[str, tuple[str, str]]:
         with os.scandir(folder) as listing:  # thousands of files: no Path for each
             names = sorted(e.name for e in listing if e.name.endswith(".yaml"))
         for name in names:
-            found[f"{PROGRESS_DIR}/{name}"] = (_PROGRESS, os.path.join(folder, name))
+            found[f"{PROGRESS_DIR}/{name}"] = (_PROGRESS, f"{folder}{os.sep}{name}")
     return found
 
 
@@ -236,7 +223,7 @@ def _stat(file: str) -> tuple[int, int, int, int] | None:
 def _untrusted(db: sqlite3.Connection, sources: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """The files whose stat differs from what the index saw, that were racy then, or that
     came or went; each with what the index saw of it (None for a new file)."""
-    stored = _all(db, _SOURCE)
+    stored = dict(_get(db, _META, ["sources"]).get("sources", {}))
     doubtful: dict[str, Any] = {}
     for name, (_, file) in sources.items():
         seen = stored.pop(name, None)
@@ -308,8 +295,13 @@ def _update(
         keys = [t.id for t in registry.tasks] + [i.key for i in registry.items]
         have = {k for (k,) in db.execute("SELECT key FROM rows WHERE kind = ?", (_LEDGER,))}
         _put(db, _LEDGER, ((k, ([], [])) for k in keys if k not in have))
-    _drop(db, _SOURCE, (n for n in changed if n not in sources))
-    _put(db, _SOURCE, seen)
+    # One row for thousands of files: read whole on every command, it decodes in one call.
+    known = _get(db, _META, ["sources"]).get("sources", {})
+    for name in changed:
+        if name not in sources:
+            known.pop(name, None)
+    known.update(seen)
+    _put(db, _META, [("sources", known)])
 
 
 def _index_registry(db: sqlite3.Connection, registry: Registry) -> None:
