@@ -308,12 +308,10 @@ def _index_registry(db: sqlite3.Connection, registry: Registry) -> None:
     """The registry's rows; a task's row is written only when it differs from the one there
     (one district's file changed: its tasks, not all 100k)."""
     old = dict(db.execute("SELECT key, body FROM rows WHERE kind = ?", (_TASK,)))
-    new = {t.id: marshal.dumps(cache.task_row(t)) for t in registry.tasks}
+    new = {t.id: cache.task_row(t) for t in registry.tasks}
     _drop(db, _TASK, [k for k in old if k not in new])
-    db.executemany(
-        "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)",
-        ((_TASK, k, body, _crc(_TASK, k, body)) for k, body in new.items() if old.get(k) != body),
-    )
+    # Compared as values: marshal's bytes for equal values differ with how shared they were.
+    _put(db, _TASK, ((k, row) for k, row in new.items() if _decoded(old.get(k)) != row))
     for kind in (_UNIT, _MONTH):
         _drop(db, kind)
     named = named_positions(registry)
@@ -331,6 +329,13 @@ def _index_registry(db: sqlite3.Connection, registry: Registry) -> None:
         _META,
         [("shell", (cache.shell_row(registry), list(new))), ("months", sorted(months))],
     )
+
+
+def _decoded(body: bytes | None) -> Any:
+    try:
+        return None if body is None else marshal.loads(body)
+    except (ValueError, EOFError, TypeError):  # damaged: written anew
+        return None
 
 
 def _month_of(task: Task) -> int:
