@@ -23,7 +23,7 @@ from typer.exceptions import TyperException
 from safecity_cli.cli.help_format import SafecityContext
 from safecity_cli.cli.l10n import USAGE, install
 from safecity_cli.errors import ExitCode, SafecityError
-from safecity_cli.render.formats import Listing, OutputFormat, render
+from safecity_cli.render.formats import Listing, OutputFormat, render_chunks
 from safecity_cli.text import printable
 
 if TYPE_CHECKING:
@@ -559,22 +559,25 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         if fmt is OutputFormat.TABLE:
             return
     if fmt is OutputFormat.TABLE and not tables_wanted():
-        from safecity_cli.render.formats import render_tsv
+        from safecity_cli.render.formats import tsv_chunks
 
-        write(render_tsv(listing))  # a pipe or a file: rows to read, as gh prints them
+        for chunk in tsv_chunks(listing):  # a pipe or a file: rows to read, as gh prints them
+            write(chunk)
         return
     if fmt is OutputFormat.TABLE and len(listing.rows) > LARGE_TABLE:
-        from safecity_cli.render.formats import render_tsv
+        from safecity_cli.render.formats import tsv_chunks
 
         note(
             f"{listing.caption}；超过 {LARGE_TABLE} 行，按行输出制表符分隔的文本"
             "（需要表格文件请用 --format csv）"
         )
-        write(render_tsv(listing))
+        for chunk in tsv_chunks(listing):
+            write(chunk)
         return
     color = sys.stdout.isatty()
-    text = render(listing, fmt, width=terminal_width(), color=color)
-    write(text, styles=color and fmt is OutputFormat.TABLE)
+    # In pieces of whole lines: 100k rows of CSV are never all held as text at once.
+    for text in render_chunks(listing, fmt, width=terminal_width(), color=color):
+        write(text, styles=color and fmt is OutputFormat.TABLE)
 
 
 ENV_FORCE_TABLE = "SAFECITY_FORCE_TABLE"

@@ -139,7 +139,12 @@ class _View:
     reversals: dict[str, Entry]  # reversed entry id -> the 撤销 entry
 
 
+_NONE: dict[str, Entry] = {}  # never written: the decisions and reversals of most tasks
+
+
 def _view(records: list[Entry]) -> _View:
+    if not any(r.kind.control for r in records):  # most tasks: every record is a report
+        return _View(records, _NONE, _NONE)
     reversals: dict[str, Entry] = {}
     for record in records:
         if record.kind is Kind.UNDO:
@@ -195,15 +200,20 @@ class Ledger:
     def records(self, task_id: int | str) -> list[Entry]:
         """Every record of a task (or a 日程 item's, by "S12") as written, reversed ones and
         撤销/批准/驳回 included."""
+        return list(self._stored(task_id))
+
+    def _stored(self, task_id: int | str) -> list[Entry]:
         rows = self._pending.pop(task_id, None)
         if rows is not None and self._decode is not None:
             self._by_task[task_id] = [self._decode(row) for row in rows]
-        return list(self._by_task.get(task_id, ()))
+        return self._by_task.get(task_id, [])
 
     def _view_of(self, task_id: int | str) -> _View:
         view = self._views.get(task_id)
         if view is None:
-            view = self._views[task_id] = _view(self.records(task_id))
+            view = _view(self._stored(task_id))
+            if view.decisions or view.reversals:  # a plain view is quicker made than kept
+                self._views[task_id] = view
         return view
 
     def for_task(self, task_id: int | str) -> list[Entry]:
