@@ -422,11 +422,12 @@ def _settled(loaded: _Loaded) -> _Loaded:
 
 def refuse_rollup(path: Path) -> None:
     """A roll-up only answers queries: recording and the other commands go to a district."""
-    from safecity_cli.rollup import ROLLUP_FILE, is_rollup, read_rollup
+    from safecity_cli.registry.layout import ROLLUP_FILE, is_rollup
 
     if not is_rollup(path):
         return
     from safecity_cli.errors import SafecityError
+    from safecity_cli.rollup import read_rollup
 
     districts = read_rollup(path)
     shown = "；".join(f"{d.name}：--data {d.path}" for d in districts[:3])
@@ -440,8 +441,7 @@ def refuse_rollup(path: Path) -> None:
 def open_rollup(data: Path | None, district: str | None) -> tuple[Path, list[Any]] | None:
     """The roll-up's folder and districts (only the one --district names), or None when
     --data is a single registry (where --district is refused)."""
-    from safecity_cli.registry.layout import data_dir
-    from safecity_cli.rollup import is_rollup, pick, read_rollup
+    from safecity_cli.registry.layout import data_dir, is_rollup
 
     path = data_dir(data)
     if not is_rollup(path):
@@ -450,6 +450,8 @@ def open_rollup(data: Path | None, district: str | None) -> tuple[Path, list[Any
 
             raise UsageError("--district 只能用于汇总登记册（含 rollup.yaml 的目录）")
         return None
+    from safecity_cli.rollup import pick, read_rollup
+
     return path, pick(path, read_rollup(path), district)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -126,6 +124,9 @@ def entry_id(entry: Entry) -> str:
     ]
     if entry.kind is not Kind.REPORT or entry.ref:  # ids of plain reports stay as they were
         fields += [entry.kind.value, entry.ref]
+    import hashlib
+    import json
+
     text = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_LENGTH]
 
@@ -327,6 +328,8 @@ def evidence_for(ref: str, base: Path, registry_dir: Path | None = None) -> Evid
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

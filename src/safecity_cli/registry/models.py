@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
@@ -284,6 +283,8 @@ class Registry:
         It names calendar events and marks fillable workbooks, so it must not depend on where
         the registry directory happens to live.
         """
+        import hashlib
+
         seed = f"{self.program.name}|{self.program.start.isoformat()}"
         return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:12]
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from functools import cache
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -128,6 +127,8 @@ def render_json(data: Any) -> str:
 
     An array is written one element per line: still one JSON document, readable with
     line tools, and fast at 100k rows (the indenting encoder is pure Python)."""
+    import json
+
     if isinstance(data, list):
         if not data:
             return "[]\n"
@@ -137,6 +138,8 @@ def render_json(data: Any) -> str:
 
 
 def _compact(item: Any) -> str:
+    import json
+
     return json.dumps(item, ensure_ascii=False, default=_json_default, separators=(", ", ": "))
 
 
@@ -148,6 +151,8 @@ def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def csv_chunks(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Iterator[str]:
     """render_csv's text in pieces of whole lines, the rows made as they are written."""
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
@@ -161,23 +166,29 @@ def csv_chunks(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Iterato
         yield buffer.getvalue()
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
-# At the start of a line: a list item (- a, 1. a), a rule or a setext underline (---, ===).
-_MD_BULLET = re.compile(r"^(\s*)([-+=])(?=\s|[-=\s]*$)")
-_MD_ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
-# Whatever any of the three might change; text without it is returned as it is.
-_MD_ANY = re.compile(r"[\\`*_\[\]<>|~&#\r\n]|^\s*[-+=]|^\s*\d{1,9}[.)]")
+@cache
+def _markdown() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The patterns below, compiled for the first Markdown cell (not at every start-up)."""
+    return (
+        re.compile(r"([\\`*_\[\]<>|~&#])"),
+        # At the start of a line: a list item (- a, 1. a), a rule or a setext underline.
+        re.compile(r"^(\s*)([-+=])(?=\s|[-=\s]*$)"),
+        re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)"),
+        # Whatever any of the three might change; text without it is returned as it is.
+        re.compile(r"[\\`*_\[\]<>|~&#\r\n]|^\s*[-+=]|^\s*\d{1,9}[.)]"),
+    )
 
 
 def escape_markdown(value: Any) -> str:
     """Text that CommonMark shows literally, on one line (table cells included): markup
     characters backslash-escaped, line breaks as <br>."""
     text = "" if value is None else str(value)
-    if text.isdigit() or not _MD_ANY.search(text):  # most cells: nothing in them is markup
+    special, bullet, ordered, anything = _markdown()
+    if text.isdigit() or not anything.search(text):  # most cells: nothing in them is markup
         return text
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = _MD_ORDERED.sub(r"\1\\\2", _MD_BULLET.sub(r"\1\\\2", text))
+    text = special.sub(r"\\\1", text)
+    text = ordered.sub(r"\1\\\2", bullet.sub(r"\1\\\2", text))
     return text.replace("\n", "<br>")
 
 
@@ -309,11 +320,13 @@ def render_rich(renderable: RenderableType, *, width: int | None, color: bool) -
 
 
 # A date (2021年3月11日), a number of days or a status word is never broken across lines.
-_UNBREAKABLE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|-?\d+ (?:天|个工作日)|\S{1,3}")
+@cache
+def _unbreakable_cell() -> re.Pattern[str]:
+    return re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|-?\d+ (?:天|个工作日)|\S{1,3}")
 
 
 def _unbreakable(cell: str) -> bool:
-    return _UNBREAKABLE.fullmatch(cell) is not None
+    return _unbreakable_cell().fullmatch(cell) is not None
 
 
 def rich_table(listing: Listing) -> Table:
