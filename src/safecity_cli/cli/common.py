@@ -594,8 +594,14 @@ def tables_wanted() -> bool:
 def write(text: str, *, styles: bool = False) -> None:
     """Text to stdout; controls from stored text are shown as U+FFFD, never obeyed. With
     `styles`, the colour codes Rich drew (ESC [ … m) are kept, and no other sequence."""
-    sys.stdout.write(printable(text, styles=styles))
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(printable(text, styles=styles))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader had enough (`| head`): no error, as when the whole text went in one write.
+        # What is still buffered goes nowhere, so that exiting does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
 
 
 def write_bytes(data: bytes) -> None:
