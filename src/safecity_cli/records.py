@@ -14,6 +14,8 @@ def frozen(cls: _Class) -> _Class:
     """`@dataclass(frozen=True, slots=True)` with the same __eq__, __hash__ and __repr__, written
     once here: dataclasses generates (compiles) each of them anew for every class, which made
     this module alone a tenth of a command's start-up."""
+    if not cls.__doc__:  # else dataclasses works out the signature to write one (costly)
+        cls.__doc__ = cls.__name__
     made = dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
     compared = [f.name for f in fields(made) if f.compare]
     hashed = [f.name for f in fields(made) if (f.compare if f.hash is None else f.hash)]
