@@ -23,6 +23,7 @@ from safecity_cli.render.formats import (
     Rows,
     csv_chunks,
     escape_md_cell,
+    json_chunks,
     render,
     render_csv,
     render_json,
@@ -218,6 +219,23 @@ def test_csv_and_tsv_in_pieces_are_the_whole_text_and_make_rows_as_written() -> 
         == "\n".join(["序号\t内容\t备注", *lines, ""])
     )
     assert rows._made is None  # streamed, never all held
+
+
+def test_a_json_array_in_pieces_is_the_whole_document() -> None:
+    count = CHUNK_ROWS + 1
+    items = Rows(
+        range(count), lambda n: {"id": n, "text": f"第{n}项\u0085", "end": date(2021, 1, 4)}
+    )
+    pieces = list(json_chunks(items))
+    assert len(pieces) == 3 and items._made is None
+    whole = [{"id": n, "text": f"第{n}项\u0085", "end": date(2021, 1, 4)} for n in range(count)]
+    assert "".join(pieces) == render_json(whole) == render_json(items)
+    assert json.loads("".join(pieces))[-1] == {
+        "id": count - 1,
+        "text": f"第{count - 1}项\u0085",
+        "end": "2021-01-04",
+    }
+    assert list(json_chunks(Rows([], str))) == ["[]\n"]
 
 
 def test_rows_read_as_a_list_once_looked_at() -> None:

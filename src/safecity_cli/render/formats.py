@@ -38,22 +38,22 @@ _Item = TypeVar("_Item")
 CHUNK_ROWS = 2000  # rows written to stdout at a time
 
 
-class Rows(Sequence[list[Any]], Generic[_Item]):
-    """A listing's rows made from its items: kept once looked at (a table reads them
-    several times), or made one at a time by `stream`, so that 100k tasks written as CSV
-    never hold all their rows, or all the text, at once."""
+class Rows(Sequence[Any], Generic[_Item]):
+    """A listing's rows (or JSON items) made from its items: kept once looked at (a table
+    reads them several times), or made one at a time by `stream`, so that 100k tasks written
+    as CSV or JSON never hold all their rows, or all the text, at once."""
 
     __slots__ = ("_items", "_made", "_make")
 
-    def __init__(self, items: Sequence[_Item], make: Callable[[_Item], list[Any]]) -> None:
+    def __init__(self, items: Sequence[_Item], make: Callable[[_Item], Any]) -> None:
         self._items = items
         self._make = make
-        self._made: list[list[Any]] | None = None
+        self._made: list[Any] | None = None
 
-    def stream(self) -> Iterator[list[Any]]:
+    def stream(self) -> Iterator[Any]:
         return iter(self._made) if self._made is not None else map(self._make, self._items)
 
-    def _rows(self) -> list[list[Any]]:
+    def _rows(self) -> list[Any]:
         if self._made is None:
             self._made = [self._make(item) for item in self._items]
         return self._made
@@ -61,14 +61,14 @@ class Rows(Sequence[list[Any]], Generic[_Item]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __iter__(self) -> Iterator[list[Any]]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._rows())
 
     @overload
-    def __getitem__(self, index: int) -> list[Any]: ...
+    def __getitem__(self, index: int) -> Any: ...
     @overload
-    def __getitem__(self, index: slice) -> list[list[Any]]: ...
-    def __getitem__(self, index: int | slice) -> list[Any] | list[list[Any]]:
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
         return self._rows()[index]
 
     def __eq__(self, other: object) -> bool:
@@ -80,7 +80,7 @@ class Rows(Sequence[list[Any]], Generic[_Item]):
         return repr(self._rows())
 
 
-def stream(rows: Sequence[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+def stream(rows: Sequence[Any]) -> Iterator[Any]:
     """The rows one at a time, made as they are asked for when they can be."""
     return rows.stream() if isinstance(rows, Rows) else iter(rows)
 
@@ -127,14 +127,23 @@ def render_json(data: Any) -> str:
 
     An array is written one element per line: still one JSON document, readable with
     line tools, and fast at 100k rows (the indenting encoder is pure Python)."""
+    return "".join(json_chunks(data))
+
+
+def json_chunks(data: Any) -> Iterator[str]:
+    """render_json's text in pieces, an array (a list or Rows) a few thousand items at a time."""
     import json
 
-    if isinstance(data, list):
-        if not data:
-            return "[]\n"
-        items = ",\n".join(_compact(item) for item in data)
-        return f"[\n{items}\n]\n"
-    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+    if not isinstance(data, (list, Rows)):
+        yield json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+    elif not data:
+        yield "[]\n"
+    else:
+        before = "[\n"
+        for batch in _batches(stream(data)):
+            yield before + ",\n".join(_compact(item) for item in batch)
+            before = ",\n"
+        yield "\n]\n"
 
 
 def _compact(item: Any) -> str:
@@ -209,7 +218,9 @@ def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> st
 def render_chunks(
     listing: Listing, fmt: OutputFormat, *, width: int | None = None, color: bool = False
 ) -> Iterator[str]:
-    """`render`'s text in pieces of whole lines: CSV made row by row, the others at once."""
+    """`render`'s text in pieces: CSV and JSON arrays made as they are written, the others at once."""
+    if fmt is OutputFormat.JSON:
+        return json_chunks(listing.data() if callable(listing.data) else listing.data)
     if fmt is OutputFormat.CSV:
         return csv_chunks(
             listing.csv_headers if listing.csv_headers is not None else listing.headers,

@@ -132,14 +132,14 @@ def task_listing(
     through = sum(1 for s in states if s.via)
     caption = f"共 {len(states)} 项任务" + (f"，其中 {through} 项经集合单位适用" if through else "")
 
-    def data() -> list[dict[str, Any]]:
-        items = []
-        for state in states:
-            item = task_json(registry, state)
-            if extra in ("days_overdue", "days_left"):
-                item[extra] = getattr(state, extra)
-            items.append(item)
-        return items
+    def item_of(state: TaskState) -> dict[str, Any]:
+        item = task_json(registry, state)
+        if extra in ("days_overdue", "days_left"):
+            item[extra] = getattr(state, extra)
+        return item
+
+    def data() -> Rows[TaskState]:  # the JSON items, made as they are written
+        return Rows(states, item_of)
 
     return Listing(
         title,
