@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+
+from safecity_cli.records import frozen
 
 
 class ExitCode(IntEnum):
@@ -15,7 +16,7 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Problem:
     """One finding about a registry file, printed as `file:line: field: message`."""
 

@@ -1,7 +1,7 @@
 """Commands that answer questions: validate, list, show, overdue, due, units, schedule, stats."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Typer would evaluate every annotation of the
+# command from its text on each run, which costs more than building them once here.
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -49,9 +49,8 @@ def validate(data: DataOpt = None) -> None:
     from safecity_cli.errors import RegistryError
     from safecity_cli.index_db import discard, index_file
     from safecity_cli.ledger.files import check_ledger, check_progress
-    from safecity_cli.registry.layout import data_dir
+    from safecity_cli.registry.layout import data_dir, is_rollup
     from safecity_cli.registry.load import check_registry_parts, coverage_warnings
-    from safecity_cli.rollup import is_rollup
 
     root = data_dir(data)
     if is_rollup(root):
@@ -241,7 +240,7 @@ def overdue(
     _overdue_problems(registry, on, who, workdays)
 
 
-def _overdue_problems(registry: Registry, on: Date, who: Unit | None, workdays: bool) -> None:
+def _overdue_problems(registry: "Registry", on: "Date", who: "Unit | None", workdays: bool) -> None:
     """整改问题 are not tasks: `overdue` names the overdue ones on stderr, `problem list` lists them."""
     from safecity_cli.assessment.paths import PROBLEMS_FILE, file_path
 

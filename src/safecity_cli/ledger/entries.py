@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -14,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import DISTRICT_ZONE, in_district
 from safecity_cli.errors import LedgerError
+from safecity_cli.records import frozen
 
 if TYPE_CHECKING:
     pass
@@ -50,7 +48,7 @@ class Kind(str, Enum):
         return self in (Kind.APPROVE, Kind.REJECT, Kind.UNDO)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Evidence:
     ref: str  # a path or URL as given
     size: int | None = None
@@ -63,7 +61,7 @@ class Evidence:
         return data
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Entry:
     task: int | str  # a task's id, or a 日程 item as "S12"
     unit: str | None  # None: the office closed the whole task
@@ -126,20 +124,33 @@ def entry_id(entry: Entry) -> str:
     ]
     if entry.kind is not Kind.REPORT or entry.ref:  # ids of plain reports stay as they were
         fields += [entry.kind.value, entry.ref]
+    import hashlib
+    import json
+
     text = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 
-@dataclass(frozen=True, slots=True)
 class _View:
-    """What a task's records come to: the entries that count, and the decisions on requests."""
+    """What a task's records come to: the entries that count, and the decisions on requests.
+    (A plain class: a dataclass costs start-up, and this one is never compared or shown.)"""
 
-    entries: list[Entry]
-    decisions: dict[str, Entry]  # request id -> the office's decision that counts
-    reversals: dict[str, Entry]  # reversed entry id -> the 撤销 entry
+    __slots__ = ("decisions", "entries", "reversals")
+
+    def __init__(
+        self, entries: list[Entry], decisions: dict[str, Entry], reversals: dict[str, Entry]
+    ) -> None:
+        self.entries = entries
+        self.decisions = decisions  # request id -> the office's decision that counts
+        self.reversals = reversals  # reversed entry id -> the 撤销 entry
+
+
+_NONE: dict[str, Entry] = {}  # never written: the decisions and reversals of most tasks
 
 
 def _view(records: list[Entry]) -> _View:
+    if not any(r.kind.control for r in records):  # most tasks: every record is a report
+        return _View(records, _NONE, _NONE)
     reversals: dict[str, Entry] = {}
     for record in records:
         if record.kind is Kind.UNDO:
@@ -195,15 +206,20 @@ class Ledger:
     def records(self, task_id: int | str) -> list[Entry]:
         """Every record of a task (or a 日程 item's, by "S12") as written, reversed ones and
         撤销/批准/驳回 included."""
+        return list(self._stored(task_id))
+
+    def _stored(self, task_id: int | str) -> list[Entry]:
         rows = self._pending.pop(task_id, None)
         if rows is not None and self._decode is not None:
             self._by_task[task_id] = [self._decode(row) for row in rows]
-        return list(self._by_task.get(task_id, ()))
+        return self._by_task.get(task_id, [])
 
     def _view_of(self, task_id: int | str) -> _View:
         view = self._views.get(task_id)
         if view is None:
-            view = self._views[task_id] = _view(self.records(task_id))
+            view = _view(self._stored(task_id))
+            if view.decisions or view.reversals:  # a plain view is quicker made than kept
+                self._views[task_id] = view
         return view
 
     def for_task(self, task_id: int | str) -> list[Entry]:
@@ -317,6 +333,8 @@ def evidence_for(ref: str, base: Path, registry_dir: Path | None = None) -> Evid
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from safecity_cli.records import frozen
 from safecity_cli.registry.deadlines import Deadline
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Category:
     id: int
     numeral: str
     title: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unit:
     name: str
     kind: str
@@ -36,7 +36,7 @@ class Unit:
         return self.members is not None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Task:
     id: int
     category: int
@@ -53,7 +53,7 @@ class Task:
         return self.id
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Phase:
     id: int
     name: str
@@ -63,7 +63,7 @@ class Phase:
     summary: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ScheduleItem:
     id: int
     text: str
@@ -88,21 +88,21 @@ class ScheduleItem:
         return ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MainTask:
     id: int
     title: str
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MainTaskGroup:
     numeral: str
     heading: str
     tasks: tuple[MainTask, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Escalation:
     """三色督办 thresholds, in days."""
 
@@ -111,7 +111,7 @@ class Escalation:
     idle_window_share: float = 0.5
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Program:
     name: str
     short_name: str
@@ -124,7 +124,7 @@ class Program:
     late_after_days: int = 7  # an entry recorded later than this after its date is 补录
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AppliesToAll:
     """Groups every task applies to (附件2 备注 2), whatever the task's own unit list says."""
 
@@ -132,7 +132,7 @@ class AppliesToAll:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CriteriaItem:
     """A 三级项 of the 评价细则 (or a 鼓励项, with `level` and `child` empty)."""
 
@@ -146,7 +146,7 @@ class CriteriaItem:
     child: str = ""  # the 二级项's id
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CriteriaChild:
     """A 二级项: its points where known, and the 三级项 entered so far."""
 
@@ -156,7 +156,7 @@ class CriteriaChild:
     items: tuple[CriteriaItem, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CriteriaLevel:
     """A 一级项."""
 
@@ -166,7 +166,7 @@ class CriteriaLevel:
     children: tuple[CriteriaChild, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Criteria:
     """The 评价细则 as far as it is entered (criteria.yaml)."""
 
@@ -204,14 +204,14 @@ SCORING_RULES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ScoringRule:
     name: str  # one of SCORING_RULES
     points: float  # per occurrence: added for on_time, deducted for the others
     cap: float | None = None  # at most this many points in all; None: no cap
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Scoring:
     """The 考核细则 (scoring.yaml)."""
 
@@ -224,7 +224,7 @@ class Scoring:
         return next((r for r in self.rules if r.name == name), None)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Registry:
     path: Path
     embedded: bool
@@ -309,6 +309,8 @@ class Registry:
         It names calendar events and marks fillable workbooks, so it must not depend on where
         the registry directory happens to live.
         """
+        import hashlib
+
         seed = f"{self.program.name}|{self.program.start.isoformat()}"
         return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:12]
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from enum import Enum
 
 from safecity_cli.ledger.entries import Entry, Kind, Ledger, Status, approved, decided
+from safecity_cli.records import frozen
 from safecity_cli.registry.deadlines import Period, days_between, window_start
 from safecity_cli.registry.models import Registry, ScheduleItem, Task, Unit
 from safecity_cli.registry.units import applies_to, expand, parties_of
@@ -21,7 +22,7 @@ class Level(str, Enum):
     RED = "红"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PartyState:
     unit: str
     status: Status
@@ -31,7 +32,7 @@ class PartyState:
     requested: Entry | None = None  # a 延期申请 the office has not decided yet (README, 延期)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TaskState:
     task: Task | ScheduleItem  # a 日程 item is reported on and tracked like a task
     on: date
@@ -137,16 +138,23 @@ def _parties(
         start = registry.program.start
         return tuple(_recurring_party(n, own_entries.get(n, []), task, start, on) for n in names)
     deadline = task.deadline.due_on(on)
-    if not entries:  # most tasks on most days: the same untouched parties
-        untouched: tuple[PartyState, ...] = registry.remember(
-            ("untouched", task.key, names),
-            lambda: tuple(PartyState(n, Status.NOT_STARTED, deadline, None) for n in names),
-        )
-        return untouched
+    # A party with no entry yet is the same for every task with its deadline: made once.
+    shared: dict[tuple[str, date | None], PartyState] = registry.remember(("untouched",), dict)
+
+    def untouched(name: str) -> PartyState:
+        party = shared.get((name, deadline))
+        if party is None:
+            party = shared[name, deadline] = PartyState(name, Status.NOT_STARTED, deadline, None)
+        return party
+
+    if not entries:  # most tasks on most days
+        return tuple(map(untouched, names))
     own: dict[str | None, list[Entry]] = {}
     for entry in entries:
         own.setdefault(entry.unit, []).append(entry)
-    return tuple(_party(name, own.get(name, ()), deadline) for name in names)
+    return tuple(
+        _party(name, own[name], deadline) if name in own else untouched(name) for name in names
+    )
 
 
 def _party(name: str, own: Sequence[Entry], deadline: date | None) -> PartyState:
