@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
-
-from safecity_cli.records import frozen
 
 
 class ExitCode(IntEnum):
@@ -16,7 +15,7 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One finding about a registry file, printed as `file:line: field: message`."""
 

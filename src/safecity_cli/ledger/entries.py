@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -11,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import DISTRICT_ZONE, in_district
 from safecity_cli.errors import LedgerError
-from safecity_cli.records import frozen
 
 if TYPE_CHECKING:
     pass
@@ -48,7 +48,7 @@ class Kind(str, Enum):
         return self in (Kind.APPROVE, Kind.REJECT, Kind.UNDO)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Evidence:
     ref: str  # a path or URL as given
     size: int | None = None
@@ -61,7 +61,7 @@ class Evidence:
         return data
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Entry:
     task: int | str  # a task's id, or a 日程 item as "S12"
     unit: str | None  # None: the office closed the whole task
@@ -131,18 +131,13 @@ def entry_id(entry: Entry) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 
+@dataclass(frozen=True, slots=True)
 class _View:
-    """What a task's records come to: the entries that count, and the decisions on requests.
-    (A plain class: a dataclass costs start-up, and this one is never compared or shown.)"""
+    """What a task's records come to: the entries that count, and the decisions on requests."""
 
-    __slots__ = ("decisions", "entries", "reversals")
-
-    def __init__(
-        self, entries: list[Entry], decisions: dict[str, Entry], reversals: dict[str, Entry]
-    ) -> None:
-        self.entries = entries
-        self.decisions = decisions  # request id -> the office's decision that counts
-        self.reversals = reversals  # reversed entry id -> the 撤销 entry
+    entries: list[Entry]
+    decisions: dict[str, Entry]  # request id -> the office's decision that counts
+    reversals: dict[str, Entry]  # reversed entry id -> the 撤销 entry
 
 
 _NONE: dict[str, Entry] = {}  # never written: the decisions and reversals of most tasks

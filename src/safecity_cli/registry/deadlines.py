@@ -5,11 +5,11 @@ from __future__ import annotations
 import calendar
 import functools
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
 
 from safecity_cli.errors import WorkdayRangeError
-from safecity_cli.records import frozen
 
 
 class DeadlineKind(str, Enum):
@@ -41,7 +41,7 @@ KIND_LABELS = {
 }
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Period:
     """One period of a recurring deadline (a month, quarter, half year or year): due at its end."""
 
@@ -50,7 +50,7 @@ class Period:
     label: str  # 2021年第一季度
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Deadline:
     """A deadline: the original text, its kind, and the window it gives (None where it has none)."""
 

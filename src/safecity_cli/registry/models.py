@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from safecity_cli.records import frozen
 from safecity_cli.registry.deadlines import Deadline
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Category:
     id: int
     numeral: str
     title: str
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Unit:
     name: str
     kind: str
@@ -36,7 +35,7 @@ class Unit:
         return self.members is not None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Task:
     id: int
     category: int
@@ -53,7 +52,7 @@ class Task:
         return self.id
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Phase:
     id: int
     name: str
@@ -63,7 +62,7 @@ class Phase:
     summary: str = ""
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class ScheduleItem:
     id: int
     text: str
@@ -88,21 +87,21 @@ class ScheduleItem:
         return ()
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class MainTask:
     id: int
     title: str
     text: str
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class MainTaskGroup:
     numeral: str
     heading: str
     tasks: tuple[MainTask, ...]
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Escalation:
     """三色督办 thresholds, in days."""
 
@@ -111,7 +110,7 @@ class Escalation:
     idle_window_share: float = 0.5
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Program:
     name: str
     short_name: str
@@ -124,7 +123,7 @@ class Program:
     late_after_days: int = 7  # an entry recorded later than this after its date is 补录
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class AppliesToAll:
     """Groups every task applies to (附件2 备注 2), whatever the task's own unit list says."""
 
@@ -132,7 +131,7 @@ class AppliesToAll:
     note: str = ""
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class CriteriaItem:
     """A 三级项 of the 评价细则 (or a 鼓励项, with `level` and `child` empty)."""
 
@@ -146,7 +145,7 @@ class CriteriaItem:
     child: str = ""  # the 二级项's id
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class CriteriaChild:
     """A 二级项: its points where known, and the 三级项 entered so far."""
 
@@ -156,7 +155,7 @@ class CriteriaChild:
     items: tuple[CriteriaItem, ...]
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class CriteriaLevel:
     """A 一级项."""
 
@@ -166,7 +165,7 @@ class CriteriaLevel:
     children: tuple[CriteriaChild, ...]
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Criteria:
     """The 评价细则 as far as it is entered (criteria.yaml)."""
 
@@ -204,14 +203,14 @@ SCORING_RULES = (
 )
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class ScoringRule:
     name: str  # one of SCORING_RULES
     points: float  # per occurrence: added for on_time, deducted for the others
     cap: float | None = None  # at most this many points in all; None: no cap
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Scoring:
     """The 考核细则 (scoring.yaml)."""
 
@@ -224,7 +223,7 @@ class Scoring:
         return next((r for r in self.rules if r.name == name), None)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Registry:
     path: Path
     embedded: bool

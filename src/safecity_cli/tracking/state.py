@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 
 from safecity_cli.ledger.entries import Entry, Kind, Ledger, Status, approved, decided
-from safecity_cli.records import frozen
 from safecity_cli.registry.deadlines import Period, days_between, window_start
 from safecity_cli.registry.models import Registry, ScheduleItem, Task, Unit
 from safecity_cli.registry.units import applies_to, expand, parties_of
@@ -22,7 +21,7 @@ class Level(str, Enum):
     RED = "红"
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class PartyState:
     unit: str
     status: Status
@@ -32,7 +31,7 @@ class PartyState:
     requested: Entry | None = None  # a 延期申请 the office has not decided yet (README, 延期)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class TaskState:
     task: Task | ScheduleItem  # a 日程 item is reported on and tracked like a task
     on: date
