@@ -94,6 +94,7 @@ def open_index(
         try:
             db = _connect(file)
             _refresh(db, path, progress)
+            db.execute("BEGIN")  # what follows reads one snapshot, whoever writes meanwhile
             return Index(file, path, db)
         except (sqlite3.OperationalError, OSError):  # locked too long, read-only, disk full
             if db is not None:
