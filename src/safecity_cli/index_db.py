@@ -518,7 +518,7 @@ class _Narrowed(Ledger):
         ledger._keys = keys
         return ledger
 
-    def records(self, task_id: int | str) -> list[Any]:
+    def _stored(self, task_id: int | str) -> list[Any]:  # every question about a task asks this
         if task_id not in self._keys:
             raise LookupError(f"the index read only some tasks' entries, not {task_id}'s")
-        return super().records(task_id)
+        return super()._stored(task_id)
