@@ -22,6 +22,7 @@ from safecity_cli.exchange.xlsx_style import (
     new_workbook,
     paint_row,
     put,
+    restyle_cells,
     write_table,
     write_title,
 )
@@ -172,10 +173,8 @@ def _editable(ws: Worksheet, last: int) -> None:
     for header in EDITABLE:
         column = _INDEX[header]
         ws.cell(row=HEADER_ROW, column=column).fill = fill(EDITABLE_HEADER_FILL)
-        for row in range(HEADER_ROW + 1, last + 1):
-            cell = ws.cell(row=row, column=column)
-            cell.protection = unlocked
-            cell.fill = fill(EDITABLE_FILL)
+        cells = [(row, column) for row in range(HEADER_ROW + 1, last + 1)]
+        restyle_cells(ws, cells, protection=unlocked, fill=fill(EDITABLE_FILL))
 
 
 def _validations(ws: Worksheet, registry: Registry, last: int) -> None:
