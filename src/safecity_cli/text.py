@@ -16,6 +16,7 @@ _REMOVABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _TERMINAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
 
 _SHEET = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+SHEET_REFUSED = _SHEET  # what sheet_text replaces
 _STYLED = re.compile("(\x1b\\[[0-9;]*m)|" + _TERMINAL.pattern)
 
 # What a spreadsheet reads as the start of a formula (OWASP: CSV injection).

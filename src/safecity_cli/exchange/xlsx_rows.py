@@ -15,8 +15,10 @@ import re
 from collections.abc import Callable, Sequence
 from copy import copy
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
+
+from safecity_cli.text import SHEET_REFUSED, sheet_text
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -25,19 +27,22 @@ if TYPE_CHECKING:
 _ATTR = "_safecity_rows"
 _MARKER = b"<safecityRows/>"
 _SPECIAL = re.compile("[&<>\r]")
+_ODD = re.compile(f"[&<>\r]|{SHEET_REFUSED.pattern}")  # text to change before it is written
 _CHUNK = 2000  # rows per write to the zip stream
 
 
 class Rows:
-    """The rows of a sheet from `first` on: values, a tuple of styles (StyleArray) per row,
-    shared between rows styled alike, and heights in points."""
+    """The rows of a sheet from `first` on: values (text as given: sheet_text applies when it
+    is written), a tuple of styles (StyleArray) per row, shared between rows styled alike, and
+    heights in points."""
 
-    __slots__ = ("_derived", "first", "heights", "ncols", "styles", "values")
+    __slots__ = ("_derived", "first", "heights", "kinds", "ncols", "styles", "values")
 
     def __init__(self, first: int, ncols: int) -> None:
         self.first = first
         self.ncols = ncols
         self.values: list[Sequence[Any]] = []
+        self.kinds: list[tuple[type, ...]] = []  # the values' types, one tuple for rows alike
         self.styles: list[tuple[Any, ...]] = []
         self.heights: list[float] = []
         self._derived: dict[tuple[int, Any], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
@@ -153,13 +158,50 @@ def _excel_writer() -> type:
             writer.write()
             ws._rels = writer._rels
             head, tail = writer.read().split(_MARKER)
-            with self._archive.open(ws.path[1:], "w") as out:
-                out.write(head)
-                _write_rows(out, ws, rows)
-                out.write(tail)
+            with self._archive.open(ws.path[1:], "w") as out, _Behind(out) as behind:
+                behind.write(head)
+                _write_rows(behind, ws, rows)
+                behind.write(tail)
             self.manifest.append(ws)
 
     return Writer
+
+
+class _Behind:
+    """Writes to `out` on a thread of its own: deflating the XML (zlib lets go of the
+    interpreter meanwhile) overlaps with making the next rows."""
+
+    def __init__(self, out: Any) -> None:
+        import queue
+        import threading
+
+        self._out = out
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="xlsx-deflate", daemon=True)
+
+    def __enter__(self) -> _Behind:
+        self._thread.start()
+        return self
+
+    def write(self, data: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(data)
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._out.write(data)
+                except BaseException as error:  # handed to the writing thread
+                    self._error = error
+
+    def __exit__(self, *exc: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None and exc[0] is None:
+            raise self._error
 
 
 def _dimension(ws: Worksheet) -> str:
@@ -187,9 +229,10 @@ def _write_rows(out: Any, ws: Worksheet, rows: Rows) -> None:
     book = ws.parent
     letters = [get_column_letter(c) for c in range(1, rows.ncols + 1)]
     style_ids: dict[int, str] = {}
-    templates: dict[tuple[int, tuple[type, ...]], tuple[str, list[Callable[[Any], str]]]] = {}
+    templates: dict[tuple[int, int], tuple[str, list[tuple[int, Callable[[Any], str]]]]] = {}
     heights: dict[float, str] = {}
     convert = _converters(book.epoch)
+    texts = [lru_cache(maxsize=4096)(_text) for _ in letters]
 
     def style_attr(style: Any) -> str:
         found = style_ids.get(id(style))
@@ -201,29 +244,29 @@ def _write_rows(out: Any, ws: Worksheet, rows: Rows) -> None:
     def template(styles: tuple[Any, ...], kinds: tuple[type, ...]) -> Any:
         parts = ['<row r="{0}"{1}>']
         converters = []
-        for letter, style, kind in zip(letters, styles, kinds, strict=True):
+        for column, (letter, style, kind) in enumerate(zip(letters, styles, kinds, strict=True)):
             s = style_attr(style)
             if kind is type(None):
                 if s:
                     parts.append(f'<c r="{letter}{{0}}"{s} t="n"></c>')
-                converters.append(_nothing)
                 continue
             data_type, converter = convert(kind)
+            if converter is _text:  # texts repeat down a column (categories, units, statuses)
+                converter = texts[column]
             index = len(converters) + 2
             if data_type == "s":
                 parts.append(f'<c r="{letter}{{0}}"{s} t="inlineStr">{{{index}}}</c>')
             else:
                 parts.append(f'<c r="{letter}{{0}}"{s} t="{data_type}"><v>{{{index}}}</v></c>')
-            converters.append(converter)
+            converters.append((column, converter))
         parts.append("</row>")
         return "".join(parts), converters
 
     chunk: list[str] = []
-    for row, (values, styles, height) in enumerate(
-        zip(rows.values, rows.styles, rows.heights, strict=True), start=rows.first
+    for row, (values, kinds, styles, height) in enumerate(
+        zip(rows.values, rows.kinds, rows.styles, rows.heights, strict=True), start=rows.first
     ):
-        kinds = tuple(map(type, values))
-        key = (id(styles), kinds)
+        key = (id(styles), id(kinds))
         found = templates.get(key)
         if found is None:
             found = templates[key] = template(styles, kinds)
@@ -232,31 +275,28 @@ def _write_rows(out: Any, ws: Worksheet, rows: Rows) -> None:
         if attrs is None:
             dims = RowDimension(ws, index=row, ht=height)
             attrs = heights[height] = "".join(f' {k}="{v}"' for k, v in dims)
-        chunk.append(
-            text.format(row, attrs, *[c(v) for c, v in zip(converters, values, strict=True)])
-        )
+        chunk.append(text.format(row, attrs, *[c(values[i]) for i, c in converters]))
         if len(chunk) == _CHUNK:
             out.write("".join(chunk).encode())
             chunk.clear()
     out.write("".join(chunk).encode())
 
 
-def _nothing(value: Any) -> str:
-    return ""
-
-
 def _text(value: str) -> str:
+    """A text cell's content: what sheet_text leaves of the value, escaped for XML."""
     if not value:
         return ""
     value = value[:32767]  # Excel's limit; openpyxl cuts there too
     escaped = value
-    if _SPECIAL.search(value):
-        escaped = (
-            value.replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-            .replace("\r", "&#13;")  # a bare CR would be read back as a line feed
-        )
+    if _ODD.search(value):
+        value = escaped = sheet_text(value)
+        if _SPECIAL.search(value):
+            escaped = (
+                value.replace("&", "&amp;")
+                .replace("<", "&lt;")
+                .replace(">", "&gt;")
+                .replace("\r", "&#13;")  # a bare CR would be read back as a line feed
+            )
     if value != value.strip():
         return f'<is><t xml:space="preserve">{escaped}</t></is>'
     return f"<is><t>{escaped}</t></is>"

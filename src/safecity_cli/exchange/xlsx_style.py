@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,10 @@ def lines_needed(value: Any, width: float) -> int:
     if value is None or isinstance(value, (int, float, date)):
         return 1
     usable = max(width - 1.5, 1.0)
-    return sum(_lines(part, usable) for part in str(value).split("\n"))
+    text = str(value)
+    if "\n" not in text:
+        return _lines(text, usable)
+    return sum(_lines(part, usable) for part in text.split("\n"))
 
 
 def _lines(text: str, usable: float) -> int:
@@ -183,7 +186,7 @@ def write_table(
     # one, when the first cell so styled comes, so the workbook lists fonts, borders and
     # formats in the order a cell-by-cell sheet would.
     styles: dict[tuple[int, str | None], Any] = {}
-    row_styles: dict[tuple[type, ...], tuple[Any, ...]] = {}
+    row_styles: dict[tuple[type, ...], tuple[tuple[type, ...], tuple[Any, ...]]] = {}
 
     def style_of(index: int, value: Any) -> Any:
         number_format = DATE_FORMAT if isinstance(value, date) else formats.get(index)
@@ -191,7 +194,7 @@ def write_table(
         style = styles.get(key)
         if style is None:
             column = columns[index - 1]
-            cell = Cell(ws, value=value)
+            cell = Cell(ws, value=sheet_text(value) if isinstance(value, str) else value)
             cell.font = font
             cell.border = border
             cell.alignment = Alignment(
@@ -202,21 +205,34 @@ def write_table(
             if number_format is not None:
                 cell.number_format = number_format
             style = styles[key] = copy(cell._style)
+        elif isinstance(value, (date, time, timedelta)):
+            Cell(ws, value=value)  # a cell given a moment registers its default format
         return style
 
     body = Rows(header_row + 1, ncols)
-    wrapped = [(index, column.width) for index, column in enumerate(columns) if column.wrap]
+    # Wrapped columns repeat their texts (categories, units, deadlines): each measured once.
+    wrapped = [(i, column.width, {}) for i, column in enumerate(columns) if column.wrap]
+    # Text is held as given and made fit for a sheet (sheet_text) as it is written; the
+    # characters that replaces are as wide as the one replacing them, so heights are the same.
     for values in rows:
         if len(values) != ncols:
             raise ValueError(f"{len(values)} values for {ncols} columns")
-        values = [sheet_text(v) if isinstance(v, str) else v for v in values]
         kinds = tuple(map(type, values))
-        row_style = row_styles.get(kinds)
-        if row_style is None:
+        found = row_styles.get(kinds)
+        if found is None:
             row_style = tuple(style_of(i, v) for i, v in enumerate(values, start=1))
-            row_styles[kinds] = row_style
-        lines = max((lines_needed(values[i], width) for i, width in wrapped), default=1)
+            found = row_styles[kinds] = (kinds, row_style)
+        kinds, row_style = found
+        lines = 1
+        for i, width, measured in wrapped:
+            value = values[i]
+            n = measured.get(value)
+            if n is None:
+                n = measured[value] = lines_needed(value, width)
+            if n > lines:
+                lines = n
         body.values.append(values)
+        body.kinds.append(kinds)
         body.styles.append(row_style)
         # Excel does not re-measure wrapped rows when it opens a file: give them room now.
         body.heights.append(min(lines * LINE_HEIGHT + 4, MAX_ROW_HEIGHT))
