@@ -158,7 +158,9 @@ def _excel_writer() -> type:
             writer.write()
             ws._rels = writer._rels
             head, tail = writer.read().split(_MARKER)
-            with self._archive.open(ws.path[1:], "w") as out, _Behind(out) as behind:
+            large = len(rows.values) * rows.ncols > 5_000_000  # over 2 GiB of XML, maybe
+            part = self._archive.open(ws.path[1:], "w", force_zip64=large)
+            with part as out, _Behind(out) as behind:
                 behind.write(head)
                 _write_rows(behind, ws, rows)
                 behind.write(tail)
@@ -243,7 +245,7 @@ def _write_rows(out: Any, ws: Worksheet, rows: Rows) -> None:
 
     def template(styles: tuple[Any, ...], kinds: tuple[type, ...]) -> Any:
         parts = ['<row r="{0}"{1}>']
-        converters = []
+        converters: list[tuple[int, Callable[[Any], str]]] = []
         for column, (letter, style, kind) in enumerate(zip(letters, styles, kinds, strict=True)):
             s = style_attr(style)
             if kind is type(None):

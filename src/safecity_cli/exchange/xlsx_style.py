@@ -211,7 +211,9 @@ def write_table(
 
     body = Rows(header_row + 1, ncols)
     # Wrapped columns repeat their texts (categories, units, deadlines): each measured once.
-    wrapped = [(i, column.width, {}) for i, column in enumerate(columns) if column.wrap]
+    wrapped: list[tuple[int, float, dict[Any, int]]] = [
+        (i, column.width, {}) for i, column in enumerate(columns) if column.wrap
+    ]
     # Text is held as given and made fit for a sheet (sheet_text) as it is written; the
     # characters that replaces are as wide as the one replacing them, so heights are the same.
     for values in rows:
