@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from copy import copy
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.text import SHEET_REFUSED, sheet_text
@@ -29,6 +29,7 @@ _MARKER = b"<safecityRows/>"
 _SPECIAL = re.compile("[&<>\r]")
 _ODD = re.compile(f"[&<>\r]|{SHEET_REFUSED.pattern}")  # text to change before it is written
 _CHUNK = 2000  # rows per write to the zip stream
+_SAMPLE = 2000  # rows that show whether a column's texts repeat
 
 
 class Rows:
@@ -234,7 +235,13 @@ def _write_rows(out: Any, ws: Worksheet, rows: Rows) -> None:
     templates: dict[tuple[int, int], tuple[str, list[tuple[int, Callable[[Any], str]]]]] = {}
     heights: dict[float, str] = {}
     convert = _converters(book.epoch)
-    texts = [lru_cache(maxsize=4096)(_text) for _ in letters]
+    # Texts that repeat down a column (categories, units, statuses) are escaped once each; a
+    # column of texts mostly unlike (the tasks themselves) is not worth remembering.
+    sample = rows.values[:_SAMPLE]
+    texts: list[Callable[[str], str]] = []
+    for column in range(rows.ncols):
+        seen = [v[column] for v in sample if isinstance(v[column], str)]
+        texts.append(cache(_text) if len(set(seen)) * 2 < len(seen) else _text)
 
     def style_attr(style: Any) -> str:
         found = style_ids.get(id(style))
@@ -309,6 +316,9 @@ def _converters(epoch: datetime) -> Callable[[type], tuple[str, Callable[[Any], 
     from openpyxl.compat import NUMERIC_TYPES, safe_string
     from openpyxl.utils.datetime import to_excel
 
+    def integer(value: int) -> str:  # "%.16g" as safe_string writes it, needed for large ones
+        return str(value) if -(10**15) < value < 10**15 else str(safe_string(value))
+
     def moment(value: Any) -> str:
         if getattr(value, "tzinfo", None) is not None:
             raise TypeError(
@@ -321,6 +331,8 @@ def _converters(epoch: datetime) -> Callable[[type], tuple[str, Callable[[Any], 
     def converter(kind: type) -> tuple[str, Callable[[Any], str]]:
         if kind is bool:
             return "b", safe_string
+        if kind is int:
+            return "n", integer
         if issubclass(kind, NUMERIC_TYPES):
             return "n", safe_string
         if issubclass(kind, str):
