@@ -28,7 +28,7 @@ from safecity_cli.exchange.xlsx_style import (
 )
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Registry, Unit
-from safecity_cli.registry.units import applies_to
+from safecity_cli.tracking.index import unit_tasks
 from safecity_cli.tracking.query import TaskFilter, select_tasks
 
 if TYPE_CHECKING:
@@ -81,12 +81,10 @@ class FillableBook:
 
 
 def reporting_units(registry: Registry) -> list[Unit]:
-    """Units that report for themselves and have tasks: groups listing members report through them."""
-    return [
-        u
-        for u in registry.units
-        if not u.members and any(applies_to(registry, t, u)[0] for t in registry.tasks)
-    ]
+    """Units that report for themselves and have tasks: groups listing members report through them.
+
+    From the unit → tasks index (what applies_to answers), not a test of every task per unit."""
+    return [u for u in registry.units if not u.members and unit_tasks(registry, u)]
 
 
 def build_fillable_workbook(
