@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -116,6 +115,8 @@ def fsync_dir(folder: Path) -> None:
 def _stage(path: Path, data: str | bytes, *, sync: bool = True) -> Path:
     """The data in a temporary file beside `path`, synced unless the caller syncs it later,
     ready to be renamed over it."""
+    import tempfile  # only a command that writes needs it (it costs start-up)
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, _mode(path))  # mkstemp makes it private; colleagues share these files

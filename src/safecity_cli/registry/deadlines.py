@@ -78,24 +78,34 @@ class Deadline:
     def period_of(self, on: date) -> Period:
         """The period of a recurring deadline that `on` falls in."""
         assert self.every_months is not None
-        months = self.every_months
-        index = on.year * 12 + on.month - 1
-        last = index + (self.ends_in_month - 1 - index) % months
-        first = last - months + 1
-        start = date(first // 12, first % 12 + 1, 1)
-        end = _month_end(last // 12, last % 12 + 1)
-        return Period(start, end, _period_label(start, end, months, self.ends_in_month))
+        return _period(self.every_months, self.ends_in_month, on)
 
     def periods(self, first: date, last: date) -> list[Period]:
         """The periods from the one `first` falls in through the one `last` falls in."""
-        found: list[Period] = []
         if self.every_months is None or last < first:
-            return found
-        period = self.period_of(first)
-        while period.start <= last:
-            found.append(period)
-            period = self.period_of(period.end + timedelta(days=1))
-        return found
+            return []
+        return list(_periods(self.every_months, self.ends_in_month, first, last))
+
+
+# Thousands of recurring tasks share a handful of (period length, date) pairs in one query.
+@functools.lru_cache(maxsize=4096)
+def _period(months: int, ends_in_month: int, on: date) -> Period:
+    index = on.year * 12 + on.month - 1
+    last = index + (ends_in_month - 1 - index) % months
+    first = last - months + 1
+    start = date(first // 12, first % 12 + 1, 1)
+    end = _month_end(last // 12, last % 12 + 1)
+    return Period(start, end, _period_label(start, end, months, ends_in_month))
+
+
+@functools.lru_cache(maxsize=1024)
+def _periods(months: int, ends_in_month: int, first: date, last: date) -> tuple[Period, ...]:
+    found: list[Period] = []
+    period = _period(months, ends_in_month, first)
+    while period.start <= last:
+        found.append(period)
+        period = _period(months, ends_in_month, period.end + timedelta(days=1))
+    return tuple(found)
 
 
 class DeadlineError(ValueError):
