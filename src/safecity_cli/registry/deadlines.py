@@ -78,24 +78,37 @@ class Deadline:
     def period_of(self, on: date) -> Period:
         """The period of a recurring deadline that `on` falls in."""
         assert self.every_months is not None
-        months = self.every_months
-        index = on.year * 12 + on.month - 1
-        last = index + (self.ends_in_month - 1 - index) % months
-        first = last - months + 1
-        start = date(first // 12, first % 12 + 1, 1)
-        end = _month_end(last // 12, last % 12 + 1)
-        return Period(start, end, _period_label(start, end, months, self.ends_in_month))
+        return _period_of(self, on)
 
     def periods(self, first: date, last: date) -> list[Period]:
         """The periods from the one `first` falls in through the one `last` falls in."""
-        found: list[Period] = []
         if self.every_months is None or last < first:
-            return found
-        period = self.period_of(first)
-        while period.start <= last:
-            found.append(period)
-            period = self.period_of(period.end + timedelta(days=1))
-        return found
+            return []
+        return list(_periods(self, first, last))
+
+
+# A registry has a handful of recurring deadlines (每月, 每季度…) and a report asks about a few
+# days, yet every party of every recurring task asks again: computed once per deadline and day.
+@functools.lru_cache(maxsize=4096)
+def _period_of(deadline: Deadline, on: date) -> Period:
+    months = deadline.every_months
+    assert months is not None
+    index = on.year * 12 + on.month - 1
+    last = index + (deadline.ends_in_month - 1 - index) % months
+    first = last - months + 1
+    start = date(first // 12, first % 12 + 1, 1)
+    end = _month_end(last // 12, last % 12 + 1)
+    return Period(start, end, _period_label(start, end, months, deadline.ends_in_month))
+
+
+@functools.lru_cache(maxsize=4096)
+def _periods(deadline: Deadline, first: date, last: date) -> tuple[Period, ...]:
+    found: list[Period] = []
+    period = _period_of(deadline, first)
+    while period.start <= last:
+        found.append(period)
+        period = _period_of(deadline, period.end + timedelta(days=1))
+    return tuple(found)
 
 
 class DeadlineError(ValueError):

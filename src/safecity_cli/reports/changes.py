@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Registry
 from safecity_cli.scoring.compute import Period, ScoreBoard, completed_on, score_board
 from safecity_cli.scoring.notices import NoticeBook
 from safecity_cli.tracking.query import TaskFilter, select_tasks
+from safecity_cli.tracking.state import TaskState
+
+StatesOn = Callable[[date], list[TaskState]]  # every task's state on a day (calendar days)
+
+
+def states_on(registry: Registry, ledger: Ledger) -> StatesOn:
+    """select_tasks with no filter, computed once per day: a report that compares periods
+    asks for the same day's states several times (a week's end is the next week's start)."""
+    memo: dict[date, list[TaskState]] = {}
+
+    def states(day: date) -> list[TaskState]:
+        if day not in memo:
+            memo[day] = select_tasks(registry, ledger, day, TaskFilter())
+        return memo[day]
+
+    return states
 
 
 def change(now: float, before: float) -> str:
@@ -82,9 +99,13 @@ def compare(
     period: Period,
     previous: Period,
     label: str,
+    *,
+    states: StatesOn | None = None,
 ) -> Comparison:
-    now, now_units = _figures(registry, ledger, period)
-    before, before_units = _figures(registry, ledger, previous)
+    """`states`: the report's own states_on(registry, ledger), when it has one to share."""
+    states = states or states_on(registry, ledger)
+    now, now_units = _figures(registry, ledger, period, states)
+    before, before_units = _figures(registry, ledger, previous, states)
     board = board_before = None
     if registry.scoring is not None:
         board = score_board(registry, ledger, notices, period)
@@ -133,14 +154,11 @@ def compare(
 
 
 def _figures(
-    registry: Registry, ledger: Ledger, period: Period
+    registry: Registry, ledger: Ledger, period: Period, states: StatesOn
 ) -> tuple[tuple[int, int, int], dict[str, tuple[int, int, int]]]:
     """Totals (tasks newly complete, newly overdue, entries) and the same for each unit's part."""
-    end = select_tasks(registry, ledger, period.last, TaskFilter())
-    start = {
-        s.task.id: s
-        for s in select_tasks(registry, ledger, period.first - timedelta(days=1), TaskFilter())
-    }
+    end = states(period.last)
+    start = {s.task.id: s for s in states(period.first - timedelta(days=1))}
     completed = sum(s.complete and not start[s.task.id].complete for s in end)
     overdue = sum(s.overdue and not start[s.task.id].overdue for s in end)
     entries = [e for e in ledger.entries if period.first <= e.date <= period.last]

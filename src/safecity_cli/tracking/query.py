@@ -119,8 +119,11 @@ def find_due(
     unit: Unit | None = None,
     *,
     workdays: bool = False,
+    states: list[TaskState] | None = None,
 ) -> list[TaskState]:
-    """Open tasks whose deadline ends within the next `within` days (counting `on`), soonest first."""
+    """Open tasks whose deadline ends within the next `within` days (counting `on`), soonest first.
+
+    `states`: every task's state on `on` (select_tasks with no filter), when the caller has it."""
     if within < 0:
         raise UsageError("--within 应为不小于 0 的天数")
 
@@ -132,9 +135,12 @@ def find_due(
             or ledger.earliest_adjustment(task.id) is not None
         )
 
-    states = select_tasks(
-        registry, ledger, on, TaskFilter(unit=unit), workdays=workdays, candidate=may_fall_due
-    )
+    if states is None or unit is not None:
+        states = select_tasks(
+            registry, ledger, on, TaskFilter(unit=unit), workdays=workdays, candidate=may_fall_due
+        )
+    else:
+        states = [s for s in states if may_fall_due(s.task)]
     due = [
         s
         for s in states

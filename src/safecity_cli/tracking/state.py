@@ -83,6 +83,39 @@ def task_state(
     }
     if waiting:
         parties = tuple(replace(p, requested=waiting.get(p.unit)) for p in parties)
+    noted = [e for e in everything if e.note]
+    latest = noted[-1] if noted else (everything[-1] if everything else None)
+    return _settled(registry, task, on, parties, closed, latest, via, workdays)
+
+
+def part_of(
+    registry: Registry, state: TaskState, unit: Unit, *, workdays: bool = False
+) -> TaskState | None:
+    """task_state(…, unit=unit) read off the task's whole state (`state`: task_state with no
+    unit, on the same day and with the same `workdays`), when each party the unit stands for
+    is a party of the task; None when it is not."""
+    mine = {p.unit: p for p in state.parties}
+    names = expand(registry, unit)
+    if not all(name in mine for name in names):
+        return None
+    _, via = applies_to(registry, state.task, unit)
+    parties = tuple(mine[name] for name in names)
+    return _settled(
+        registry, state.task, state.on, parties, state.closed, state.latest, via, workdays
+    )
+
+
+def _settled(
+    registry: Registry,
+    task: Task | ScheduleItem,
+    on: date,
+    parties: tuple[PartyState, ...],
+    closed: bool,
+    latest: Entry | None,
+    via: str | None,
+    workdays: bool,
+) -> TaskState:
+    """The state the parties come to."""
     status = Status.CLOSED if closed else _overall(parties)
     open_parties = [
         p for p in parties if not p.status.complete and p.status is not Status.SUSPENDED
@@ -101,7 +134,6 @@ def task_state(
             days_overdue = days_between(min(late), on, workdays=workdays)
         else:
             days_left = days_between(on, min(deadlines), workdays=workdays)
-    noted = [e for e in everything if e.note]
     level = None
     if open_parties and not closed:
         level = escalation_level(registry, task, on, status, governing, days_overdue, days_left)
@@ -115,7 +147,7 @@ def task_state(
         days_overdue,
         days_left,
         level,
-        noted[-1] if noted else (everything[-1] if everything else None),
+        latest,
         via,
         period,
         tuple(p.requested for p in parties if p.requested is not None),
