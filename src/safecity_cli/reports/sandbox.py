@@ -11,6 +11,7 @@ import os
 import re
 import stat
 import time
+import types
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import is_dataclass
 from pathlib import Path
@@ -215,28 +216,30 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         self.budget.tick()
         kind = type(obj)
-        if _is_row(kind):
-            return self._row_attribute(obj, kind, attribute)
+        row = _ROWS.get(kind)
+        if row is None:
+            row = _is_row(kind)
+        if row:
+            # The sandbox's getattr, step for step, with its verdict on each (row type, name)
+            # asked once: it depends on nothing else, and asking (a dozen ABC isinstance
+            # checks) was most of the time a big report spent per cell.
+            try:
+                value = getattr(obj, attribute)
+            except AttributeError:
+                return super().getattr(obj, attribute)
+            if isinstance(value, _METHODS):
+                wrapped = self.wrap_str_format(value)
+                if wrapped is not None:
+                    return wrapped
+            safe = self._safe_names.get((kind, attribute))
+            if safe is None:
+                safe = self._safe_names[kind, attribute] = self.is_safe_attribute(
+                    obj, attribute, value
+                )
+            return value if safe else self.unsafe_undefined(obj, attribute)
         if isinstance(obj, str) and attribute in ("format", "format_map"):
             _check_format(obj, "{")
         return super().getattr(obj, attribute)
-
-    def _row_attribute(self, obj: Any, kind: type, attribute: str) -> Any:
-        """The sandbox's getattr, step for step, with its verdict on each (row type, name)
-        asked once: the verdict depends on nothing else, and asking (a dozen ABC isinstance
-        checks) was most of the time a big report spent per cell."""
-        try:
-            value = getattr(obj, attribute)
-        except AttributeError:
-            return super().getattr(obj, attribute)
-        wrapped = self.wrap_str_format(value)
-        if wrapped is not None:
-            return wrapped
-        key = (kind, attribute)
-        safe = self._safe_names.get(key)
-        if safe is None:
-            safe = self._safe_names[key] = self.is_safe_attribute(obj, attribute, value)
-        return value if safe else self.unsafe_undefined(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         self.budget.tick()
@@ -271,18 +274,17 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
 
 _ROWS: dict[type, bool] = {}
+_METHODS = (types.MethodType, types.BuiltinMethodType)  # what wrap_str_format looks at
 
 
 def _is_row(kind: type) -> bool:
     """One of safecity's own dataclasses (a report's rows and figures): no subclass of a
     container, function or type, so what the sandbox allows of it follows from its type."""
-    row = _ROWS.get(kind)
-    if row is None:
-        row = _ROWS[kind] = (
-            is_dataclass(kind)
-            and kind.__module__.startswith("safecity_cli.")
-            and not issubclass(kind, (Collection, Callable, type))
-        )
+    row = _ROWS[kind] = (
+        is_dataclass(kind)
+        and kind.__module__.startswith("safecity_cli.")
+        and not issubclass(kind, (Collection, Callable, type))
+    )
     return row
 
 

@@ -13,7 +13,7 @@ from safecity_cli.errors import UsageError
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Phase, Registry, ScheduleItem, Task, Unit
 from safecity_cli.tracking.index import unit_tasks
-from safecity_cli.tracking.state import TaskState, task_state
+from safecity_cli.tracking.state import TaskState, part_of, task_state
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,9 @@ def _unit_part(
                 open_ = party.status is not Status.SUSPENDED
                 late = open_ and party.deadline is not None and party.deadline < on
                 return False, late
-    part = task_state(registry, ledger, task, on, unit=unit)
+    part = part_of(registry, state, unit) if state is not None else None  # a group of parties
+    if part is None:
+        part = task_state(registry, ledger, task, on, unit=unit)
     return part.complete, part.overdue
 
 
