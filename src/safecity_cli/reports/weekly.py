@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from safecity_cli.reports.changes import Comparison
     from safecity_cli.scoring.notices import NoticeBook
 
+_RED = Level.RED.value  # an Enum member's value is slow to reach, and asked per row
 DEFAULT_LIMIT = 10  # 督办 rows a unit's list shows before "另有 N 项" (the rest go to the annex)
 
 
@@ -148,7 +149,7 @@ class UnitOverdue:
 
     @property
     def red(self) -> int:
-        return sum(r.level == Level.RED.value for r in self.rows)
+        return sum(r.level == _RED for r in self.rows)
 
 
 @dataclass(frozen=True)

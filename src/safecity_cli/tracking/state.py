@@ -83,7 +83,7 @@ def task_state(
     everything = [e for e in ledger.for_task(task.key) if e.date <= on]
     # A 延期申请 counts once the office approved it; until then (or if rejected) it is not the
     # party's status and moves no deadline.
-    entries = [e for e in everything if approved(ledger, e, on)]
+    entries = [e for e in everything if e.kind is not _REQUEST or approved(ledger, e, on)]
     closed = any(e.unit is None and e.status is _CLOSED for e in entries)
     via = None
     if unit is None:
@@ -108,12 +108,17 @@ def part_of(
     """task_state(…, unit=unit) read off the task's whole state (`state`: task_state with no
     unit, on the same day and with the same `workdays`), when each party the unit stands for
     is a party of the task; None when it is not."""
-    mine = {p.unit: p for p in state.parties}
     names = expand(registry, unit)
-    if not all(name in mine for name in names):
-        return None
+    if len(names) == 1:
+        parties = tuple(p for p in state.parties if p.unit == names[0])
+        if not parties:
+            return None
+    else:
+        mine = {p.unit: p for p in state.parties}
+        if not all(name in mine for name in names):
+            return None
+        parties = tuple(mine[name] for name in names)
     _, via = applies_to(registry, state.task, unit)
-    parties = tuple(mine[name] for name in names)
     return _settled(
         registry, state.task, state.on, parties, state.closed, state.latest, via, workdays
     )
@@ -156,11 +161,11 @@ def _settled(
         period = ruling[0].period if ruling else task.deadline.period_of(on)
     days_overdue = days_left = None
     if not closed and deadlines:
-        late = [d for d in deadlines if d < on]
-        if late:
-            days_overdue = days_between(min(late), on, workdays=workdays)
+        first = min(deadlines)  # the earliest late one, when any is late
+        if first < on:
+            days_overdue = days_between(first, on, workdays=workdays)
         else:
-            days_left = days_between(on, min(deadlines), workdays=workdays)
+            days_left = days_between(on, first, workdays=workdays)
     level = None
     if open_parties and not closed:
         level = escalation_level(registry, task, on, status, governing, days_overdue, days_left)
@@ -177,7 +182,7 @@ def _settled(
         latest,
         via,
         period,
-        tuple(p.requested for p in parties if p.requested is not None),
+        tuple([p.requested for p in parties if p.requested is not None]),
     )
 
 
