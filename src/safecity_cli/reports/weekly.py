@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -305,6 +306,27 @@ def build_weekly(
 ) -> Weekly:
     """The briefing for the week containing `on`, from the registry and the entries up to `on`
     (so a past week's briefing comes out the same however much has been recorded since)."""
+    # Millions of states and rows at 100k tasks, and no reference cycles among them: the
+    # collector would only walk them, during the build or (paused) all at once after it. They
+    # live until the report is written, so they join the permanent generation (gc.freeze).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_weekly(registry, ledger, on, workdays, notices, limit)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _build_weekly(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    workdays: bool,
+    notices: NoticeBook | None,
+    limit: int,
+) -> Weekly:
     from safecity_cli.reports.changes import compare, states_on
     from safecity_cli.scoring.compute import Period
     from safecity_cli.scoring.notices import NoticeBook
