@@ -63,18 +63,20 @@ def test_a_flipped_bit_anywhere_in_a_cache_file_changes_no_answer(
             path.write_bytes(bytes(damaged))
             query = n % len(QUERIES)
             assert _answer(runner, data, QUERIES[query]) == expected[query], (kind, offset)
+            _answer(runner, data, QUERIES[1])  # stats reads the whole registry, not the index
             assert cache.read_cached(path.name) is not None  # rebuilt, and whole again
 
 
 def test_a_damaged_ledger_cache_is_rebuilt_not_an_internal_error(
     runner: CliRunner, data: Path
 ) -> None:
-    expected = _answer(runner, data, QUERIES[3])
+    stats = QUERIES[1]  # reads the whole ledger (history asks the index for one task's)
+    expected = _answer(runner, data, stats)
     path = _cache_file("ledger")
     body = bytearray(path.read_bytes())
     body[len(body) // 3 : len(body) // 3 + 64] = b"\0" * 64  # the rows a later lookup decodes
     path.write_bytes(bytes(body))
-    assert _answer(runner, data, QUERIES[3]) == expected
+    assert _answer(runner, data, stats) == expected
     assert cache.read_cached(path.name) is not None
 
 

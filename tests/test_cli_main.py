@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -57,3 +58,41 @@ def test_a_query_imports_no_report_or_export_code() -> None:
     assert warm.stdout == again.stdout
     # Once the cache is warm, a JSON query needs neither YAML, Pydantic nor Rich.
     assert again.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_a_listing_to_a_pipe_imports_only_what_it_uses() -> None:
+    code = (
+        "import sys; sys.argv = ['safecity', 'list', '--unit', '区住建局']\n"
+        "from safecity_cli.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = [m for m in ('json', 'csv', 'tempfile', 'zipfile', 'importlib.resources',"
+        " 'rich', 'safecity_cli.rollup') if m in sys.modules]\n"
+        "print(loaded, file=sys.stderr)"
+    )
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert again.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_a_reader_that_stops_early_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`safecity list --format csv | head`: the listing goes out in pieces, and the pipe
+    closing after the first is not reported as a failed write."""
+    import typer
+
+    from safecity_cli.cli.common import write
+
+    with (tmp_path / "sink").open("w") as sink:
+
+        class ClosedPipe:
+            def write(self, text: str) -> int:
+                raise BrokenPipeError(32, "Broken pipe")
+
+            def fileno(self) -> int:
+                return sink.fileno()
+
+        monkeypatch.setattr(sys, "stdout", ClosedPipe())
+        with pytest.raises(typer.Exit) as exit_:
+            write("序号\t内容\n")
+    assert exit_.value.exit_code == 0

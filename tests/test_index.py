@@ -198,8 +198,9 @@ def test_markdown_escaping_skips_only_text_with_nothing_to_escape() -> None:
 
     def by_substitution(text: str) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
-        text = formats._MD_SPECIAL.sub(r"\\\1", text)
-        text = formats._MD_ORDERED.sub(r"\1\\\2", formats._MD_BULLET.sub(r"\1\\\2", text))
+        special, bullet, ordered, _ = formats._markdown()
+        text = special.sub(r"\\\1", text)
+        text = ordered.sub(r"\1\\\2", bullet.sub(r"\1\\\2", text))
         return text.replace("\n", "<br>")
 
     alphabet = list("ab 中文\t\n\r-+=.)1209\\`*_[]<>|~&#")

@@ -17,15 +17,20 @@ from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.deadlines import DeadlineKind
 from safecity_cli.registry.models import Registry
 from safecity_cli.render.formats import (
+    CHUNK_ROWS,
     Listing,
     OutputFormat,
+    Rows,
+    csv_chunks,
     escape_md_cell,
+    json_chunks,
     render,
     render_csv,
     render_json,
     render_markdown,
     render_tsv,
     rich_table,
+    tsv_chunks,
 )
 from safecity_cli.render.listings import schedule_listing, task_listing, unit_listing
 from safecity_cli.tracking.query import TaskFilter, schedule_states, select_tasks, summarize_units
@@ -181,6 +186,64 @@ def test_render_draws_tables_as_text_for_a_width() -> None:
 def test_render_tsv_is_one_plain_line_per_row() -> None:
     rows = Listing("t", ["序号", "内容"], [["1", "甲\t乙\n丙"]], [])
     assert render_tsv(rows) == "序号\t内容\n1\t甲 乙 丙\n"
+
+
+def _made(row: int) -> list[str]:
+    # Every few rows a cell ends in a lone CR, which the terminal must not get (U+FFFD), and
+    # every row ends a line whose CR-LF it must keep: the pieces are cut at whole lines.
+    return [str(row), "=1+1" if row % 7 == 0 else f"第{row}项\r", "甲\t乙\n丙"]
+
+
+def test_csv_and_tsv_in_pieces_are_the_whole_text_and_make_rows_as_written() -> None:
+    count = 2 * CHUNK_ROWS + 3
+    rows = Rows(range(count), _made)
+    listing = Listing("t", ["序号", "内容", "备注"], rows, [])
+    pieces = list(csv_chunks(listing.headers, rows))
+    assert len(pieces) == 3 and all(p.endswith("\r\n") for p in pieces)
+    whole = io.StringIO()
+    csv.writer(whole, lineterminator="\r\n").writerows(
+        [
+            ["序号", "内容", "备注"],
+            *(["'" + c if c.startswith("=") else c for c in _made(r)] for r in range(count)),
+        ]
+    )
+    assert "".join(pieces) == render_csv(listing.headers, rows) == "\ufeff" + whole.getvalue()
+
+    def line(r: int) -> str:
+        return "\t".join([str(r), "=1+1" if r % 7 == 0 else f"第{r}项\ufffd", "甲 乙 丙"])
+
+    lines = [line(r) for r in range(count)]
+    assert (
+        "".join(tsv_chunks(listing))
+        == render_tsv(listing)
+        == "\n".join(["序号\t内容\t备注", *lines, ""])
+    )
+    assert rows._made is None  # streamed, never all held
+
+
+def test_a_json_array_in_pieces_is_the_whole_document() -> None:
+    count = CHUNK_ROWS + 1
+    items = Rows(
+        range(count), lambda n: {"id": n, "text": f"第{n}项\u0085", "end": date(2021, 1, 4)}
+    )
+    pieces = list(json_chunks(items))
+    assert len(pieces) == 3 and items._made is None
+    whole = [{"id": n, "text": f"第{n}项\u0085", "end": date(2021, 1, 4)} for n in range(count)]
+    assert "".join(pieces) == render_json(whole) == render_json(items)
+    assert json.loads("".join(pieces))[-1] == {
+        "id": count - 1,
+        "text": f"第{count - 1}项\u0085",
+        "end": "2021-01-04",
+    }
+    assert list(json_chunks(Rows([], str))) == ["[]\n"]
+
+
+def test_rows_read_as_a_list_once_looked_at() -> None:
+    made: list[int] = []
+    rows = Rows([1, 2], lambda n: made.append(n) or [str(n)])
+    assert len(rows) == 2 and bool(rows) and made == []
+    assert rows == [["1"], ["2"]] and rows[1] == ["2"] and list(rows) == [["1"], ["2"]]
+    assert made == [1, 2]  # made once, then kept
 
 
 def test_formats_are_the_documented_four() -> None:

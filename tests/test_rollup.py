@@ -361,6 +361,10 @@ def test_a_change_in_one_district_rereads_only_that_one(
     read_files.clear()
     read_registries.clear()  # update itself reads the registry afresh
     ok(runner, "overdue", "--date", ON, "--data", str(city))
+    assert (read_registries, read_files) == ([], [])  # update cached what it wrote
+    written = yanliang / "progress" / "县住建局.yaml"
+    written.write_text(written.read_text(encoding="utf-8") + "# 手工加的注释\n", encoding="utf-8")
+    ok(runner, "overdue", "--date", ON, "--data", str(city))
     assert (read_registries, read_files) == ([], ["阎良/县住建局.yaml"])
 
 

@@ -10,6 +10,7 @@ times with their offset). A cache hit needs neither PyYAML nor Pydantic.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import marshal
@@ -217,6 +218,40 @@ def _load_ledger(registry: Registry, *, use_cache: bool = True, refresh: bool = 
         rows = ledger.grouped_rows(_entry_to)
         _remember(key, folder, files, file_keys, rows, adjusted, _origins(files, rows_of), contents)
     return ledger
+
+
+def progress_rows(file: Path, content: bytes) -> list[Any]:
+    """A progress file's entries as rows: from the cache when this content was parsed before,
+    else parsed from `content` (RegistryError naming file and line when it is broken)."""
+    key = content_key("progress", content)
+    rows = read_cached(key)
+    if isinstance(rows, list):
+        try:
+            for row in rows:  # a row that does not decode is not trusted
+                _entry_from(row)
+            return rows
+        except Exception:
+            discard(key)
+    from safecity_cli.errors import RegistryError
+    from safecity_cli.ledger.files import parse_progress
+    from safecity_cli.registry.yaml_files import YamlProblem, decode_text
+
+    try:
+        text = decode_text(content, file)
+    except YamlProblem as exc:
+        raise RegistryError(exc.problems) from None
+    rows = [_entry_to(e) for e in parse_progress(text, file)]
+    write_cached(key, rows)
+    return rows
+
+
+def remember_progress(content: bytes, entries: list[Entry]) -> None:
+    """What a progress file just written holds, so the next read need not parse it."""
+    write_cached(content_key("progress", content), [_entry_to(e) for e in entries])
+
+
+def entry_from_row(row: tuple[Any, ...]) -> Entry:
+    return _entry_from(row)
 
 
 def _origins(files: list[Path], rows_of: dict[Path, list[Any]]) -> dict[int | str, list[int]]:
@@ -448,14 +483,36 @@ def _deadline_to(d: Deadline) -> tuple[Any, ...]:
     return (d.raw, d.kind.value, _day(d.start), _day(d.end), d.every_months, d.ends_in_month)
 
 
+@functools.lru_cache(maxsize=4096)  # tasks read one by one share a few hundred deadlines
 def _deadline_from(row: tuple[Any, ...]) -> Deadline:
     raw, kind, start, end, every, ends_in = row
     return Deadline(raw, DeadlineKind(kind), _from_day(start), _from_day(end), every, ends_in)
 
 
-def _registry_to(r: Registry) -> tuple[Any, ...]:
+def task_row(t: Task) -> tuple[Any, ...]:
+    """One task as a plain tuple, its deadline inline (the index stores tasks one by one)."""
+    return (t.id, t.category, t.text, t.units, _deadline_to(t.deadline), t.written_units,
+            t.open_ended, t.criteria)
+
+
+def task_from_row(row: tuple[Any, ...]) -> Task:
+    i, c, text, u, d, w, o, cr = row
+    return Task(i, c, text, u, _deadline_from(d), w, o, cr)
+
+
+def shell_row(r: Registry) -> tuple[Any, ...]:
+    """The registry without its tasks, as plain tuples."""
+    return _registry_to(r, with_tasks=False)
+
+
+def registry_from_row(row: tuple[Any, ...], path: Path) -> Registry:
+    return _registry_from(row, path)
+
+
+def _registry_to(r: Registry, *, with_tasks: bool = True) -> tuple[Any, ...]:
     deadlines: dict[Deadline, int] = {}
-    for deadline in (*(t.deadline for t in r.tasks), *(i.deadline for i in r.items)):
+    tasks = r.tasks if with_tasks else ()
+    for deadline in (*(t.deadline for t in tasks), *(i.deadline for i in r.items)):
         deadlines.setdefault(deadline, len(deadlines))
     p, e = r.program, r.program.escalation
     return (
@@ -485,7 +542,7 @@ def _registry_to(r: Registry) -> tuple[Any, ...]:
                 t.open_ended,
                 t.criteria,
             )
-            for t in r.tasks
+            for t in tasks
         ],
         [
             (u.name, u.kind, u.aliases, u.members, u.contact, u.phone, u.member_kinds)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
+from functools import cache
 
 from safecity_cli.errors import UsageError
 
-_FORMS = (
-    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
-    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
-    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
-    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"),
-)
+
+@cache
+def _forms() -> tuple[re.Pattern[str], ...]:
+    """The ways a date may be typed, compiled when one is first given."""
+    return (
+        re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
+        re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
+        re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+        re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"),
+    )
+
+
 _TODAY = {"today", "今天", "今日"}
 
 DISTRICT_ZONE = timezone(timedelta(hours=8))
@@ -33,7 +40,7 @@ def parse_date(text: str, today: date, *, option: str = "日期") -> date:
     value = text.strip()
     if value.lower() in _TODAY:
         return today
-    for form in _FORMS:
+    for form in _forms():
         if m := form.fullmatch(value):
             if not FIRST_YEAR <= int(m[1]) <= LAST_YEAR:
                 raise UsageError(f"{option}「{text}」的年份超出范围（{FIRST_YEAR}–{LAST_YEAR} 年）")

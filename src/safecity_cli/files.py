@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -71,6 +70,8 @@ def fsync_dir(folder: Path) -> None:
 
 def _stage(path: Path, data: str | bytes) -> Path:
     """The data in a synced temporary file beside `path`, ready to be renamed over it."""
+    import tempfile  # only a command that writes needs it (it costs start-up)
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, _mode(path))  # mkstemp makes it private; colleagues share these files

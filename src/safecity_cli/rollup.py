@@ -10,10 +10,9 @@ from typing import Any, NamedTuple
 
 from safecity_cli.errors import Problem, RegistryError, UsageError
 from safecity_cli.ledger.entries import Ledger
-from safecity_cli.registry.layout import TASKS_FILE
+from safecity_cli.registry.layout import ROLLUP_FILE, TASKS_FILE, is_rollup
 from safecity_cli.registry.models import Registry
 
-ROLLUP_FILE = "rollup.yaml"
 SEPARATOR = ":"  # 临潼区:27, a task of one district
 
 
@@ -57,10 +56,6 @@ class RollupError(RegistryError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(problems)
         self.message = f"汇总登记册有 {len(problems)} 处错误"
-
-
-def is_rollup(path: Path) -> bool:
-    return (path / ROLLUP_FILE).is_file()
 
 
 def read_rollup(folder: Path) -> list[District]:

@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 REPLACEMENT = "\ufffd"
 
 # C0 and C1 controls and DEL; tab and newline are the two a note may hold.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+_CONTROL_OR_BREAK = "[\x00-\x1f\x7f-\x9f]"
 # Lone surrogates: how Python hands over command-line bytes that are not UTF-8 (`$'\xff'`).
-_UNDECODABLE = re.compile("[\ud800-\udfff]")
-_REMOVABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNDECODABLE = "[\ud800-\udfff]"
+_REMOVABLE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 # On a terminal: controls except tab and line ends; a CR only as part of CRLF (CSV's line end).
 _TERMINAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
 
-_SHEET = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_STYLED = re.compile("(\x1b\\[[0-9;]*m)|" + _TERMINAL.pattern)
+_SHEET = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
+_STYLED = "(\x1b\\[[0-9;]*m)|" + _TERMINAL.pattern
 
 # What a spreadsheet reads as the start of a formula (OWASP: CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?%?")
+_NUMBER = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?%?"
+
+
+@cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """Compiled when first needed: every command prints, few check input or write sheets."""
+    return re.compile(pattern)
 
 
 def input_problem(text: str, *, lines: bool = False) -> str | None:
     """Why `text` cannot be recorded (a Chinese phrase), or None; `lines` allows tab and newline."""
-    if _UNDECODABLE.search(text):
+    if _pattern(_UNDECODABLE).search(text):
         return "含有无法识别的字节（不是 UTF-8 编码的文字），请检查终端或文件的编码"
-    if bad := (_CONTROL if lines else _CONTROL_OR_BREAK).search(text):
+    if bad := _pattern(_CONTROL if lines else _CONTROL_OR_BREAK).search(text):
         allowed = "（只允许换行和制表符）" if lines else ""
         return f"含有控制字符 U+{ord(bad.group()):04X}{allowed}，请删除"
     return None
@@ -39,23 +46,23 @@ def printable(text: str, *, styles: bool = False) -> str:
     if not _TERMINAL.search(text):
         return text
     if styles:
-        return _STYLED.sub(lambda m: m[1] or REPLACEMENT, text)
+        return _pattern(_STYLED).sub(lambda m: m[1] or REPLACEMENT, text)
     return _TERMINAL.sub(REPLACEMENT, text)
 
 
 def without_controls(text: str, *, keep: str = "\n\t") -> str:
     """Text with controls (and undecodable bytes) other than `keep` removed."""
-    return _REMOVABLE.sub(lambda m: m.group() if m.group() in keep else "", text)
+    return _pattern(_REMOVABLE).sub(lambda m: m.group() if m.group() in keep else "", text)
 
 
 def sheet_text(text: str) -> str:
     """Text a workbook can hold (XML refuses most C0 controls) and shows without surprises."""
-    return _SHEET.sub(REPLACEMENT, text)
+    return _pattern(_SHEET).sub(REPLACEMENT, text)
 
 
 def is_formula_like(text: str) -> bool:
     """A text cell a spreadsheet would evaluate; plain numbers (-3, +1.5) are not."""
-    return text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text)
+    return text.startswith(FORMULA_START) and not _pattern(_NUMBER).fullmatch(text)
 
 
 def csv_cell(value: object) -> object:

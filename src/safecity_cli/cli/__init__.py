@@ -1,7 +1,7 @@
 """The safecity command line: parse, call the core, render, exit."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` (see queries.py): the root callback's options
+# are built once, not evaluated from text by Typer on every run.
 import importlib
 import os
 import sys

@@ -23,7 +23,7 @@ from typer.exceptions import TyperException
 from safecity_cli.cli.help_format import SafecityContext
 from safecity_cli.cli.l10n import USAGE, install
 from safecity_cli.errors import ExitCode, SafecityError
-from safecity_cli.render.formats import Listing, OutputFormat, render
+from safecity_cli.render.formats import Listing, OutputFormat, render_chunks
 from safecity_cli.text import printable
 
 if TYPE_CHECKING:
@@ -422,11 +422,12 @@ def _settled(loaded: _Loaded) -> _Loaded:
 
 def refuse_rollup(path: Path) -> None:
     """A roll-up only answers queries: recording and the other commands go to a district."""
-    from safecity_cli.rollup import ROLLUP_FILE, is_rollup, read_rollup
+    from safecity_cli.registry.layout import ROLLUP_FILE, is_rollup
 
     if not is_rollup(path):
         return
     from safecity_cli.errors import SafecityError
+    from safecity_cli.rollup import read_rollup
 
     districts = read_rollup(path)
     shown = "；".join(f"{d.name}：--data {d.path}" for d in districts[:3])
@@ -440,8 +441,7 @@ def refuse_rollup(path: Path) -> None:
 def open_rollup(data: Path | None, district: str | None) -> tuple[Path, list[Any]] | None:
     """The roll-up's folder and districts (only the one --district names), or None when
     --data is a single registry (where --district is refused)."""
-    from safecity_cli.registry.layout import data_dir
-    from safecity_cli.rollup import is_rollup, pick, read_rollup
+    from safecity_cli.registry.layout import data_dir, is_rollup
 
     path = data_dir(data)
     if not is_rollup(path):
@@ -450,6 +450,8 @@ def open_rollup(data: Path | None, district: str | None) -> tuple[Path, list[Any
 
             raise UsageError("--district 只能用于汇总登记册（含 rollup.yaml 的目录）")
         return None
+    from safecity_cli.rollup import pick, read_rollup
+
     return path, pick(path, read_rollup(path), district)
 
 
@@ -457,9 +459,42 @@ def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:
     """The registry's ledger, as recorded by --as-recorded when the command was given it."""
     from safecity_cli.cache import load_ledger
 
-    ledger = _settled(load_ledger(registry, use_cache=not no_cache))
+    return _recorded(_settled(load_ledger(registry, use_cache=not no_cache)))
+
+
+def _recorded(ledger: Ledger) -> Ledger:
     moment = as_recorded()
     return ledger if moment is None else ledger.as_recorded(moment)
+
+
+def open_tasks(
+    data: Path | None,
+    *,
+    no_cache: bool = False,
+    unit: str | None = None,
+    **wanted: Any,
+) -> tuple[Registry, Unit | None, Ledger]:
+    """What an answer about some tasks needs: the registry, the unit --unit names, and the
+    ledger. With the cache, from the index (index_db) and holding only the tasks that
+    `Wanted(unit, **wanted)` may need and their entries; else, or when that is every task,
+    the whole registry."""
+    from safecity_cli.registry.layout import data_dir
+
+    path = data_dir(data)
+    refuse_rollup(path)
+    if not no_cache:
+        from safecity_cli.index_db import Wanted, open_index
+
+        index = open_index(path, progress=working)
+        if index is not None:
+            with index:
+                who = find_unit(index.registry, unit)
+                found = index.answer(Wanted(unit=who, **wanted))
+            if found is not None:
+                registry, ledger = _settled(found)
+                return registry, who, _recorded(ledger)
+    registry = open_registry(data, no_cache=no_cache)
+    return registry, find_unit(registry, unit), open_ledger(registry, no_cache=no_cache)
 
 
 def working(description: str) -> AbstractContextManager[object]:
@@ -559,22 +594,25 @@ def emit(listing: Listing, fmt: OutputFormat) -> None:
         if fmt is OutputFormat.TABLE:
             return
     if fmt is OutputFormat.TABLE and not tables_wanted():
-        from safecity_cli.render.formats import render_tsv
+        from safecity_cli.render.formats import tsv_chunks
 
-        write(render_tsv(listing))  # a pipe or a file: rows to read, as gh prints them
+        for chunk in tsv_chunks(listing):  # a pipe or a file: rows to read, as gh prints them
+            write(chunk)
         return
     if fmt is OutputFormat.TABLE and len(listing.rows) > LARGE_TABLE:
-        from safecity_cli.render.formats import render_tsv
+        from safecity_cli.render.formats import tsv_chunks
 
         note(
             f"{listing.caption}；超过 {LARGE_TABLE} 行，按行输出制表符分隔的文本"
             "（需要表格文件请用 --format csv）"
         )
-        write(render_tsv(listing))
+        for chunk in tsv_chunks(listing):
+            write(chunk)
         return
     color = sys.stdout.isatty()
-    text = render(listing, fmt, width=terminal_width(), color=color)
-    write(text, styles=color and fmt is OutputFormat.TABLE)
+    # In pieces of whole lines: 100k rows of CSV are never all held as text at once.
+    for text in render_chunks(listing, fmt, width=terminal_width(), color=color):
+        write(text, styles=color and fmt is OutputFormat.TABLE)
 
 
 ENV_FORCE_TABLE = "SAFECITY_FORCE_TABLE"
@@ -589,8 +627,14 @@ def tables_wanted() -> bool:
 def write(text: str, *, styles: bool = False) -> None:
     """Text to stdout; controls from stored text are shown as U+FFFD, never obeyed. With
     `styles`, the colour codes Rich drew (ESC [ … m) are kept, and no other sequence."""
-    sys.stdout.write(printable(text, styles=styles))
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(printable(text, styles=styles))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader had enough (`| head`): no error, as when the whole text went in one write.
+        # What is still buffered goes nowhere, so that exiting does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
 
 
 def write_bytes(data: bytes) -> None:

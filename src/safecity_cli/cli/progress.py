@@ -19,11 +19,11 @@ from safecity_cli.cli.common import (
     complete_task,
     district_ref,
     emit,
-    find_unit,
     note,
     open_ledger,
     open_registry,
     open_rollup,
+    open_tasks,
     task_number,
 )
 from safecity_cli.dates import chinese_date
@@ -158,7 +158,7 @@ def update(
     from safecity_cli.cli.gitrepo import recorder
     from safecity_cli.tracking.recording import Report, check_report, ensure_writable, record
 
-    registry = open_registry(data)  # the cache is checksummed and keyed by content
+    registry, _, _ = open_tasks(data, task=task_id)  # only the task: from the index
     ensure_writable(registry)
     files = [ref for ref in evidence or () if "://" not in ref]
     staged: list[Stored] = []
@@ -278,7 +278,7 @@ def close(
     from safecity_cli.registry.units import resolve_target
     from safecity_cli.tracking.recording import check_close, ensure_writable, record
 
-    registry = open_registry(data)  # the cache is checksummed and keyed by content
+    registry, _, _ = open_tasks(data, task=task_id)  # only the task: from the index
     ensure_writable(registry)
     on, day, who = (
         as_of(date),
@@ -329,13 +329,10 @@ def history(
         until = as_of(date) if date is not None else None
         return history_rollup(rollup, district_ref(ref, district), unit, until, fmt)
     task_id = task_number(ref)
-    registry = open_registry(data)
+    registry, who, ledger = open_tasks(data, unit=unit, task=task_id)
     key = resolve_target(registry, task_id).key
-
-    who = find_unit(registry, unit)
     until = as_of(date) if date is not None else None
     names = {who.name, *expand(registry, who)} if who else None
-    ledger = open_ledger(registry)
     entries = [
         e
         for e in ledger.records(key)

@@ -1,7 +1,7 @@
 """Commands that answer questions: validate, list, show, overdue, due, units, schedule, stats."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Typer would evaluate every annotation of the
+# command from its text on each run, which costs more than building them once here.
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,11 +19,11 @@ from safecity_cli.cli.common import (
     complete_status,
     district_ref,
     emit,
-    find_unit,
     note,
     open_ledger,
     open_registry,
     open_rollup,
+    open_tasks,
     task_number,
     write,
 )
@@ -47,10 +47,10 @@ def validate(data: DataOpt = None) -> None:
     from safecity_cli.assessment.checks import check_assessment
     from safecity_cli.cache import refresh
     from safecity_cli.errors import RegistryError
+    from safecity_cli.index_db import discard, index_file
     from safecity_cli.ledger.files import check_ledger, check_progress
-    from safecity_cli.registry.layout import data_dir
+    from safecity_cli.registry.layout import data_dir, is_rollup
     from safecity_cli.registry.load import check_registry_parts, coverage_warnings
-    from safecity_cli.rollup import is_rollup
 
     root = data_dir(data)
     if is_rollup(root):
@@ -78,6 +78,7 @@ def validate(data: DataOpt = None) -> None:
     for problem in problems:
         note(str(problem))
     refresh(registry)  # what the YAML says now, whatever the cache held before
+    discard(index_file(root))  # and the index is built from it anew by the next query
     groups = sum(u.is_group for u in registry.units)
     write(
         f"登记册有效：{len(registry.tasks)} 项任务、{len(registry.categories)} 个类别、"
@@ -149,10 +150,10 @@ def list_tasks(
             search=search,
             open_deadline=open_deadline,
         )
-    registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
+    registry, who, ledger = open_tasks(data, no_cache=no_cache, unit=unit)
     filters = TaskFilter(
-        unit=find_unit(registry, unit),
+        unit=who,
         category=parse_category(registry, category) if category is not None else None,
         status=parse_status(status) if status is not None else None,
         due_before=as_of(due_before, "--due-before") if due_before else None,
@@ -160,7 +161,7 @@ def list_tasks(
         search=search,
         open_deadline=open_deadline,
     )
-    states = select_tasks(registry, open_ledger(registry, no_cache=no_cache), on, filters)
+    states = select_tasks(registry, ledger, on, filters)
     title = f"{filters.unit.name}的任务" if filters.unit else "任务清单"
     emit(task_listing(registry, states, title=title, unit=filters.unit), fmt)
 
@@ -192,9 +193,8 @@ def show(
 
         return show_rollup(rollup, district_ref(ref, district), as_of(date), fmt, no_cache)
     task_id = task_number(ref)
-    registry = open_registry(data, no_cache=no_cache)
+    registry, _, ledger = open_tasks(data, no_cache=no_cache, task=task_id)
     task = resolve_target(registry, task_id)
-    ledger = open_ledger(registry, no_cache=no_cache)
     detail = task_detail(registry, ledger, task, as_of(date), workdays=workdays)
     if fmt is DetailFormat.JSON:
         write(render_json(detail.data))
@@ -227,12 +227,9 @@ def overdue(
         from safecity_cli.cli.rollups import overdue_rollup
 
         return overdue_rollup(rollup, as_of(date), fmt, no_cache, unit=unit, workdays=workdays)
-    registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
-    who = find_unit(registry, unit)
-    states = find_overdue(
-        registry, open_ledger(registry, no_cache=no_cache), on, who, workdays=workdays
-    )
+    registry, who, ledger = open_tasks(data, no_cache=no_cache, unit=unit, overdue_on=on)
+    states = find_overdue(registry, ledger, on, who, workdays=workdays)
     title = f"截至{chinese_date(on)}逾期未完成的任务" + (f"（{who.name}）" if who else "")
     emit(
         task_listing(
@@ -243,7 +240,7 @@ def overdue(
     _overdue_problems(registry, on, who, workdays)
 
 
-def _overdue_problems(registry: Registry, on: Date, who: Unit | None, workdays: bool) -> None:
+def _overdue_problems(registry: "Registry", on: "Date", who: "Unit | None", workdays: bool) -> None:
     """整改问题 are not tasks: `overdue` names the overdue ones on stderr, `problem list` lists them."""
     from safecity_cli.assessment.paths import PROBLEMS_FILE, file_path
 
@@ -286,12 +283,11 @@ def due(
         from safecity_cli.cli.rollups import due_rollup
 
         return due_rollup(rollup, as_of(date), within, fmt, no_cache, unit=unit, workdays=workdays)
-    registry = open_registry(data, no_cache=no_cache)
     on = as_of(date)
-    who = find_unit(registry, unit)
-    states = find_due(
-        registry, open_ledger(registry, no_cache=no_cache), on, within, who, workdays=workdays
+    registry, who, ledger = open_tasks(
+        data, no_cache=no_cache, unit=unit, due_on=on, due_within=within
     )
+    states = find_due(registry, ledger, on, within, who, workdays=workdays)
     title = f"{chinese_date(on)}起 {within} 天内到期的任务" + (f"（{who.name}）" if who else "")
     emit(
         task_listing(registry, states, title=title, extra="days_left", unit=who, workdays=workdays),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -127,6 +125,9 @@ def entry_id(entry: Entry) -> str:
     ]
     if entry.kind is not Kind.REPORT or entry.ref:  # ids of plain reports stay as they were
         fields += [entry.kind.value, entry.ref]
+    import hashlib
+    import json
+
     text = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_LENGTH]
 
@@ -142,9 +143,12 @@ class _View:
 
 _UNDO = Kind.UNDO  # module names are quicker to reach than Enum members, per record
 _DECISIONS = frozenset((Kind.APPROVE, Kind.REJECT))
+_NONE: dict[str, Entry] = {}  # never written: the decisions and reversals of most tasks
 
 
 def _view(records: list[Entry]) -> _View:
+    if not any(r.kind.control for r in records):  # most tasks: every record is a report
+        return _View(records, _NONE, _NONE)
     reversals: dict[str, Entry] = {}
     for record in records:
         if record.kind is _UNDO:
@@ -209,15 +213,20 @@ class Ledger:
     def records(self, task_id: int | str) -> list[Entry]:
         """Every record of a task (or a 日程 item's, by "S12") as written, reversed ones and
         撤销/批准/驳回 included."""
+        return list(self._stored(task_id))
+
+    def _stored(self, task_id: int | str) -> list[Entry]:
         rows = self._pending.pop(task_id, None)
         if rows is not None and self._decode is not None:
             self._by_task[task_id] = [self._decode(row) for row in rows]
-        return list(self._by_task.get(task_id, ()))
+        return self._by_task.get(task_id, [])
 
     def _view_of(self, task_id: int | str) -> _View:
         view = self._views.get(task_id)
         if view is None:
-            view = self._views[task_id] = _view(self.records(task_id))
+            view = _view(self._stored(task_id))
+            if view.decisions or view.reversals:  # a plain view is quicker made than kept
+                self._views[task_id] = view
         return view
 
     def for_task(self, task_id: int | str) -> list[Entry]:
@@ -266,7 +275,7 @@ class Ledger:
             # is the same stable order as sorting them all, at a fraction of the cost.
             found = Ledger()
             for task_id in self.task_ids():
-                kept = [e for e in self.records(task_id) if e.date <= day or e.kind is _UNDO]
+                kept = [e for e in self._stored(task_id) if e.date <= day or e.kind is _UNDO]
                 if not kept:
                     continue
                 if len(kept) > 1:
@@ -348,6 +357,8 @@ def evidence_for(ref: str, base: Path, registry_dir: Path | None = None) -> Evid
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -238,10 +238,12 @@ def append_checked(
     *,
     skip_repeats: bool = False,
     read_ledger: Callable[[], Ledger] | None = None,
+    written: Callable[[bytes, list[Entry]], None] | None = None,
 ) -> int:
     """Under the lock: read the ledger afresh, let `build` check against it and say what to
     append (it raises to refuse), then append that. `read_ledger` (the cache) reads faster;
-    without it the ledger is read only if `build` looks at it."""
+    without it the ledger is read only if `build` looks at it. `written(content, entries)`
+    learns what each file written now holds (the cache keeps it, so no one parses it again)."""
     with locked(data_dir) as folder:
         ledger = read_ledger() if read_ledger is not None else _LazyLedger(data_dir)
         new = list(build(ledger))
@@ -249,7 +251,8 @@ def append_checked(
         for entry in new:
             by_file.setdefault(file_name(entry.unit), []).append(entry)
         contents: dict[Path, bytes] = {}
-        written = 0
+        holds: dict[Path, list[Entry]] = {}
+        count = 0
         for name, entries in by_file.items():
             path = folder / name
             old = path.read_bytes() if path.exists() else None
@@ -258,12 +261,16 @@ def append_checked(
                 entries = [e for e in entries if not any(same_report(e, o) for o in existing)]
             if entries:
                 contents[path] = appended(path, old, existing, entries)
-                written += len(entries)
+                holds[path] = existing + entries  # what appended() checked the text reads as
+                count += len(entries)
         if contents:
             from safecity_cli.ledger.journal import commit
 
             commit(folder, contents)
-    return written
+            if written is not None:
+                for path, content in contents.items():
+                    written(content, holds[path])
+    return count
 
 
 class _LazyLedger(Ledger):

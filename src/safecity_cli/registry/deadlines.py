@@ -78,36 +78,33 @@ class Deadline:
     def period_of(self, on: date) -> Period:
         """The period of a recurring deadline that `on` falls in."""
         assert self.every_months is not None
-        return _period_of(self, on)
+        return _period(self.every_months, self.ends_in_month, on)
 
     def periods(self, first: date, last: date) -> list[Period]:
         """The periods from the one `first` falls in through the one `last` falls in."""
         if self.every_months is None or last < first:
             return []
-        return list(_periods(self, first, last))
+        return list(_periods(self.every_months, self.ends_in_month, first, last))
 
 
-# A registry has a handful of recurring deadlines (每月, 每季度…) and a report asks about a few
-# days, yet every party of every recurring task asks again: computed once per deadline and day.
+# Thousands of recurring tasks share a handful of (period length, date) pairs in one query.
 @functools.lru_cache(maxsize=4096)
-def _period_of(deadline: Deadline, on: date) -> Period:
-    months = deadline.every_months
-    assert months is not None
+def _period(months: int, ends_in_month: int, on: date) -> Period:
     index = on.year * 12 + on.month - 1
-    last = index + (deadline.ends_in_month - 1 - index) % months
+    last = index + (ends_in_month - 1 - index) % months
     first = last - months + 1
     start = date(first // 12, first % 12 + 1, 1)
     end = _month_end(last // 12, last % 12 + 1)
-    return Period(start, end, _period_label(start, end, months, deadline.ends_in_month))
+    return Period(start, end, _period_label(start, end, months, ends_in_month))
 
 
-@functools.lru_cache(maxsize=4096)
-def _periods(deadline: Deadline, first: date, last: date) -> tuple[Period, ...]:
+@functools.lru_cache(maxsize=1024)
+def _periods(months: int, ends_in_month: int, first: date, last: date) -> tuple[Period, ...]:
     found: list[Period] = []
-    period = _period_of(deadline, first)
+    period = _period(months, ends_in_month, first)
     while period.start <= last:
         found.append(period)
-        period = _period_of(deadline, period.end + timedelta(days=1))
+        period = _period(months, ends_in_month, period.end + timedelta(days=1))
     return tuple(found)
 
 

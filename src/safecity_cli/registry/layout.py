@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from importlib.resources import files
 from pathlib import Path
 
 ENV_DATA = "SAFECITY_DATA"
@@ -15,6 +14,7 @@ CRITERIA_FILE = "criteria.yaml"  # the 评价细则; a registry without it still
 SCORING_FILE = "scoring.yaml"  # the 考核细则 (how units are scored); optional as well
 OPTIONAL_FILES = (CRITERIA_FILE, SCORING_FILE)
 TASKS_DIR = "tasks"  # optional: tasks/*.yaml hold more tasks, so a large registry can be split
+ROLLUP_FILE = "rollup.yaml"  # a roll-up of district registries (safecity_cli.rollup)
 
 
 def registry_files(path: Path) -> list[Path]:
@@ -27,8 +27,14 @@ def registry_files(path: Path) -> list[Path]:
     ]
 
 
+def is_rollup(path: Path) -> bool:
+    return (path / ROLLUP_FILE).is_file()
+
+
 def _packaged(name: str) -> Path:
-    inside = Path(str(files("safecity_cli"))) / name
+    # The package's own folder, as importlib.resources would name it for an installed
+    # package (not imported for this: it costs more start-up than the command's work).
+    inside = Path(__file__).resolve().parents[1] / name
     if inside.is_dir():
         return inside
     # A source checkout or editable install: data/ and templates/ sit at the project root.

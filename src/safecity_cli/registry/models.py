@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
@@ -239,6 +238,7 @@ class Registry:
     applies_to_all: AppliesToAll
     criteria: Criteria | None = None  # None: the registry has no criteria.yaml
     scoring: Scoring | None = None  # None: the registry has no scoring.yaml
+    whole: int | None = None  # narrowed to some of its tasks (index_db): how many it has in all
     _unit_index: dict[str, Unit] = field(default_factory=dict, repr=False, compare=False)
     _task_index: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -249,6 +249,30 @@ class Registry:
         self._unit_index.update({a: u for u in self.units for a in u.aliases})
         self._task_index.update({t.id: t for t in self.tasks})
         self._category_index.update({c.id: c for c in self.categories})
+
+    def narrowed_to(self, tasks: tuple[Task, ...], *, whole: int | None = None) -> Registry:
+        """The same registry holding only `tasks` (in registry order) of the `whole` it has."""
+        return Registry(
+            self.path,
+            self.embedded,
+            self.program,
+            self.categories,
+            tasks,
+            self.units,
+            self.kinds,
+            self.phases,
+            self.items,
+            self.main_tasks,
+            self.applies_to_all,
+            self.criteria,
+            self.scoring,
+            self.task_count if whole is None else whole,
+        )
+
+    @property
+    def task_count(self) -> int:
+        """How many tasks the registry has, also when only some are loaded."""
+        return len(self.tasks) if self.whole is None else self.whole
 
     def task(self, task_id: int) -> Task | None:
         return self._task_index.get(task_id)
@@ -284,6 +308,8 @@ class Registry:
         It names calendar events and marks fillable workbooks, so it must not depend on where
         the registry directory happens to live.
         """
+        import hashlib
+
         seed = f"{self.program.name}|{self.program.start.isoformat()}"
         return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:12]
 

@@ -31,7 +31,7 @@ def resolve_target(registry: Registry, text: str | int) -> Task | ScheduleItem:
     if value.isdigit():
         if task := registry.task(int(value)):
             return task
-        raise UsageError(f"没有序号为 {value} 的任务（共 {len(registry.tasks)} 项）")
+        raise UsageError(f"没有序号为 {value} 的任务（共 {registry.task_count} 项）")
     if value[:1] in ("S", "s") and value[1:].isdigit():
         if item := registry.item(int(value[1:])):
             return item
@@ -125,3 +125,24 @@ def names_unit(registry: Registry, names: Sequence[str], unit: Unit) -> tuple[bo
 def item_applies(registry: Registry, item: ScheduleItem, unit: Unit) -> bool:
     """Whether a 日程 item is the unit's: by the same rule as its tasks (status.names_unit)."""
     return names_unit(registry, item.units, unit)[0]
+
+
+def named_positions(registry: Registry) -> dict[str, dict[int, str | None]]:
+    """Unit name → {task position: via} for the units each task names, directly or through
+    a group (the first group in the task's order, as names_unit finds it)."""
+
+    def build() -> dict[str, dict[int, str | None]]:
+        index: dict[str, dict[int, str | None]] = {}
+        for position, task in enumerate(registry.tasks):
+            for name in task.units:
+                index.setdefault(name, {})[position] = None
+            for name in task.units:
+                group = registry.unit(name)
+                if group is None or not group.is_group:
+                    continue
+                for member in (group.name, *expand(registry, group)):
+                    index.setdefault(member, {}).setdefault(position, group.name)
+        return {name: dict(sorted(tasks.items())) for name, tasks in index.items()}
+
+    result: dict[str, dict[int, str | None]] = registry.remember(("named-index",), build)
+    return result

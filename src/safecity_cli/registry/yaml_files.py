@@ -124,6 +124,11 @@ def read_text(path: Path) -> str:
         raise YamlProblem(
             Problem(str(path), None, "", f"无法读取文件（{exc.strerror or exc}）")
         ) from None
+    return decode_text(data, path)
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """A file's bytes as UTF-8 (a BOM is accepted); any other encoding is a Problem."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from safecity_cli.text import csv_cell, printable
 
@@ -34,20 +34,77 @@ class DetailFormat(str, Enum):
     MD = OutputFormat.MD.value
 
 
+_Item = TypeVar("_Item")
+CHUNK_ROWS = 2000  # rows written to stdout at a time
+
+
+class Rows(Sequence[Any], Generic[_Item]):
+    """A listing's rows (or JSON items) made from its items: kept once looked at (a table
+    reads them several times), or made one at a time by `stream`, so that 100k tasks written
+    as CSV or JSON never hold all their rows, or all the text, at once."""
+
+    __slots__ = ("_items", "_made", "_make")
+
+    def __init__(self, items: Sequence[_Item], make: Callable[[_Item], Any]) -> None:
+        self._items = items
+        self._make = make
+        self._made: list[Any] | None = None
+
+    def stream(self) -> Iterator[Any]:
+        return iter(self._made) if self._made is not None else map(self._make, self._items)
+
+    def _rows(self) -> list[Any]:
+        if self._made is None:
+            self._made = [self._make(item) for item in self._items]
+        return self._made
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows())
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._rows()[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self._rows() == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._rows())
+
+
+def stream(rows: Sequence[Any]) -> Iterator[Any]:
+    """The rows one at a time, made as they are asked for when they can be."""
+    return rows.stream() if isinstance(rows, Rows) else iter(rows)
+
+
+def _batches(rows: Iterable[_Item]) -> Iterator[list[_Item]]:
+    it = iter(rows)
+    while batch := list(islice(it, CHUNK_ROWS)):
+        yield batch
+
+
 @dataclass
 class Listing:
     """What a listing command shows: one table for people, one JSON payload for scripts."""
 
     title: str
     headers: list[str]
-    rows: list[list[str]]
+    rows: Sequence[list[str]]  # a list, or Rows made from the listing's items
     data: Any  # the JSON payload, or a function that builds it (only JSON output needs it)
     empty: str = "没有符合条件的记录"
     caption: str = ""
     wrap: dict[int, int] = field(default_factory=dict)  # long-text column -> its share of width
     row_styles: list[str | None] = field(default_factory=list)
     # CSV is data, not the table's text: numbers as numbers, ISO dates, columns of its own.
-    csv_rows: list[list[Any]] | None = None
+    csv_rows: Sequence[list[Any]] | None = None
     csv_headers: list[str] | None = None  # when the CSV columns differ from the table's
     whole: tuple[int, ...] = ()  # columns whose cells never fold (ids people copy)
     # On a narrow terminal: the column that must stay readable, and the columns given up for
@@ -70,45 +127,77 @@ def render_json(data: Any) -> str:
 
     An array is written one element per line: still one JSON document, readable with
     line tools, and fast at 100k rows (the indenting encoder is pure Python)."""
-    if isinstance(data, list):
-        if not data:
-            return "[]\n"
-        items = ",\n".join(_compact(item) for item in data)
-        return f"[\n{items}\n]\n"
-    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+    return "".join(json_chunks(data))
+
+
+def json_chunks(data: Any) -> Iterator[str]:
+    """render_json's text in pieces, an array (a list or Rows) a few thousand items at a time."""
+    import json
+
+    if not isinstance(data, (list, Rows)):
+        yield json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+    elif not data:
+        yield "[]\n"
+    else:
+        before = "[\n"
+        for batch in _batches(stream(data)):
+            yield before + ",\n".join(_compact(item) for item in batch)
+            before = ",\n"
+        yield "\n]\n"
 
 
 def _compact(item: Any) -> str:
+    import json
+
     return json.dumps(item, ensure_ascii=False, default=_json_default, separators=(", ", ": "))
 
 
 def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """CSV that Excel and WPS open correctly: UTF-8 with a BOM, CRLF line ends; text that a
     spreadsheet would take for a formula (=, +, -, @ …) starts with an apostrophe."""
+    return "".join(csv_chunks(headers, rows))
+
+
+def csv_chunks(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Iterator[str]:
+    """render_csv's text in pieces of whole lines, the rows made as they are written."""
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
     writer.writerow([csv_cell(h) for h in headers])
-    writer.writerows([csv_cell(c) for c in row] for row in rows)
-    return "\ufeff" + buffer.getvalue()
+    for batch in _batches(stream(rows)):
+        writer.writerows([csv_cell(c) for c in row] for row in batch)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
-# At the start of a line: a list item (- a, 1. a), a rule or a setext underline (---, ===).
-_MD_BULLET = re.compile(r"^(\s*)([-+=])(?=\s|[-=\s]*$)")
-_MD_ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
-# Whatever any of the three might change; text without it is returned as it is.
-_MD_ANY = re.compile(r"[\\`*_\[\]<>|~&#\r\n]|^\s*[-+=]|^\s*\d{1,9}[.)]")
+@cache
+def _markdown() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The patterns below, compiled for the first Markdown cell (not at every start-up)."""
+    return (
+        re.compile(r"([\\`*_\[\]<>|~&#])"),
+        # At the start of a line: a list item (- a, 1. a), a rule or a setext underline.
+        re.compile(r"^(\s*)([-+=])(?=\s|[-=\s]*$)"),
+        re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)"),
+        # Whatever any of the three might change; text without it is returned as it is.
+        re.compile(r"[\\`*_\[\]<>|~&#\r\n]|^\s*[-+=]|^\s*\d{1,9}[.)]"),
+    )
 
 
 def escape_markdown(value: Any) -> str:
     """Text that CommonMark shows literally, on one line (table cells included): markup
     characters backslash-escaped, line breaks as <br>."""
     text = "" if value is None else str(value)
-    if text.isdigit() or not _MD_ANY.search(text):  # most cells: nothing in them is markup
+    special, bullet, ordered, anything = _markdown()
+    if text.isdigit() or not anything.search(text):  # most cells: nothing in them is markup
         return text
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = _MD_ORDERED.sub(r"\1\\\2", _MD_BULLET.sub(r"\1\\\2", text))
+    text = special.sub(r"\\\1", text)
+    text = ordered.sub(r"\1\\\2", bullet.sub(r"\1\\\2", text))
     return text.replace("\n", "<br>")
 
 
@@ -124,6 +213,20 @@ def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> st
     ]
     lines += ["| " + " | ".join(escape_md_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def render_chunks(
+    listing: Listing, fmt: OutputFormat, *, width: int | None = None, color: bool = False
+) -> Iterator[str]:
+    """`render`'s text in pieces: CSV and JSON arrays made as they are written, the others at once."""
+    if fmt is OutputFormat.JSON:
+        return json_chunks(listing.data() if callable(listing.data) else listing.data)
+    if fmt is OutputFormat.CSV:
+        return csv_chunks(
+            listing.csv_headers if listing.csv_headers is not None else listing.headers,
+            listing.csv_rows if listing.csv_rows is not None else listing.rows,
+        )
+    return iter((render(listing, fmt, width=width, color=color),))
 
 
 def render(
@@ -148,11 +251,16 @@ def render(
 
 def render_tsv(listing: Listing) -> str:
     """Plain rows for a pipe or a listing too long for a table: a header line, tab-separated cells."""
-    lines = ["\t".join(listing.headers)]
-    lines += [
-        "\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in listing.rows
-    ]
-    return printable("\n".join(lines) + "\n")  # stored text never drives the terminal
+    return "".join(tsv_chunks(listing))
+
+
+def tsv_chunks(listing: Listing) -> Iterator[str]:
+    """render_tsv's text in pieces of whole lines, the rows made as they are written."""
+    yield printable("\t".join(listing.headers) + "\n")
+    for batch in _batches(stream(listing.rows)):
+        lines = ["\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in batch]
+        lines.append("")
+        yield printable("\n".join(lines))  # stored text never drives the terminal
 
 
 def render_table(listing: Listing, *, width: int | None = None, color: bool = False) -> str:
@@ -223,11 +331,13 @@ def render_rich(renderable: RenderableType, *, width: int | None, color: bool) -
 
 
 # A date (2021年3月11日), a number of days or a status word is never broken across lines.
-_UNBREAKABLE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|-?\d+ (?:天|个工作日)|\S{1,3}")
+@cache
+def _unbreakable_cell() -> re.Pattern[str]:
+    return re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|-?\d+ (?:天|个工作日)|\S{1,3}")
 
 
 def _unbreakable(cell: str) -> bool:
-    return _UNBREAKABLE.fullmatch(cell) is not None
+    return _unbreakable_cell().fullmatch(cell) is not None
 
 
 def rich_table(listing: Listing) -> Table:

@@ -9,7 +9,7 @@ from safecity_cli.dates import DISTRICT_ZONE, chinese_date
 from safecity_cli.ledger.entries import Entry, Kind, Ledger
 from safecity_cli.registry.deadlines import Deadline
 from safecity_cli.registry.models import Registry, ScheduleItem, Unit
-from safecity_cli.render.formats import Listing
+from safecity_cli.render.formats import Listing, Rows
 from safecity_cli.render.wording import deadline_cell, units_cell
 from safecity_cli.tracking.query import (
     ScheduleItemState,
@@ -105,10 +105,8 @@ def task_listing(
     if extra_header:
         headers.append(extra_header)
     csv_headers = [*headers[:5], "截止日期", *headers[5:], "最新进展日期", "最新进展"]
-    rows: list[list[str]] = []
-    csv_rows: list[list[Any]] = []
-    styles: list[str | None] = []
-    for state in states:
+
+    def row_of(state: TaskState) -> list[str]:
         category = registry.category(state.task.category)
         row = [
             str(state.task.id),
@@ -125,20 +123,23 @@ def task_listing(
             row.append(f"{state.days_overdue} {days}")
         elif extra == "days_left":
             row.append(f"{state.days_left} {days}")
-        rows.append(row)
-        csv_rows.append(_task_csv_row(state, row, extra))
-        styles.append(LEVEL_STYLES.get(state.level) if state.level else None)
+        return row
+
+    # Made as they are written: CSV needs only csv_rows, a table or TSV only rows.
+    rows = Rows(states, row_of)
+    csv_rows = Rows(states, lambda state: _task_csv_row(state, row_of(state), extra))
+    styles = [LEVEL_STYLES.get(s.level) if s.level else None for s in states]
     through = sum(1 for s in states if s.via)
     caption = f"共 {len(states)} 项任务" + (f"，其中 {through} 项经集合单位适用" if through else "")
 
-    def data() -> list[dict[str, Any]]:
-        items = []
-        for state in states:
-            item = task_json(registry, state)
-            if extra in ("days_overdue", "days_left"):
-                item[extra] = getattr(state, extra)
-            items.append(item)
-        return items
+    def item_of(state: TaskState) -> dict[str, Any]:
+        item = task_json(registry, state)
+        if extra in ("days_overdue", "days_left"):
+            item[extra] = getattr(state, extra)
+        return item
+
+    def data() -> Rows[TaskState]:  # the JSON items, made as they are written
+        return Rows(states, item_of)
 
     return Listing(
         title,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from safecity_cli.registry.models import Registry, Task, Unit
-from safecity_cli.registry.units import expand
+from safecity_cli.registry.units import expand, named_positions
 
 Applies = tuple[tuple[Task, "str | None"], ...]
 
@@ -18,7 +18,7 @@ def unit_tasks(registry: Registry, unit: Unit) -> Applies:
 
 
 def _unit_tasks(registry: Registry, unit: Unit) -> Applies:
-    named = _named(registry).get(unit.name, {})
+    named = named_positions(registry).get(unit.name, {})
     common = _through(registry, registry.applies_to_all.units, unit.name)
     if common is False:
         return tuple((registry.tasks[i], via) for i, via in named.items())
@@ -39,24 +39,3 @@ def _through(registry: Registry, names: tuple[str, ...], unit: str) -> str | boo
         ):
             return group.name
     return False
-
-
-def _named(registry: Registry) -> dict[str, dict[int, str | None]]:
-    """Unit name → {task position: via} for the units each task names, directly or through
-    a group (the first group in the task's order, as names_unit finds it)."""
-
-    def build() -> dict[str, dict[int, str | None]]:
-        index: dict[str, dict[int, str | None]] = {}
-        for position, task in enumerate(registry.tasks):
-            for name in task.units:
-                index.setdefault(name, {})[position] = None
-            for name in task.units:
-                group = registry.unit(name)
-                if group is None or not group.is_group:
-                    continue
-                for member in (group.name, *expand(registry, group)):
-                    index.setdefault(member, {}).setdefault(position, group.name)
-        return {name: dict(sorted(tasks.items())) for name, tasks in index.items()}
-
-    result: dict[str, dict[int, str | None]] = registry.remember(("named-index",), build)
-    return result

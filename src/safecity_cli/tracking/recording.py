@@ -290,19 +290,23 @@ def record(
     延期 not earlier, an import's duplicates) must be checked there: checked before the
     lock, two people closing one task at the same moment would both succeed. With
     `skip_repeats`, entries that say what the ledger already holds are left out."""
-    from safecity_cli.cache import load_ledger
+    from safecity_cli.cache import remember_progress
+    from safecity_cli.index_db import ledger_now
 
     ensure_writable(registry)
     if not callable(entries):
         if not entries:
             return 0
         fixed = list(entries)
-        return append_checked(registry.path, lambda _: fixed, skip_repeats=skip_repeats)
+        return append_checked(
+            registry.path, lambda _: fixed, skip_repeats=skip_repeats, written=remember_progress
+        )
     return append_checked(
         registry.path,
         entries,
         skip_repeats=skip_repeats,
-        read_ledger=lambda: load_ledger(registry),
+        read_ledger=lambda: ledger_now(registry),
+        written=remember_progress,
     )
 
 

@@ -201,28 +201,23 @@ def _parties(
         start = registry.program.start
         return tuple(_recurring_party(n, own_entries.get(n, []), task, start, on) for n in names)
     deadline = task.deadline.due_on(on)
-    if not entries:  # most tasks on most days: the same untouched parties
-        untouched: tuple[PartyState, ...] = registry.remember(
-            ("untouched", task.key, names),
-            lambda: tuple(PartyState(n, Status.NOT_STARTED, deadline, None) for n in names),
-        )
-        return untouched
+    # A party with no entry yet is the same for every task with its deadline: made once.
+    shared: dict[tuple[str, date | None], PartyState] = registry.remember(("untouched",), dict)
+
+    def untouched(name: str) -> PartyState:
+        party = shared.get((name, deadline))
+        if party is None:
+            party = shared[name, deadline] = PartyState(name, _NOT_STARTED, deadline, None)
+        return party
+
+    if not entries:  # most tasks on most days
+        return tuple(map(untouched, names))
     own: dict[str | None, list[Entry]] = {}
     for entry in entries:
         own.setdefault(entry.unit, []).append(entry)
-    # Most parties of a task have reported nothing: one PartyState for each (unit, deadline).
-    idle: dict[tuple[str, date | None], PartyState] = registry.remember("idle parties", dict)
-    parties = []
-    for name in names:
-        mine = own.get(name)
-        if mine is not None:
-            parties.append(_party(name, mine, deadline))
-            continue
-        party = idle.get((name, deadline))
-        if party is None:
-            party = idle[name, deadline] = PartyState(name, _NOT_STARTED, deadline, None)
-        parties.append(party)
-    return tuple(parties)
+    return tuple(
+        _party(name, own[name], deadline) if name in own else untouched(name) for name in names
+    )
 
 
 def _party(name: str, own: Sequence[Entry], deadline: date | None) -> PartyState:

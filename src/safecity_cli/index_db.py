@@ -1,0 +1,523 @@
+"""The SQLite index: an answer about some tasks reads only those tasks and their entries.
+
+The YAML files stay the source of truth. The index (one SQLite file per registry folder, in
+the cache directory) is a store of keyed rows: the validated registry without its tasks, each
+task, each unit's tasks, the tasks by the month their deadline ends, each task's progress
+entries in the ledger's order, and what each source file held when it was read. Every row
+carries a CRC-32 of its kind, key and content, checked whenever it is read, and every set the
+index reads is known to be complete (each unit, task and month the registry has has a row):
+a damaged row, or a file SQLite cannot read, deletes the index and builds it again, so the
+index can cost time but never change an answer.
+
+Before each use every source file is compared with what the index saw (size, modification
+time, inode, change time). A changed registry file rebuilds the registry's rows from the
+validated registry (`cache.load`); a changed progress file replaces only that file's entries
+in the tasks it names. A file modified within two seconds of being indexed is compared by
+content the next time (git's "racy" rule), so a save inside the clock's resolution is seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sqlite3
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from safecity_cli import __version__, cache
+from safecity_cli.errors import Problem, RegistryError
+from safecity_cli.ledger.entries import Ledger
+from safecity_cli.ledger.files import PROGRESS_DIR, settle
+from safecity_cli.registry.layout import registry_files
+from safecity_cli.registry.models import Registry, Task, Unit
+from safecity_cli.registry.units import named_positions, names_unit
+
+_FORMAT = 4  # bump when what the rows hold changes
+RACY_NS = 2_000_000_000
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS rows("
+    "kind TEXT NOT NULL, key NOT NULL, body BLOB NOT NULL, checksum INTEGER NOT NULL, "
+    "PRIMARY KEY (kind, key)) WITHOUT ROWID"
+)
+# The kinds of row, by key: the shell (the registry without its tasks, and its task ids in
+# order), a task by id, a unit by name -> its task ids, a month its deadline
+# ends in -> task ids (RECURRING and OPEN for those without one end), the months there are,
+# a task or 日程 item -> its entries (and the file and place of each), the earliest 延期 any entry names per task, a progress
+# file -> the tasks it names; and (meta "sources") what each source file held.
+_META, _TASK, _UNIT, _MONTH, _LEDGER, _FILE = ("meta", "task", "unit", "month", "ledger", "file")
+RECURRING, OPEN = -1, -2
+_REGISTRY, _PROGRESS = "registry", "progress"
+
+
+class Damaged(Exception):
+    """A row that does not match its checksum, a row that should be there and is not, or an
+    index another version wrote."""
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The tasks an answer needs: those of `unit` (None: of any unit) and, of those, only the
+    ones that may be overdue on `overdue_on`, that may fall due within `due_within` days of
+    `due_on`, or the task `task` names. Each test keeps every task the query's own would."""
+
+    unit: Unit | None = None
+    overdue_on: date | None = None
+    due_on: date | None = None
+    due_within: int = 0
+    task: int | str | None = None  # a 日程 item ("S12") needs no task at all
+
+
+def index_file(path: Path) -> Path:
+    folder = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    return cache.cache_dir() / f"index-{folder}.sqlite"
+
+
+_DAMAGE = (sqlite3.DatabaseError, Damaged, ValueError, EOFError, TypeError, KeyError)
+
+
+def open_index(
+    path: Path, *, progress: Callable[[str], AbstractContextManager[object]] | None = None
+) -> Index | None:
+    """The index of the registry in `path`, brought up to date with its files; None when it
+    cannot be kept (the cache directory is not writable, the index is locked too long).
+    RegistryError for broken files, as a full load gives it."""
+    file = index_file(path)
+    for _ in range(2):  # a damaged index is deleted and built once more
+        db = None
+        try:
+            db = _connect(file)
+            _refresh(db, path, progress)
+            return Index(file, path, db)
+        except (sqlite3.OperationalError, OSError):  # locked too long, read-only, disk full
+            if db is not None:
+                db.close()
+            return None
+        except _DAMAGE:
+            if db is not None:
+                db.close()
+            discard(file)
+        except BaseException:
+            if db is not None:
+                db.close()
+            raise
+    return None
+
+
+def discard(file: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(OSError):
+            Path(f"{file}{suffix}").unlink(missing_ok=True)
+
+
+def _connect(file: Path) -> sqlite3.Connection:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(file, timeout=30, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # a cache: a power cut may lose an update
+        db.execute(_SCHEMA)
+        stamp = f"{__version__}:{_FORMAT}"
+        if _get(db, _META, ["format"]).get("format") != stamp:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM rows")
+            _put(db, _META, [("format", stamp)])
+            db.execute("COMMIT")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+# -- checksummed rows ------------------------------------------------------------------------
+
+
+def _crc(kind: str, key: Any, body: bytes) -> int:
+    # CRC-32 finds every flip of up to three bits and every burst up to 32 bits long. The
+    # key goes in as text: marshal writes an interned string differently from an equal one.
+    return zlib.crc32(f"{kind}\0{key!r}".encode(), zlib.crc32(body))
+
+
+def _packed(kind: str, key: Any, value: Any) -> tuple[str, Any, bytes, int]:
+    body = marshal.dumps(value)
+    return kind, key, body, _crc(kind, key, body)
+
+
+def _unpacked(kind: str, key: Any, body: bytes, checksum: int) -> Any:
+    if _crc(kind, key, body) != checksum:
+        raise Damaged(f"{kind} {key!r}")
+    return marshal.loads(body)
+
+
+def _put(db: sqlite3.Connection, kind: str, items: Iterable[tuple[Any, Any]]) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)",
+        (_packed(kind, key, value) for key, value in items),
+    )
+
+
+def _get(
+    db: sqlite3.Connection, kind: str, keys: Iterable[Any], *, complete: bool = False
+) -> dict[Any, Any]:
+    """The rows of `kind` under `keys` that there are; with `complete`, Damaged unless every
+    one is there."""
+    wanted = list(dict.fromkeys(keys))
+    if len(wanted) == 1:
+        found = db.execute(
+            "SELECT key, body, checksum FROM rows WHERE kind = ? AND key = ?", (kind, wanted[0])
+        )
+    else:
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key PRIMARY KEY) WITHOUT ROWID")
+        db.execute("DELETE FROM wanted")
+        db.executemany("INSERT INTO wanted VALUES (?)", ((k,) for k in wanted))
+        # CROSS JOIN keeps this order: each wanted key looked up in the table's key
+        found = db.execute(
+            "SELECT rows.key, body, checksum FROM wanted CROSS JOIN rows "
+            "ON rows.kind = ? AND rows.key = wanted.key",
+            (kind,),
+        )
+    rows = {key: _unpacked(kind, key, body, checksum) for key, body, checksum in found}
+    if complete and len(rows) != len(wanted):
+        raise Damaged(f"{kind}: {len(wanted) - len(rows)} rows missing")
+    return rows
+
+
+def _drop(db: sqlite3.Connection, kind: str, keys: Iterable[Any] | None = None) -> None:
+    if keys is None:
+        db.execute("DELETE FROM rows WHERE kind = ?", (kind,))
+    else:
+        db.executemany("DELETE FROM rows WHERE kind = ? AND key = ?", ((kind, k) for k in keys))
+
+
+# -- keeping the index current ---------------------------------------------------------------
+
+
+def _sources(path: Path) -> dict[str, tuple[str, str]]:
+    """Every file the index depends on, by its name inside the registry folder, with its
+    kind and where it is."""
+    found = {f.relative_to(path).as_posix(): (_REGISTRY, str(f)) for f in registry_files(path)}
+    folder = path / PROGRESS_DIR
+    if folder.is_dir():
+        settle(path)  # an interrupted write is finished (or undone) before anything is read
+        with os.scandir(folder) as listing:  # thousands of files: no Path for each
+            names = sorted(e.name for e in listing if e.name.endswith(".yaml"))
+        for name in names:
+            found[f"{PROGRESS_DIR}/{name}"] = (_PROGRESS, f"{folder}{os.sep}{name}")
+    return found
+
+
+def _stat(file: str) -> tuple[int, int, int, int] | None:
+    try:
+        s = os.stat(file)
+    except OSError:
+        return None
+    return s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns
+
+
+def _untrusted(db: sqlite3.Connection, sources: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """The files whose stat differs from what the index saw, that were racy then, or that
+    came or went; each with what the index saw of it (None for a new file)."""
+    stored = dict(_get(db, _META, ["sources"]).get("sources", {}))
+    doubtful: dict[str, Any] = {}
+    for name, (_, file) in sources.items():
+        seen = stored.pop(name, None)
+        if seen is None or seen[3] or tuple(seen[1]) != _stat(file):
+            doubtful[name] = seen
+    doubtful.update(stored)  # gone since
+    return doubtful
+
+
+def _refresh(
+    db: sqlite3.Connection,
+    path: Path,
+    progress: Callable[[str], AbstractContextManager[object]] | None,
+) -> None:
+    sources = _sources(path)
+    if not _untrusted(db, sources) and _get(db, _META, ["shell"]):
+        return
+    db.execute("BEGIN IMMEDIATE")  # one writer; whoever waited sees what the first one did
+    try:
+        _update(db, path, sources, progress)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _update(
+    db: sqlite3.Connection,
+    path: Path,
+    sources: dict[str, tuple[str, str]],
+    progress: Callable[[str], AbstractContextManager[object]] | None,
+) -> None:
+    now = time.time_ns()
+    changed: dict[str, tuple[str, bytes | None]] = {}  # name -> kind, content now (None: gone)
+    seen: list[tuple[str, tuple[Any, ...]]] = []
+    doubtful = _untrusted(db, sources)
+    for name, before in doubtful.items():
+        if name not in sources:
+            changed[name] = (before[0], None)
+            continue
+        kind, file = sources[name]
+        stat = _stat(file)  # before reading: a change after it shows in the stat next time
+        content = Path(file).read_bytes()
+        if stat is None:
+            raise OSError(f"{file} vanished")
+        digest = hashlib.sha256(content).digest()
+        seen.append((name, (kind, stat, digest, stat[1] >= now - RACY_NS)))
+        if before is None or before[2] != digest:
+            changed[name] = (kind, content)
+    registry = None
+    if not _get(db, _META, ["shell"]) or any(k == _REGISTRY for k, _ in changed.values()):
+        registry = cache.load(path, progress=progress)
+        _index_registry(db, registry)
+    problems: list[Problem] = []
+    replaced: dict[str, list[Any] | None] = {}  # progress file -> its rows now (None: gone)
+    for name, (kind, holds) in sorted(changed.items()):
+        if kind != _PROGRESS:
+            continue
+        try:
+            replaced[name] = (
+                None if holds is None else cache.progress_rows(Path(sources[name][1]), holds)
+            )
+        except RegistryError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise RegistryError(problems)
+    _index_progress(db, replaced, {n for n, before in doubtful.items() if before is not None})
+    if registry is not None:  # every task and item has its ledger row, empty or not
+        keys = [t.id for t in registry.tasks] + [i.key for i in registry.items]
+        have = {k for (k,) in db.execute("SELECT key FROM rows WHERE kind = ?", (_LEDGER,))}
+        _put(db, _LEDGER, ((k, ([], [])) for k in keys if k not in have))
+    # One row for thousands of files: read whole on every command, it decodes in one call.
+    known = _get(db, _META, ["sources"]).get("sources", {})
+    for name in changed:
+        if name not in sources:
+            known.pop(name, None)
+    known.update(seen)
+    _put(db, _META, [("sources", known)])
+
+
+def _index_registry(db: sqlite3.Connection, registry: Registry) -> None:
+    """The registry's rows; a task's row is written only when it differs from the one there
+    (one district's file changed: its tasks, not all 100k)."""
+    old = dict(db.execute("SELECT key, body FROM rows WHERE kind = ?", (_TASK,)))
+    new = {t.id: cache.task_row(t) for t in registry.tasks}
+    _drop(db, _TASK, [k for k in old if k not in new])
+    # Compared as values: marshal's bytes for equal values differ with how shared they were.
+    _put(db, _TASK, ((k, row) for k, row in new.items() if _decoded(old.get(k)) != row))
+    for kind in (_UNIT, _MONTH):
+        _drop(db, kind)
+    named = named_positions(registry)
+    _put(
+        db,
+        _UNIT,
+        ((u.name, [registry.tasks[p].id for p in named.get(u.name, ())]) for u in registry.units),
+    )
+    months: dict[int, list[int]] = {}
+    for task in registry.tasks:
+        months.setdefault(_month_of(task), []).append(task.id)
+    _put(db, _MONTH, months.items())
+    _put(
+        db,
+        _META,
+        [("shell", (cache.shell_row(registry), list(new))), ("months", sorted(months))],
+    )
+
+
+def _decoded(body: bytes | None) -> Any:
+    try:
+        return None if body is None else marshal.loads(body)
+    except (ValueError, EOFError, TypeError):  # damaged: written anew
+        return None
+
+
+def _month_of(task: Task) -> int:
+    if task.deadline.every_months is not None:
+        return RECURRING
+    end = task.deadline.end
+    return OPEN if end is None else end.year * 12 + end.month - 1
+
+
+def _index_progress(
+    db: sqlite3.Connection, replaced: dict[str, list[Any] | None], indexed: set[str]
+) -> None:
+    """Each task's entries are one row, in the ledger's order, each tagged with its file and
+    place; a changed file's entries are taken out of the tasks it named and put into the
+    tasks it names, so the work is the changed file's tasks, not the whole ledger."""
+    named = _get(db, _FILE, replaced)
+    touched: dict[int | str, list[Any]] = {}
+    for name, rows in replaced.items():
+        if name not in named and name in indexed:
+            raise Damaged(f"{name}: the tasks it named are missing")
+        had = named.get(name, [])
+        mine = sorted({row[0] for row in rows or ()}, key=str)
+        new = [k for k in (*had, *mine) if k not in touched]
+        for key, (rows_of, places) in _get(db, _LEDGER, new).items():
+            touched[key] = [(*r, *at) for r, at in zip(rows_of, places, strict=True)]
+        for key in new:
+            touched.setdefault(key, [])
+        for key in had:
+            touched[key] = [r for r in touched[key] if r[-2] != name]
+        for seq, row in enumerate(rows or ()):
+            touched[row[0]].append((*row, name, seq))
+        if rows is None:
+            _drop(db, _FILE, [name])
+        else:
+            _put(db, _FILE, [(name, mine)])
+    if not touched:
+        return
+    for rows in touched.values():
+        rows.sort(key=_ledger_order)
+    _put(  # the rows as the ledger decodes them, and beside them the file and place of each
+        db,
+        _LEDGER,
+        ((k, ([r[:-2] for r in rows], [r[-2:] for r in rows])) for k, rows in touched.items()),
+    )
+    adjusted = _get(db, _META, ["adjusted"]).get("adjusted", {})
+    for key, rows in touched.items():
+        later = [r[8] for r in rows if r[8] is not None]
+        if later:
+            adjusted[key] = min(later)
+        else:
+            adjusted.pop(key, None)
+    _put(db, _META, [("adjusted", adjusted)])
+
+
+def _ledger_order(row: tuple[Any, ...]) -> tuple[int, datetime, str, int]:
+    """Ledger's order: by date, then time recorded, then file and place in it."""
+    return row[3], datetime.fromisoformat(row[4]), row[-2], row[-1]
+
+
+# -- answering -------------------------------------------------------------------------------
+
+
+class Index:
+    """An index just brought up to date: the registry's shell, and its tasks on demand."""
+
+    def __init__(self, file: Path, path: Path, db: sqlite3.Connection) -> None:
+        self.file, self.path, self._db = file, path, db
+        shell, self._order = _get(db, _META, ["shell"], complete=True)["shell"]
+        self.registry = cache.registry_from_row(shell, path)
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._db.close()
+
+    def answer(self, wanted: Wanted) -> tuple[Registry, Ledger] | None:
+        """The registry narrowed to what `wanted` may need, and those tasks' ledger; None
+        when that may be every task, or when the index turns out damaged (it is deleted,
+        so the next command builds it anew)."""
+        try:
+            registry = self.narrowed(wanted)
+            return None if registry is None else (registry, self.ledger(registry))
+        except _DAMAGE:
+            self._db.close()
+            discard(self.file)
+            return None
+
+    def narrowed(self, wanted: Wanted) -> Registry | None:
+        """The registry holding only the tasks `wanted` may need; None when that may be every
+        task (no test narrows it, or 附件2 备注2 gives the unit every task)."""
+        db, shell = self._db, self.registry
+        chosen: set[int] | None = None
+
+        def keep(ids: Iterable[int]) -> None:
+            nonlocal chosen
+            chosen = set(ids) if chosen is None else chosen.intersection(ids)
+
+        if wanted.task is not None:  # as resolve_target reads it: 27, "27", or "S12"
+            ref = str(wanted.task).strip()
+            keep([int(ref)] if ref.isdigit() else [])
+        if wanted.unit is not None:
+            if names_unit(shell, shell.applies_to_all.units, wanted.unit)[0]:
+                return None
+            keep(_get(db, _UNIT, [wanted.unit.name], complete=True)[wanted.unit.name])
+        if wanted.overdue_on is not None:
+            on = wanted.overdue_on
+            keep(self._ending(lambda m: m == RECURRING or 0 <= m <= _month(on), lambda d: d < on))
+        if wanted.due_on is not None:
+            first, last = wanted.due_on, wanted.due_on + timedelta(days=max(wanted.due_within, 0))
+            keep(
+                self._ending(lambda m: m < 0 or _month(first) <= m <= _month(last), lambda _: True)
+            )
+        if chosen is None:
+            return None
+        found = _get(db, _TASK, sorted(chosen), complete=wanted.task is None)
+        tasks = tuple(cache.task_from_row(found[i]) for i in self._order if i in found)
+        return shell.narrowed_to(tasks, whole=len(self._order))
+
+    def _ending(self, month: Callable[[int], bool], adjusted: Callable[[date], bool]) -> set[int]:
+        """Tasks whose deadline ends in a month `month` keeps, or whose entries name a 延期
+        that `adjusted` keeps."""
+        db = self._db
+        months = [m for m in _get(db, _META, ["months"], complete=True)["months"] if month(m)]
+        ids = {i for found in _get(db, _MONTH, months, complete=True).values() for i in found}
+        later = _get(db, _META, ["adjusted"]).get("adjusted", {})
+        ids.update(k for k, d in later.items() if isinstance(k, int) and adjusted(_day(d)))
+        return ids
+
+    def ledger(self, registry: Registry) -> Ledger:
+        """The entries of the registry's tasks and of every 日程 item, and no others."""
+        keys: list[int | str] = [t.id for t in registry.tasks] + [i.key for i in registry.items]
+        found = _get(self._db, _LEDGER, keys, complete=True)
+        rows = {key: held for key, (held, _) in found.items() if held}
+        adjusted = {
+            key: _day(min(later))
+            for key, held in rows.items()
+            if (later := [r[8] for r in held if r[8] is not None])
+        }
+        return _Narrowed.over(rows, adjusted, frozenset(keys))
+
+
+def ledger_now(registry: Registry) -> Ledger:
+    """The ledger of the registry's tasks as the files hold it now (the checks under the
+    write lock read it): from the index for a narrowed registry, else the whole ledger."""
+    if registry.whole is not None and (index := open_index(registry.path)) is not None:
+        with index:
+            try:
+                return index.ledger(registry)
+            except _DAMAGE:
+                discard(index.file)
+    return cache.load_ledger(registry)
+
+
+def _month(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _day(ordinal: int) -> date:
+    return date.fromordinal(ordinal)
+
+
+class _Narrowed(Ledger):
+    """The entries of some tasks only: asking for any other task's is a mistake in the
+    caller, which must not pass for an empty answer."""
+
+    __slots__ = ("_keys",)
+    _keys: frozenset[int | str]
+
+    @classmethod
+    def over(
+        cls,
+        rows: dict[int | str, list[Any]],
+        adjusted: dict[int | str, date],
+        keys: frozenset[int | str],
+    ) -> _Narrowed:
+        ledger = cls.from_rows(rows, cache.entry_from_row, adjusted)
+        assert isinstance(ledger, _Narrowed)
+        ledger._keys = keys
+        return ledger
+
+    def records(self, task_id: int | str) -> list[Any]:
+        if task_id not in self._keys:
+            raise LookupError(f"the index read only some tasks' entries, not {task_id}'s")
+        return super().records(task_id)
