@@ -12,11 +12,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from safecity_cli.cli import app
+from safecity_cli.exchange.fillable import reporting_units
 from safecity_cli.exchange.ledger_book import build_ledger_workbook
 from safecity_cli.exchange.xlsx_style import DATE_FORMAT
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.ledger.files import load_ledger
+from safecity_cli.registry.layout import embedded_data_dir
 from safecity_cli.registry.load import load_registry
+from safecity_cli.registry.units import applies_to
 from safecity_cli.tracking.recording import Report, check_report, record
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -428,6 +431,16 @@ def test_fillable_refuses_a_group_with_members(
         assert result.stderr == message
     else:
         assert result.stderr.startswith("错误：未知的单位「县市场监管局x」")
+
+
+def test_the_units_that_fill_in_are_those_with_tasks_that_list_no_members() -> None:
+    for registry in (load_registry(MINI), load_registry(embedded_data_dir())):
+        expected = [
+            u
+            for u in registry.units
+            if not u.members and any(applies_to(registry, t, u)[0] for t in registry.tasks)
+        ]
+        assert reporting_units(registry) == expected and expected
 
 
 def test_fillable_for_every_unit_writes_one_workbook_each(

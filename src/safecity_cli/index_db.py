@@ -94,6 +94,7 @@ def open_index(
         try:
             db = _connect(file)
             _refresh(db, path, progress)
+            db.execute("BEGIN")  # what follows reads one snapshot, whoever writes meanwhile
             return Index(file, path, db)
         except (sqlite3.OperationalError, OSError):  # locked too long, read-only, disk full
             if db is not None:
@@ -517,7 +518,7 @@ class _Narrowed(Ledger):
         ledger._keys = keys
         return ledger
 
-    def records(self, task_id: int | str) -> list[Any]:
+    def _stored(self, task_id: int | str) -> list[Any]:  # every question about a task asks this
         if task_id not in self._keys:
             raise LookupError(f"the index read only some tasks' entries, not {task_id}'s")
-        return super().records(task_id)
+        return super()._stored(task_id)

@@ -17,6 +17,7 @@ _REMOVABLE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 _TERMINAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
 
 _SHEET = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
+SHEET_REFUSED = _SHEET  # what sheet_text replaces (a pattern's text)
 _STYLED = "(\x1b\\[[0-9;]*m)|" + _TERMINAL.pattern
 
 # What a spreadsheet reads as the start of a formula (OWASP: CSV injection).

@@ -22,12 +22,13 @@ from safecity_cli.exchange.xlsx_style import (
     new_workbook,
     paint_row,
     put,
+    restyle_cells,
     write_table,
     write_title,
 )
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Registry, Unit
-from safecity_cli.registry.units import applies_to
+from safecity_cli.tracking.index import unit_tasks
 from safecity_cli.tracking.query import TaskFilter, select_tasks
 
 if TYPE_CHECKING:
@@ -80,12 +81,10 @@ class FillableBook:
 
 
 def reporting_units(registry: Registry) -> list[Unit]:
-    """Units that report for themselves and have tasks: groups listing members report through them."""
-    return [
-        u
-        for u in registry.units
-        if not u.members and any(applies_to(registry, t, u)[0] for t in registry.tasks)
-    ]
+    """Units that report for themselves and have tasks: groups listing members report through them.
+
+    From the unit → tasks index (what applies_to answers), not a test of every task per unit."""
+    return [u for u in registry.units if not u.members and unit_tasks(registry, u)]
 
 
 def build_fillable_workbook(
@@ -172,10 +171,8 @@ def _editable(ws: Worksheet, last: int) -> None:
     for header in EDITABLE:
         column = _INDEX[header]
         ws.cell(row=HEADER_ROW, column=column).fill = fill(EDITABLE_HEADER_FILL)
-        for row in range(HEADER_ROW + 1, last + 1):
-            cell = ws.cell(row=row, column=column)
-            cell.protection = unlocked
-            cell.fill = fill(EDITABLE_FILL)
+        cells = [(row, column) for row in range(HEADER_ROW + 1, last + 1)]
+        restyle_cells(ws, cells, protection=unlocked, fill=fill(EDITABLE_FILL))
 
 
 def _validations(ws: Worksheet, registry: Registry, last: int) -> None:

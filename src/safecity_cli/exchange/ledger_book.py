@@ -17,6 +17,7 @@ from safecity_cli.exchange.xlsx_style import (
     body_font,
     new_workbook,
     paint_row,
+    restyle_cells,
     write_table,
     write_title,
 )
@@ -215,8 +216,8 @@ def _schedule_sheet(
     current = current_phase(registry, on)
     for row, phase in enumerate(registry.phases, start=3):
         if phase == current:
-            for column in range(1, len(SCHEDULE_COLUMNS) + 1):
-                ws.cell(row=row, column=column).font = body_font(bold=True)
+            columns = range(1, len(SCHEDULE_COLUMNS) + 1)
+            restyle_cells(ws, [(row, c) for c in columns], font=body_font(bold=True))
     for row, state in enumerate(items, start=3 + phases):
         if state.state is ItemState.DUE_SOON:
             paint_row(ws, row, len(SCHEDULE_COLUMNS), Level.BLUE, only=len(SCHEDULE_COLUMNS))

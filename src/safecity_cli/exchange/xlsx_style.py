@@ -5,16 +5,19 @@ openpyxl is imported inside the functions, so commands that write no workbook ne
 
 from __future__ import annotations
 
-import io
+import itertools
 import math
+import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from safecity_cli.exchange import xlsx_rows
+from safecity_cli.exchange.xlsx_rows import Rows, attach, rows_of, styled
 from safecity_cli.text import sheet_text
 from safecity_cli.tracking.state import Level
 
@@ -58,11 +61,38 @@ def _char_width(c: str) -> float:
     return 2.0 if unicodedata.east_asian_width(c) in "WF" else 1.1
 
 
+# Blocks whose every code point is wide (W or F) in each Unicode version Python has shipped: CJK
+# punctuation, the unified ideographs (and extension A) and the full-width forms. A test checks
+# them against unicodedata.
+COMMON_WIDE = re.compile("[\u3000-\u303e\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60\uffe0-\uffe6]+")
+
+
 def lines_needed(value: Any, width: float) -> int:
     if value is None or isinstance(value, (int, float, date)):
         return 1
     usable = max(width - 1.5, 1.0)
-    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(value).split("\n"))
+    text = str(value)
+    if "\n" not in text:
+        return _lines(text, usable)
+    return sum(_lines(part, usable) for part in text.split("\n"))
+
+
+def _lines(text: str, usable: float) -> int:
+    """max(1, ceil(display_width(text) / usable)), counting characters rather than adding
+    their widths one by one (a third of a large workbook's time)."""
+    rest = COMMON_WIDE.sub("", text)
+    wide = len(text) - len(rest)
+    if rest.isascii():
+        narrow = len(rest)
+    else:
+        others = [_char_width(c) == 2.0 for c in rest]
+        wide += sum(others)
+        narrow = len(others) - sum(others)
+    ratio = (20 * wide + 11 * narrow) / 10 / usable
+    if abs(ratio - round(ratio)) < 1e-9 * max(ratio, 1.0):
+        # On a line's end exactly: display_width's rounding decides, as it always did.
+        return max(1, math.ceil(display_width(text) / usable))
+    return max(1, math.ceil(ratio))
 
 
 def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
@@ -132,7 +162,11 @@ def write_table(
     header_row: int,
     formats: dict[int, str] | None = None,
 ) -> int:
-    """Header and rows from `header_row` on; returns the last row. Frozen header, autofilter."""
+    """Header and rows from `header_row` on; returns the last row. Frozen header, autofilter.
+
+    The rows are held as values and shared styles (xlsx_rows), not as cells: restyle them with
+    paint_row and restyle_cells, not through ws.cell."""
+    from openpyxl.cell.cell import Cell
     from openpyxl.styles import Alignment, Font
 
     border = thin_border()
@@ -146,37 +180,68 @@ def write_table(
     ws.row_dimensions[header_row].height = 2 * LINE_HEIGHT + 4
     formats = formats or {}
     font = body_font()
-    # Each cell's style is copied from the first cell styled alike: openpyxl hashes every
-    # style object set on a cell, which made styling most of the cost of a large workbook.
+    ncols = len(columns)
+    # A cell's style is (column, number format); a row's, the tuple of its cells' styles, made
+    # once per combination of value types. Each style is made on a cell as openpyxl styles
+    # one, when the first cell so styled comes, so the workbook lists fonts, borders and
+    # formats in the order a cell-by-cell sheet would.
     styles: dict[tuple[int, str | None], Any] = {}
-    widths = [(column.width if column.wrap else None) for column in columns]
-    for offset, values in enumerate(rows, start=1):
-        row = header_row + offset
+    row_styles: dict[tuple[type, ...], tuple[tuple[type, ...], tuple[Any, ...]]] = {}
+
+    def style_of(index: int, value: Any) -> Any:
+        number_format = DATE_FORMAT if isinstance(value, date) else formats.get(index)
+        key = (index, number_format)
+        style = styles.get(key)
+        if style is None:
+            column = columns[index - 1]
+            cell = Cell(ws, value=sheet_text(value) if isinstance(value, str) else value)
+            cell.font = font
+            cell.border = border
+            cell.alignment = Alignment(
+                horizontal="center" if column.center else "left",
+                vertical="center" if column.center else "top",
+                wrap_text=column.wrap,
+            )
+            if number_format is not None:
+                cell.number_format = number_format
+            style = styles[key] = copy(cell._style)
+        elif isinstance(value, (date, time, timedelta)):
+            Cell(ws, value=value)  # a cell given a moment registers its default format
+        return style
+
+    body = Rows(header_row + 1, ncols)
+    # Wrapped columns repeat their texts (categories, units, deadlines): each measured once.
+    wrapped: list[tuple[int, float, dict[Any, int]]] = [
+        (i, column.width, {}) for i, column in enumerate(columns) if column.wrap
+    ]
+    # Text is held as given and made fit for a sheet (sheet_text) as it is written; the
+    # characters that replaces are as wide as the one replacing them, so heights are the same.
+    for values in rows:
+        if len(values) != ncols:
+            raise ValueError(f"{len(values)} values for {ncols} columns")
+        kinds = tuple(map(type, values))
+        found = row_styles.get(kinds)
+        if found is None:
+            row_style = tuple(style_of(i, v) for i, v in enumerate(values, start=1))
+            found = row_styles[kinds] = (kinds, row_style)
+        kinds, row_style = found
         lines = 1
-        for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
-            cell = put(ws, row, index, value)
-            number_format = DATE_FORMAT if isinstance(value, date) else formats.get(index)
-            key = (index, number_format)
-            style = styles.get(key)
-            if style is None:
-                cell.font = font
-                cell.border = border
-                cell.alignment = Alignment(
-                    horizontal="center" if column.center else "left",
-                    vertical="center" if column.center else "top",
-                    wrap_text=column.wrap,
-                )
-                if number_format is not None:
-                    cell.number_format = number_format
-                styles[key] = copy(cell._style)
-            else:
-                cell._style = copy(style)
-            if (width := widths[index - 1]) is not None:
-                lines = max(lines, lines_needed(value, width))
+        for i, width, measured in wrapped:
+            value = values[i]
+            n = measured.get(value)
+            if n is None:
+                n = measured[value] = lines_needed(value, width)
+            if n > lines:
+                lines = n
+        body.values.append(values)
+        body.kinds.append(kinds)
+        body.styles.append(row_style)
         # Excel does not re-measure wrapped rows when it opens a file: give them room now.
-        ws.row_dimensions[row].height = min(lines * LINE_HEIGHT + 4, MAX_ROW_HEIGHT)
+        body.heights.append(min(lines * LINE_HEIGHT + 4, MAX_ROW_HEIGHT))
+    attach(ws, body)
     last = header_row + len(rows)
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+    # Without rows the cell under the header is made, as it always was (the sheet's extent).
+    ws.freeze_panes = f"A{header_row + 1}" if rows else ws.cell(header_row + 1, 1).coordinate
     ws.auto_filter.ref = f"A{header_row}:{_letter(len(columns))}{max(last, header_row)}"
     _print_setup(ws, header_row)
     return last
@@ -212,20 +277,58 @@ def paint_row(
     ws: Worksheet, row: int, ncols: int, level: Level, *, only: int | None = None
 ) -> None:
     """Mark a row (or one cell of it) in its 督办 colour."""
-    background, color = LEVEL_COLORS[level]
     targets = [only] if only is not None else range(1, ncols + 1)
     painted = _painted(ws)
+
+    def paint(style: Any, column: int) -> Any:
+        bold = column == only
+        key = (tuple(style), level, bold)
+        found = painted.get(key)
+        if found is None:  # styled once, then shared (as write_table does)
+            background, color = LEVEL_COLORS[level]
+            found = styled(ws, style, fill=fill(background), font=body_font(color=color, bold=bold))
+            painted[key] = found
+        return found
+
+    if (body := rows_of(ws, row)) is not None:
+
+        def change(styles: tuple[Any, ...]) -> tuple[Any, ...]:
+            new = list(styles)
+            for column in targets:
+                new[column - 1] = paint(styles[column - 1], column)
+            return tuple(new)
+
+        body.restyle(row, ("paint", level, only), change)
+        return
     for column in targets:
         cell = ws.cell(row=row, column=column)
-        bold = column == only
-        key = (tuple(cell._style), level, bold)
-        style = painted.get(key)
-        if style is None:  # styled once, then copied (as write_table does)
-            cell.fill = fill(background)
-            cell.font = body_font(color=color, bold=bold)
-            painted[key] = copy(cell._style)
-        else:
-            cell._style = copy(style)
+        cell._style = copy(paint(cell._style, column))
+
+
+_changes = itertools.count()
+
+
+def restyle_cells(ws: Worksheet, cells: Iterable[tuple[int, int]], **changes: Any) -> None:
+    """Set font=…, fill=…, protection=… on each (row, column), held table rows included."""
+    made: dict[tuple[int, ...], Any] = {}
+    change_key = ("restyle", next(_changes))
+    for row, column in cells:
+        body = rows_of(ws, row)
+        if body is None:
+            cell = ws.cell(row=row, column=column)
+            for name, value in changes.items():
+                setattr(cell, name, value)
+            continue
+
+        def change(styles: tuple[Any, ...], column: int = column) -> tuple[Any, ...]:
+            key = tuple(styles[column - 1])
+            if key not in made:
+                made[key] = styled(ws, styles[column - 1], **changes)
+            new = list(styles)
+            new[column - 1] = made[key]
+            return tuple(new)
+
+        body.restyle(row, (change_key, column), change)
 
 
 def _painted(ws: Worksheet) -> dict[Any, Any]:
@@ -245,6 +348,4 @@ def _letter(index: int) -> str:
 
 
 def workbook_bytes(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_rows.workbook_bytes(workbook)
