@@ -138,15 +138,15 @@ def notices_path(data_dir: Path) -> Path:
 
 def load_notices(data_dir: Path) -> NoticeBook:
     """The notices and replies recorded; RegistryError with file and line for a broken file."""
+    path = notices_path(data_dir)
+    if not path.is_file():  # most registries: no need to import PyYAML and Pydantic
+        return NoticeBook()
     from pydantic import ValidationError
 
     from safecity_cli.registry.schema import validation_problems
     from safecity_cli.registry.yaml_files import YamlProblem, load_yaml
     from safecity_cli.scoring.schema import NoticesFile
 
-    path = notices_path(data_dir)
-    if not path.is_file():
-        return NoticeBook()
     try:
         raw = load_yaml(path)
     except YamlProblem as exc:
