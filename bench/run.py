@@ -485,7 +485,7 @@ class Bench:
         return min(repeat, LARGE_REPEAT) if size >= LARGE else repeat
 
     def planned_runs(self) -> int:
-        runs = self.baseline_repeats() + 1
+        runs = 2 * self.baseline_repeats() + 1  # argparse and the Typer floor
         for size in self.args.sizes:
             per = self.repeats(size)
             runs += sum(
@@ -537,6 +537,10 @@ class Bench:
         cell = self.results.cell(0, "argparse", "warm")
         for _ in range(self.baseline_repeats()):
             self.timed(cell, argv, self.env)
+        # The floor of any Typer command line: what the start-up ratios cannot go below.
+        floor = self.results.cell(0, "typer", "warm")
+        for _ in range(self.baseline_repeats()):
+            self.timed(floor, [sys.executable, "-c", "import typer"], self.env)
 
     def hostile(self, bad: int = HOSTILE_TASKS) -> None:
         """validate on the embedded registry plus `bad` tasks naming unknown units (issue 11):
@@ -1055,15 +1059,12 @@ TIME_HEADERS = ["规模", "命令", "冷（中位数）", "热（中位数）", 
 
 
 def time_rows(results: Results) -> list[list[str]]:
-    base = results.cells.get((0, "argparse", "warm"))
     rows = [
-        [
-            "—",
-            "python -c 'argparse hello-world'",
-            "",
-            cell_text(base),
-            fmt_mb(base.peak_mb if base else None),
-        ]
+        ["—", label, "", cell_text(cell), fmt_mb(cell.peak_mb if cell else None)]
+        for label, cell in (
+            ("python -c 'argparse hello-world'", results.cells.get((0, "argparse", "warm"))),
+            ("python -c 'import typer'", results.cells.get((0, "typer", "warm"))),
+        )
     ]
     for size in results.sizes:
         for (s, key), label in results.labels.items():
@@ -1127,6 +1128,15 @@ def notes(results: Results) -> list[str]:
         lines.append(
             f"{size_name(size)}：冷启动 = 刚改过 {file}（缓存里其余文件仍有效）；"
             f"缓存为空时的首次 list --unit：{empty}"
+        )
+    base, floor = (
+        results.cells.get((0, "argparse", "warm")),
+        results.cells.get((0, "typer", "warm")),
+    )
+    if base and floor and base.median and floor.median:
+        lines.append(
+            f"下限：python -c 'import typer' 本身 {fmt_seconds(floor.median)}，"
+            f"为 argparse hello-world 的 {floor.median / base.median:.2f} 倍（任何 Typer 命令行的启动比值都不会低于它）"
         )
     if results.hostile:
         lines.append(f"validate，{HOSTILE_TASKS} 项任务的责任单位不存在：{results.hostile}")

@@ -311,6 +311,10 @@ def _render_with(
         ),
         ("{{ program.nope }}\n", r"t\.md\.j2 第 1 行：.*没有属性「nope」"),
         ("{{ program.__class__.__mro__ }}\n", r"t\.md\.j2 第 1 行：模板不能访问此属性或方法"),
+        # a report row's verdict is asked once per (type, name): still refused every time
+        ("{{ program.__dataclass_fields__ }}\n", r"t\.md\.j2 第 1 行：模板不能访问此属性或方法"),
+        ("{{ levels.red }}{{ levels.__dict__ }}\n", r"t\.md\.j2 第 1 行：模板不能访问此属性或方法"),
+        ("{{ levels.red }}\n{{ gantt.__init__ }}\n", r"t\.md\.j2 第 2 行：模板不能访问此属性或方法"),
         ("{% for x in range(10**9) %}{% endfor %}\n", r"t\.md\.j2 第 1 行："),
         ("\n{% include 'nowhere.j2' %}\n", r"t\.md\.j2 第 2 行：找不到被引用的模板「nowhere\.j2」"),
         ("{{ 1 / 0 }}\n", r"t\.md\.j2 第 1 行：渲染出错（ZeroDivisionError"),

@@ -330,18 +330,18 @@ def test_a_change_in_one_district_rereads_only_that_one(
     ok(runner, "overdue", "--date", ON, "--data", str(city))  # fills the cache
     read_registries: list[Path] = []
     read_files: list[str] = []
-    real_registry, real_file = registry_load.load_registry, ledger_files.read_progress_file
+    real_registry, real_parse = registry_load.load_registry, ledger_files.parse_progress
 
     def load_registry(path: Path, **kwargs: object) -> object:
         read_registries.append(path)
         return real_registry(path, **kwargs)  # type: ignore[arg-type]
 
-    def read_progress_file(path: Path) -> object:
+    def parse_progress(text: str, path: Path) -> object:  # every progress file parsed
         read_files.append(f"{path.parent.parent.name}/{path.name}")
-        return real_file(path)
+        return real_parse(text, path)
 
     monkeypatch.setattr(registry_load, "load_registry", load_registry)
-    monkeypatch.setattr(ledger_files, "read_progress_file", read_progress_file)
+    monkeypatch.setattr(ledger_files, "parse_progress", parse_progress)
     ok(runner, "overdue", "--date", ON, "--data", str(city))
     assert (read_registries, read_files) == ([], [])
     yanliang = city.parent / "阎良"
@@ -455,3 +455,31 @@ def test_the_benchmark_province_as_a_rollup(
         ok(runner, "list", "--unit", "碑林区住建局", "-f", "json", "--data", str(out))
     )
     assert items and {i["district"] for i in items} == {"碑林区"}
+
+
+def test_each_district_answers_from_its_index_as_from_its_files(
+    runner: CliRunner, city: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """list --unit, overdue and due read only the tasks they need from each district's index;
+    the answer is the one the YAML gives."""
+    queries = [
+        ("list", "--unit", "县住建局", "--date", ON, "-f", "json"),
+        ("list", "--unit", "临潼区 各街道", "--date", ON, "-f", "csv"),
+        ("overdue", "--date", ON, "-f", "json"),
+        ("overdue", "--unit", "县应急局", "--date", ON, "-f", "json"),
+        ("due", "--date", "2021-03-01", "--within", "60", "-f", "json"),
+        ("overdue", "--date", ON, "--as-recorded", "2021-03-01", "-f", "json"),
+    ]
+    for query in queries:
+        indexed = ok(runner, *query, "--data", str(city))
+        assert indexed == ok(runner, *query, "--data", str(city), "--no-cache"), query
+        assert indexed.strip() not in ("", "[]"), query
+    import safecity_cli.cache as cache
+
+    def whole_registry(*_: object, **__: object) -> None:
+        raise AssertionError("a district's whole registry was read")
+
+    monkeypatch.setattr(cache, "load", whole_registry)  # the indexes are current now
+    # 各街道 has every task (附件2 备注2), so its district is read whole; the others are not.
+    for query in (queries[0], *queries[2:5]):
+        assert run(runner, *query, "--data", str(city))[0] == 0, query

@@ -6,12 +6,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from safecity_cli.errors import Problem, RegistryError, UsageError
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.registry.layout import ROLLUP_FILE, TASKS_FILE, is_rollup
 from safecity_cli.registry.models import Registry
+
+if TYPE_CHECKING:
+    from safecity_cli.index_db import Index, Wanted
 
 SEPARATOR = ":"  # 临潼区:27, a task of one district
 
@@ -168,6 +171,56 @@ def load_offices(
             except RegistryError as exc:
                 raise DistrictError(folder / ROLLUP_FILE, district, exc.problems) from None
             yield Office(district.name, registry, ledger)
+
+
+class Shell(NamedTuple):
+    """One district before its tasks are read: a registry to find a unit in (from the
+    district's index, without its tasks), and how to read what an answer needs."""
+
+    name: str
+    registry: Registry
+    load: Callable[[Wanted], Office]
+
+
+def district_shells(
+    folder: Path,
+    districts: list[District],
+    *,
+    use_cache: bool = True,
+    progress: Callable[[str], AbstractContextManager[object]] | None = None,
+) -> Iterator[Shell]:
+    """Each district as a Shell: a question about some tasks reads only those from the
+    district's index (index_db); without the cache, or without an index, the whole district."""
+    from safecity_cli.cache import gc_paused
+    from safecity_cli.index_db import open_index
+
+    def whole(district: District) -> Office:
+        [office] = load_offices(folder, [district], use_cache=use_cache, progress=progress)
+        return office
+
+    with gc_paused():  # for the whole walk, as load_offices
+        for district in districts:
+            try:
+                index = open_index(district.path, progress=progress) if use_cache else None
+            except RegistryError as exc:
+                raise DistrictError(folder / ROLLUP_FILE, district, exc.problems) from None
+            if index is None:
+                office = whole(district)
+
+                def loaded(_: Wanted, office: Office = office) -> Office:
+                    return office
+
+                yield Shell(district.name, office.registry, loaded)
+                continue
+
+            def load(wanted: Wanted, index: Index = index, district: District = district) -> Office:
+                found = index.answer(wanted)
+                if found is None:  # every task, or a damaged index: the whole district
+                    return whole(district)
+                return Office(district.name, *found)
+
+            with index:
+                yield Shell(district.name, index.registry, load)
 
 
 def split_ref(text: str) -> tuple[str | None, str]:

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 from safecity_cli.cli.common import as_recorded, emit, note, working, write
 from safecity_cli.errors import UsageError
 from safecity_cli.render.formats import DetailFormat, OutputFormat
-from safecity_cli.rollup import District, Office, load_offices, pick, split_ref, split_unit
+from safecity_cli.rollup import (
+    District,
+    Office,
+    district_shells,
+    load_offices,
+    pick,
+    split_ref,
+    split_unit,
+)
 
 if TYPE_CHECKING:
     from safecity_cli.registry.models import Unit
@@ -30,37 +38,41 @@ def offices(rollup: Rollup, no_cache: bool = False) -> Iterator[Office]:
 
 
 def with_unit(
-    rollup: Rollup, text: str | None, no_cache: bool
+    rollup: Rollup, text: str | None, no_cache: bool, **wanted: Any
 ) -> Iterator[tuple[Office, Unit | None]]:
-    """Each district with the unit `text` names there. 「临潼区 区住建局」 is one district's unit;
+    """Each district with the unit `text` names there, holding the tasks `Wanted(unit,
+    **wanted)` may need (from the district's index). 「临潼区 区住建局」 is one district's unit;
     a plain 「区住建局」 is looked for in every district, and those without it are left out."""
+    from safecity_cli.index_db import Wanted
     from safecity_cli.registry.units import resolve_unit
 
-    if text is None:
-        for office in offices(rollup, no_cache):
-            yield office, None
-        return
     folder, districts = rollup
-    name, unit_text = split_unit(text, [d.name for d in districts])
+    name, unit_text = split_unit(text, [d.name for d in districts]) if text else (None, "")
     if name is not None:
         districts = [d for d in districts if d.name == name]
     first: UsageError | None = None
     found = False
     query = unit_text.strip()
-    for office in offices((folder, districts), no_cache):
-        names = (n for u in office.registry.units for n in (u.name, *u.aliases))
-        if office.registry.unit(query) is None and not any(query and query in n for n in names):
-            continue  # not this district's unit (and no costly suggestions for it)
-        try:
-            unit = resolve_unit(office.registry, unit_text)
-        except UsageError as exc:
-            if "可指多个单位" in exc.message:
-                raise UsageError(f"区县「{office.name}」：{exc.message}") from None
-            first = first or exc
-            continue
+    moment = as_recorded()
+    for shell in district_shells(folder, districts, use_cache=not no_cache, progress=working):
+        unit = None
+        if text is not None:
+            names = (n for u in shell.registry.units for n in (u.name, *u.aliases))
+            if shell.registry.unit(query) is None and not any(query and query in n for n in names):
+                continue  # not this district's unit (and no costly suggestions for it)
+            try:
+                unit = resolve_unit(shell.registry, unit_text)
+            except UsageError as exc:
+                if "可指多个单位" in exc.message:
+                    raise UsageError(f"区县「{shell.name}」：{exc.message}") from None
+                first = first or exc
+                continue
         found = True
+        office = shell.load(Wanted(unit=unit, **wanted))
+        if moment is not None:
+            office = office._replace(ledger=office.ledger.as_recorded(moment))
         yield office, unit
-    if not found:
+    if text is not None and not found:
         if name is not None and first is not None:
             raise UsageError(f"区县「{name}」：{first.message}")
         raise UsageError(f"各区县都没有单位「{text}」；用 safecity units 查看各区县的单位")
@@ -115,7 +127,7 @@ def overdue_rollup(
 
     parts = [
         (o.name, o.registry, find_overdue(o.registry, o.ledger, on, who, workdays=workdays), who)
-        for o, who in with_unit(rollup, unit, no_cache)
+        for o, who in with_unit(rollup, unit, no_cache, overdue_on=on)
     ]
     title = f"截至{chinese_date(on)}{_scope(rollup, unit)}逾期未完成的任务"
     emit(rollup_task_listing(parts, title=title, extra="days_overdue"), fmt)
@@ -144,7 +156,7 @@ def due_rollup(
             find_due(o.registry, o.ledger, on, within, who, workdays=workdays),
             who,
         )
-        for o, who in with_unit(rollup, unit, no_cache)
+        for o, who in with_unit(rollup, unit, no_cache, due_on=on, due_within=within)
     ]
     title = f"{chinese_date(on)}起 {within} 天内{_scope(rollup, unit)}到期的任务"
     emit(rollup_task_listing(parts, title=title, extra="days_left"), fmt)

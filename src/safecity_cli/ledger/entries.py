@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ class Status(str, Enum):
     DEFERRED = "延期"
     SUSPENDED = "暂缓"
 
-    @property
+    @cached_property  # asked millions of times at 100k tasks: a plain attribute after the first
     def complete(self) -> bool:
         return self in (Status.DONE, Status.CLOSED)
 
@@ -42,7 +43,7 @@ class Kind(str, Enum):
     REJECT = "驳回"
     UNDO = "撤销"
 
-    @property
+    @cached_property
     def control(self) -> bool:
         """An entry about another entry (`ref`): it is no report and counts as none."""
         return self in (Kind.APPROVE, Kind.REJECT, Kind.UNDO)
@@ -140,6 +141,8 @@ class _View:
     reversals: dict[str, Entry]  # reversed entry id -> the 撤销 entry
 
 
+_UNDO = Kind.UNDO  # module names are quicker to reach than Enum members, per record
+_DECISIONS = frozenset((Kind.APPROVE, Kind.REJECT))
 _NONE: dict[str, Entry] = {}  # never written: the decisions and reversals of most tasks
 
 
@@ -148,11 +151,11 @@ def _view(records: list[Entry]) -> _View:
         return _View(records, _NONE, _NONE)
     reversals: dict[str, Entry] = {}
     for record in records:
-        if record.kind is Kind.UNDO:
+        if record.kind is _UNDO:
             reversals.setdefault(record.ref, record)
     decisions: dict[str, Entry] = {}
     for record in records:
-        if record.kind in (Kind.APPROVE, Kind.REJECT) and record.id not in reversals:
+        if record.kind in _DECISIONS and record.id not in reversals:
             decisions.setdefault(record.ref, record)
     entries = [r for r in records if not r.kind.control and r.id not in reversals]
     return _View(entries, decisions, reversals)
@@ -167,7 +170,15 @@ class Ledger:
     them on first use, so a query that touches a few tasks never builds the other entries.
     """
 
-    __slots__ = ("_as_of", "_by_task", "_decode", "_earliest_adjustment", "_pending", "_views")
+    __slots__ = (
+        "_as_of",
+        "_by_task",
+        "_decode",
+        "_earliest_adjustment",
+        "_entries",
+        "_pending",
+        "_views",
+    )
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._by_task: dict[int | str, list[Entry]] = {}
@@ -178,6 +189,7 @@ class Ledger:
         self._decode: Callable[[Any], Entry] | None = None
         self._earliest_adjustment: dict[int | str, dt.date] = {}
         self._views: dict[int | str, _View] = {}
+        self._entries: tuple[Entry, ...] | None = None
         for task_id, task_entries in self._by_task.items():
             # Every new_deadline any record names, counted or not: a bound for quick tests.
             adjusted = [e.new_deadline for e in task_entries if e.new_deadline is not None]
@@ -237,8 +249,10 @@ class Ledger:
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        """Every entry that counts, task by task."""
-        return tuple(e for task in self.task_ids() for e in self.for_task(task))
+        """Every entry that counts, task by task (made once: a report asks several times)."""
+        if self._entries is None:
+            self._entries = tuple(e for task in self.task_ids() for e in self.for_task(task))
+        return self._entries
 
     @property
     def all_records(self) -> tuple[Entry, ...]:
@@ -257,12 +271,20 @@ class Ledger:
         never changed once made, and --all-units asks for the same day once per unit)."""
         found = self._as_of.get(day)
         if found is None:
-            records = self.all_records
-            if all(e.date <= day for e in records):
-                found = self  # nothing later (a report as of today): the same records, in order
-            else:
-                found = Ledger(e for e in records if e.date <= day or e.kind is Kind.UNDO)
-                found._as_of[day] = found
+            # What Ledger(kept records) makes, task by task: sorting each task's few records
+            # is the same stable order as sorting them all, at a fraction of the cost.
+            found = Ledger()
+            for task_id in self.task_ids():
+                kept = [e for e in self._stored(task_id) if e.date <= day or e.kind is _UNDO]
+                if not kept:
+                    continue
+                if len(kept) > 1:
+                    kept.sort(key=_order)
+                found._by_task[task_id] = kept
+                adjusted = [e.new_deadline for e in kept if e.new_deadline is not None]
+                if adjusted:
+                    found._earliest_adjustment[task_id] = min(adjusted)
+            found._as_of[day] = found
             self._as_of[day] = found
         return found
 
@@ -291,6 +313,9 @@ class Ledger:
         ]
 
 
+_REQUEST = Kind.REQUEST
+
+
 def decided(ledger: Ledger, request: Entry, on: date) -> Entry | None:
     """The decision on a request that had been taken by `on`."""
     decision = ledger.decision(request)
@@ -300,7 +325,7 @@ def decided(ledger: Ledger, request: Entry, on: date) -> Entry | None:
 def approved(ledger: Ledger, entry: Entry, on: date) -> bool:
     """Whether a 延期 moves the deadline as of `on`: a request once the office approved it;
     a 延期 written before requests existed (no kind) always (it was granted then)."""
-    if entry.kind is not Kind.REQUEST:
+    if entry.kind is not _REQUEST:
         return True
     decision = decided(ledger, entry, on)
     return decision is not None and decision.kind is Kind.APPROVE

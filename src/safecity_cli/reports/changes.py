@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Registry
 from safecity_cli.scoring.compute import Period, ScoreBoard, completed_on, score_board
 from safecity_cli.scoring.notices import NoticeBook
 from safecity_cli.tracking.query import TaskFilter, select_tasks
+from safecity_cli.tracking.state import TaskState, earlier
+
+_SUSPENDED = Status.SUSPENDED
+StatesOn = Callable[[date], list[TaskState]]  # every task's state on a day (calendar days)
+
+
+def states_on(registry: Registry, ledger: Ledger) -> StatesOn:
+    """select_tasks with no filter, computed once per day: a report that compares periods
+    asks for the same day's states several times (a week's end is the next week's start).
+    An earlier day's states start from a later day's (state.earlier)."""
+    memo: dict[date, list[TaskState]] = {}
+
+    def states(day: date) -> list[TaskState]:
+        if day not in memo:
+            later = min((d for d in memo if d > day), default=None)
+            memo[day] = (
+                select_tasks(registry, ledger, day, TaskFilter())
+                if later is None
+                else [earlier(registry, ledger, s, day) for s in memo[later]]
+            )
+        return memo[day]
+
+    return states
 
 
 def change(now: float, before: float) -> str:
@@ -82,9 +106,13 @@ def compare(
     period: Period,
     previous: Period,
     label: str,
+    *,
+    states: StatesOn | None = None,
 ) -> Comparison:
-    now, now_units = _figures(registry, ledger, period)
-    before, before_units = _figures(registry, ledger, previous)
+    """`states`: the report's own states_on(registry, ledger), when it has one to share."""
+    states = states or states_on(registry, ledger)
+    now, now_units = _figures(registry, ledger, period, states)
+    before, before_units = _figures(registry, ledger, previous, states)
     board = board_before = None
     if registry.scoring is not None:
         board = score_board(registry, ledger, notices, period)
@@ -133,37 +161,32 @@ def compare(
 
 
 def _figures(
-    registry: Registry, ledger: Ledger, period: Period
+    registry: Registry, ledger: Ledger, period: Period, states: StatesOn
 ) -> tuple[tuple[int, int, int], dict[str, tuple[int, int, int]]]:
     """Totals (tasks newly complete, newly overdue, entries) and the same for each unit's part."""
-    end = select_tasks(registry, ledger, period.last, TaskFilter())
-    start = {
-        s.task.id: s
-        for s in select_tasks(registry, ledger, period.first - timedelta(days=1), TaskFilter())
-    }
+    end = states(period.last)
+    start = {s.task.id: s for s in states(period.first - timedelta(days=1))}
     completed = sum(s.complete and not start[s.task.id].complete for s in end)
     overdue = sum(s.overdue and not start[s.task.id].overdue for s in end)
     entries = [e for e in ledger.entries if period.first <= e.date <= period.last]
-    per: dict[str, list[int]] = {}
+    per: dict[str, list[int]] = {}  # only units with something to count: the rest read as zeros
+    first, last = period.first, period.last
+    # late within the period: the day after the deadline falls in it
+    late_from, late_to = first - timedelta(days=1), last - timedelta(days=1)
     for state in end:
         task = state.task
         if task.deadline.every_months is not None:
             continue
         for party in state.parties:  # each party's own status and deadline (延期 applied)
-            name = party.unit
             own = state.closed or party.status.complete
-            done = completed_on(ledger, task, name, period.last) if own else None
-            counts = per.setdefault(name, [0, 0, 0])
-            if done is not None and period.first <= done:
-                counts[0] += 1
-            due = party.deadline
-            late_in_period = (
-                due is not None and period.first <= due + timedelta(days=1) <= period.last
-            )
-            if late_in_period and party.status is not Status.SUSPENDED:
-                assert due is not None
-                if done is None:  # still late at the period's end, as the totals count it
-                    counts[1] += 1
+            done = completed_on(ledger, task, party.unit, last) if own else None
+            if done is not None:
+                if first <= done:
+                    per.setdefault(party.unit, [0, 0, 0])[0] += 1
+                continue
+            due = party.deadline  # still late at the period's end, as the totals count it
+            if due is not None and late_from <= due <= late_to and party.status is not _SUSPENDED:
+                per.setdefault(party.unit, [0, 0, 0])[1] += 1
     for entry in entries:
         if entry.unit is not None:
             per.setdefault(entry.unit, [0, 0, 0])[2] += 1

@@ -248,12 +248,13 @@ class Renderer:
         try:
             env = self.env
             self._budget.reset()
-            parts, size = [], 0
+            parts: list[str] = []
+            keep, size, limit = parts.append, 0, self._budget.output
             for part in env.get_template(name).generate(variables):
                 size += len(part)
-                if size > self._budget.output:
-                    raise too_much_output(self._budget.output)
-                parts.append(part)
+                if size > limit:
+                    raise too_much_output(limit)
+                keep(part)
             text = "".join(parts)
         except TemplateLimit as exc:
             located = _template_frame(exc.__traceback__)
@@ -308,11 +309,15 @@ def _environment(
 
     from safecity_cli.reports.sandbox import BoundedEnvironment, FolderLoader, guard_filters
 
+    markdown = fmt is ReportFormat.MD
+
     def finalize(value: Any) -> Any:
         if value is None:
             return "—"
         budget.produced(value)  # counted even when captured by {% set %} or a macro
-        if fmt is ReportFormat.MD and not isinstance(value, Markup):
+        if type(value) is int:  # most cells of a big report: nothing to escape
+            return value
+        if markdown and not isinstance(value, Markup):
             return escape_markdown(value)  # Markdown's autoescape
         return value
 

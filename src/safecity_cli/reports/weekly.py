@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 from safecity_cli.dates import chinese_date
 from safecity_cli.ledger.entries import Kind, Ledger, Status, target_order
 from safecity_cli.registry.deadlines import days_between
-from safecity_cli.registry.models import Escalation, Program, Registry
+from safecity_cli.registry.models import Escalation, Program, Registry, Unit
 from safecity_cli.registry.units import expand
 from safecity_cli.render.wording import office_name
 from safecity_cli.reports.rows import (
@@ -36,13 +37,14 @@ from safecity_cli.tracking.query import (
     select_tasks,
     summarize_units,
 )
-from safecity_cli.tracking.state import Level, TaskState, task_state
+from safecity_cli.tracking.state import Level, TaskState, part_of, task_state
 
 if TYPE_CHECKING:
     from safecity_cli.assessment.problems import ProblemState
     from safecity_cli.reports.changes import Comparison
     from safecity_cli.scoring.notices import NoticeBook
 
+_RED = Level.RED.value  # an Enum member's value is slow to reach, and asked per row
 DEFAULT_LIMIT = 10  # 督办 rows a unit's list shows before "另有 N 项" (the rest go to the annex)
 
 
@@ -148,7 +150,7 @@ class UnitOverdue:
 
     @property
     def red(self) -> int:
-        return sum(r.level == Level.RED.value for r in self.rows)
+        return sum(r.level == _RED for r in self.rows)
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,28 @@ def build_weekly(
 ) -> Weekly:
     """The briefing for the week containing `on`, from the registry and the entries up to `on`
     (so a past week's briefing comes out the same however much has been recorded since)."""
-    from safecity_cli.reports.changes import compare
+    # Millions of states and rows at 100k tasks, and no reference cycles among them: the
+    # collector would only walk them, during the build or (paused) all at once after it. They
+    # live until the report is written, so they join the permanent generation (gc.freeze).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_weekly(registry, ledger, on, workdays, notices, limit)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _build_weekly(
+    registry: Registry,
+    ledger: Ledger,
+    on: date,
+    workdays: bool,
+    notices: NoticeBook | None,
+    limit: int,
+) -> Weekly:
+    from safecity_cli.reports.changes import compare, states_on
     from safecity_cli.scoring.compute import Period
     from safecity_cli.scoring.notices import NoticeBook
 
@@ -313,7 +336,12 @@ def build_weekly(
     program = registry.program
     week_start = monday_of(on)
     week_end = week_start + timedelta(days=6)
-    states = select_tasks(registry, ledger, on, TaskFilter(), workdays=workdays)
+    states_by_day = states_on(registry, ledger)
+    states = (
+        select_tasks(registry, ledger, on, TaskFilter(), workdays=True)
+        if workdays
+        else states_by_day(on)
+    )
     phase = _phase_now(registry, on, workdays)
     days_to_final = days_between(on, program.final_deadline, workdays=workdays)
     days_to_start = (
@@ -323,12 +351,9 @@ def build_weekly(
         replace(g, limit=limit) for g in _escalation(registry, ledger, states, on, workdays)
     ]
     due_soon = find_due(
-        registry, ledger, on, program.escalation.blue_within_days, workdays=workdays
+        registry, ledger, on, program.escalation.blue_within_days, workdays=workdays, states=states
     )
-    before = {
-        s.task.id: s
-        for s in select_tasks(registry, ledger, week_start - timedelta(days=1), TaskFilter())
-    }
+    before = {s.task.id: s for s in states_by_day(week_start - timedelta(days=1))}
     summaries = summarize_units(registry, ledger, on, states=states)  # once, for both uses
     stats = compute_stats(registry, ledger, on, states=states, summaries=summaries)
     entries = _entries(registry, ledger, week_start, on)
@@ -394,6 +419,7 @@ def build_weekly(
             Period(week_start, on),
             Period(week_start - timedelta(days=7), week_start - timedelta(days=1)),
             "较上周",
+            states=states_by_day,
         )
         if on >= program.start
         else None,
@@ -547,14 +573,14 @@ def _escalation(
         for group, names in _by_group(registry, state.task.units, late):
             if group is not None:
                 unit = registry.unit(group)
-                part = task_state(registry, ledger, state.task, on, unit=unit, workdays=workdays)
+                part = _part(registry, ledger, state, unit, workdays)
                 row = task_row(registry, ledger, part, units=names)
                 by_unit.setdefault(group, []).append(replace(row, units="、".join(names)))
                 members[group] = len(expand(registry, unit)) if unit else len(names)
                 continue
             for name in names:
                 unit = registry.unit(name)
-                part = task_state(registry, ledger, state.task, on, unit=unit, workdays=workdays)
+                part = _part(registry, ledger, state, unit, workdays)
                 row = task_row(registry, ledger, part, units=[name])
                 by_unit.setdefault(name, []).append(row)
     order = {u.name: i for i, u in enumerate(registry.units)}
@@ -570,6 +596,16 @@ def _escalation(
         groups,
         key=lambda g: (-g.count, -sum(r.days_overdue or 0 for r in g.rows), order.get(g.unit, 0)),
     )
+
+
+def _part(
+    registry: Registry, ledger: Ledger, state: TaskState, unit: Unit | None, workdays: bool
+) -> TaskState:
+    """The unit's part of a task, from the task's state when the unit's parties are its own."""
+    found = part_of(registry, state, unit, workdays=workdays) if unit is not None else None
+    if found is None:
+        return task_state(registry, ledger, state.task, state.on, unit=unit, workdays=workdays)
+    return found
 
 
 def _by_group(

@@ -13,7 +13,7 @@ from safecity_cli.errors import UsageError
 from safecity_cli.ledger.entries import Ledger, Status
 from safecity_cli.registry.models import Phase, Registry, ScheduleItem, Task, Unit
 from safecity_cli.tracking.index import unit_tasks
-from safecity_cli.tracking.state import TaskState, task_state
+from safecity_cli.tracking.state import TaskState, part_of, task_state
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,11 @@ def find_due(
     unit: Unit | None = None,
     *,
     workdays: bool = False,
+    states: list[TaskState] | None = None,
 ) -> list[TaskState]:
-    """Open tasks whose deadline ends within the next `within` days (counting `on`), soonest first."""
+    """Open tasks whose deadline ends within the next `within` days (counting `on`), soonest first.
+
+    `states`: every task's state on `on` (select_tasks with no filter), when the caller has it."""
     if within < 0:
         raise UsageError("--within 应为不小于 0 的天数")
 
@@ -132,9 +135,12 @@ def find_due(
             or ledger.earliest_adjustment(task.id) is not None
         )
 
-    states = select_tasks(
-        registry, ledger, on, TaskFilter(unit=unit), workdays=workdays, candidate=may_fall_due
-    )
+    if states is None or unit is not None:
+        states = select_tasks(
+            registry, ledger, on, TaskFilter(unit=unit), workdays=workdays, candidate=may_fall_due
+        )
+    else:
+        states = [s for s in states if may_fall_due(s.task)]
     due = [
         s
         for s in states
@@ -237,7 +243,9 @@ def _unit_part(
                 open_ = party.status is not Status.SUSPENDED
                 late = open_ and party.deadline is not None and party.deadline < on
                 return False, late
-    part = task_state(registry, ledger, task, on, unit=unit)
+    part = part_of(registry, state, unit) if state is not None else None  # a group of parties
+    if part is None:
+        part = task_state(registry, ledger, task, on, unit=unit)
     return part.complete, part.overdue
 
 

@@ -12,6 +12,20 @@ from safecity_cli.registry.deadlines import Period, days_between, window_start
 from safecity_cli.registry.models import Registry, ScheduleItem, Task, Unit
 from safecity_cli.registry.units import applies_to, expand, parties_of
 
+# Module names for the members the state is made of, millions of times at 100k tasks: an Enum
+# member takes several times as long to reach through its class.
+_NOT_STARTED, _IN_PROGRESS, _DONE, _CLOSED, _DEFERRED, _SUSPENDED = (
+    Status.NOT_STARTED,
+    Status.IN_PROGRESS,
+    Status.DONE,
+    Status.CLOSED,
+    Status.DEFERRED,
+    Status.SUSPENDED,
+)
+_COMPLETE = frozenset((_DONE, _CLOSED))
+_SETTLED = _COMPLETE | {_SUSPENDED}  # neither open nor overdue: complete or 暂缓
+_REQUEST = Kind.REQUEST
+
 
 class Level(str, Enum):
     """三色督办."""
@@ -69,8 +83,8 @@ def task_state(
     everything = [e for e in ledger.for_task(task.key) if e.date <= on]
     # A 延期申请 counts once the office approved it; until then (or if rejected) it is not the
     # party's status and moves no deadline.
-    entries = [e for e in everything if approved(ledger, e, on)]
-    closed = any(e.unit is None and e.status is Status.CLOSED for e in entries)
+    entries = [e for e in everything if e.kind is not _REQUEST or approved(ledger, e, on)]
+    closed = any(e.unit is None and e.status is _CLOSED for e in entries)
     via = None
     if unit is None:
         names = parties_of(registry, task)
@@ -79,14 +93,65 @@ def task_state(
         names = expand(registry, unit)
     parties = _parties(registry, names, entries, task, on)
     waiting = {
-        e.unit: e for e in everything if e.kind is Kind.REQUEST and not decided(ledger, e, on)
+        e.unit: e for e in everything if e.kind is _REQUEST and not decided(ledger, e, on)
     }
     if waiting:
         parties = tuple(replace(p, requested=waiting.get(p.unit)) for p in parties)
-    status = Status.CLOSED if closed else _overall(parties)
-    open_parties = [
-        p for p in parties if not p.status.complete and p.status is not Status.SUSPENDED
-    ]
+    noted = [e for e in everything if e.note]
+    latest = noted[-1] if noted else (everything[-1] if everything else None)
+    return _settled(registry, task, on, parties, closed, latest, via, workdays)
+
+
+def part_of(
+    registry: Registry, state: TaskState, unit: Unit, *, workdays: bool = False
+) -> TaskState | None:
+    """task_state(…, unit=unit) read off the task's whole state (`state`: task_state with no
+    unit, on the same day and with the same `workdays`), when each party the unit stands for
+    is a party of the task; None when it is not."""
+    names = expand(registry, unit)
+    if len(names) == 1:
+        parties = tuple(p for p in state.parties if p.unit == names[0])
+        if not parties:
+            return None
+    else:
+        mine = {p.unit: p for p in state.parties}
+        if not all(name in mine for name in names):
+            return None
+        parties = tuple(mine[name] for name in names)
+    _, via = applies_to(registry, state.task, unit)
+    return _settled(
+        registry, state.task, state.on, parties, state.closed, state.latest, via, workdays
+    )
+
+
+def earlier(
+    registry: Registry, ledger: Ledger, state: TaskState, day: date, *, workdays: bool = False
+) -> TaskState:
+    """task_state(registry, ledger, state.task, day) from the task's state on a later day
+    (`state`: task_state with no unit and the same `workdays`). When nothing recorded for the
+    task is dated after `day` and its deadline does not recur, its parties are the same on
+    both days: only what the day itself decides (days left, overdue, level) is worked out."""
+    task = state.task
+    if task.deadline.every_months is not None or any(
+        r.date > day for r in ledger.records(task.key)
+    ):
+        return task_state(registry, ledger, task, day, workdays=workdays)
+    return _settled(registry, task, day, state.parties, state.closed, state.latest, None, workdays)
+
+
+def _settled(
+    registry: Registry,
+    task: Task | ScheduleItem,
+    on: date,
+    parties: tuple[PartyState, ...],
+    closed: bool,
+    latest: Entry | None,
+    via: str | None,
+    workdays: bool,
+) -> TaskState:
+    """The state the parties come to."""
+    status = _CLOSED if closed else _overall(parties)
+    open_parties = [p for p in parties if p.status not in _SETTLED]
     deadlines = [p.deadline for p in open_parties if p.deadline is not None]
     governing = min(deadlines) if deadlines else task.deadline.end
     period = None
@@ -96,12 +161,11 @@ def task_state(
         period = ruling[0].period if ruling else task.deadline.period_of(on)
     days_overdue = days_left = None
     if not closed and deadlines:
-        late = [d for d in deadlines if d < on]
-        if late:
-            days_overdue = days_between(min(late), on, workdays=workdays)
+        first = min(deadlines)  # the earliest late one, when any is late
+        if first < on:
+            days_overdue = days_between(first, on, workdays=workdays)
         else:
-            days_left = days_between(on, min(deadlines), workdays=workdays)
-    noted = [e for e in everything if e.note]
+            days_left = days_between(on, first, workdays=workdays)
     level = None
     if open_parties and not closed:
         level = escalation_level(registry, task, on, status, governing, days_overdue, days_left)
@@ -115,10 +179,10 @@ def task_state(
         days_overdue,
         days_left,
         level,
-        noted[-1] if noted else (everything[-1] if everything else None),
+        latest,
         via,
         period,
-        tuple(p.requested for p in parties if p.requested is not None),
+        tuple([p.requested for p in parties if p.requested is not None]),
     )
 
 
@@ -143,7 +207,7 @@ def _parties(
     def untouched(name: str) -> PartyState:
         party = shared.get((name, deadline))
         if party is None:
-            party = shared[name, deadline] = PartyState(name, Status.NOT_STARTED, deadline, None)
+            party = shared[name, deadline] = PartyState(name, _NOT_STARTED, deadline, None)
         return party
 
     if not entries:  # most tasks on most days
@@ -161,7 +225,7 @@ def _party(name: str, own: Sequence[Entry], deadline: date | None) -> PartyState
         if entry.new_deadline is not None:
             deadline = entry.new_deadline
     latest = own[-1] if own else None
-    return PartyState(name, latest.status if latest else Status.NOT_STARTED, deadline, latest)
+    return PartyState(name, latest.status if latest else _NOT_STARTED, deadline, latest)
 
 
 def _recurring_party(
@@ -171,9 +235,9 @@ def _recurring_party(
     report dated within a period that has ended is overdue for it, from its end; otherwise
     the current period governs (a 延期 reported within it may move its end later)."""
     latest = own[-1] if own else None
-    status = latest.status if latest else Status.NOT_STARTED
+    status = latest.status if latest else _NOT_STARTED
     current = task.deadline.period_of(on)
-    if not (status.complete or status is Status.SUSPENDED):
+    if status not in _SETTLED:
         for period in task.deadline.periods(program_start, on):
             if period.end >= on:
                 break
@@ -190,16 +254,16 @@ def _overall(parties: tuple[PartyState, ...]) -> Status:
     """A task's status from every party's (README, 任务状态): 暂缓 exempts only the party
     that reported it, so the others decide; 暂缓 overall only when nothing else is open."""
     statuses = {p.status for p in parties}
-    if parties and all(s.complete for s in statuses):
-        return Status.DONE
-    active = statuses - {Status.SUSPENDED}
-    if not any(not s.complete for s in active):
-        return Status.SUSPENDED if Status.SUSPENDED in statuses else Status.NOT_STARTED
-    if Status.DEFERRED in active:
-        return Status.DEFERRED
-    if Status.IN_PROGRESS in active or any(s.complete for s in active):
-        return Status.IN_PROGRESS
-    return Status.NOT_STARTED
+    if parties and statuses <= _COMPLETE:
+        return _DONE
+    active = statuses - {_SUSPENDED}
+    if active <= _COMPLETE:  # nothing open but 暂缓
+        return _SUSPENDED if _SUSPENDED in statuses else _NOT_STARTED
+    if _DEFERRED in active:
+        return _DEFERRED
+    if _IN_PROGRESS in active or not active.isdisjoint(_COMPLETE):
+        return _IN_PROGRESS
+    return _NOT_STARTED
 
 
 def escalation_level(
@@ -218,7 +282,7 @@ def escalation_level(
         return Level.RED if days_overdue > rules.red_after_days else Level.YELLOW
     if deadline is None:
         return None
-    if status is Status.NOT_STARTED and not task.deadline.every_months:
+    if status is _NOT_STARTED and not task.deadline.every_months:
         start = window_start(task.deadline, registry.program.start)
         span = (deadline - start).days
         if span > 0 and (on - start).days > span * rules.idle_window_share:
