@@ -127,12 +127,12 @@ def find_due(
     if within < 0:
         raise UsageError("--within 应为不小于 0 的天数")
 
-    def may_fall_due(task: Task) -> bool:
+    def may_fall_due(task: Task | ScheduleItem) -> bool:
         end = task.deadline.end
         return (
             end is None
             or 0 <= (end - on).days <= within
-            or ledger.earliest_adjustment(task.id) is not None
+            or ledger.earliest_adjustment(task.key) is not None
         )
 
     if states is None or unit is not None:
