@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from safecity_cli.dates import chinese_date
 from safecity_cli.errors import UsageError
+from safecity_cli.exchange.xlsx_rows import put
 from safecity_cli.exchange.xlsx_style import (
     EDITABLE_FILL,
     FONT_NAME,
@@ -21,7 +22,6 @@ from safecity_cli.exchange.xlsx_style import (
     fill,
     new_workbook,
     paint_row,
-    put,
     restyle_cells,
     write_table,
     write_title,

@@ -22,6 +22,7 @@ from safecity_cli.text import SHEET_REFUSED, sheet_text
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
 
 _ATTR = "_safecity_rows"
@@ -91,10 +92,19 @@ def styled(ws: Worksheet, style: Any, **changes: Any) -> Any:
     return copy(cell._style)
 
 
+def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Write one cell; text is always a text cell (never a formula, even when it starts with
+    `=`), and the control characters a workbook cannot hold are shown as U+FFFD."""
+    if isinstance(value, str):
+        value = sheet_text(value)
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would store "=…" as a live formula
+    return cell
+
+
 def materialize(ws: Worksheet) -> None:
     """Turn the held rows into openpyxl cells, as they were before this module existed."""
-    from safecity_cli.exchange.xlsx_style import put
-
     rows: Rows | None = getattr(ws, _ATTR, None)
     if rows is None:
         return

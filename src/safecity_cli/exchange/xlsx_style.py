@@ -17,13 +17,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from safecity_cli.exchange import xlsx_rows
-from safecity_cli.exchange.xlsx_rows import Rows, attach, rows_of, styled
+from safecity_cli.exchange.xlsx_rows import Rows, attach, put, rows_of, styled
 from safecity_cli.text import sheet_text
 from safecity_cli.tracking.state import Level
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
 
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
@@ -93,17 +92,6 @@ def _lines(text: str, usable: float) -> int:
         # On a line's end exactly: display_width's rounding decides, as it always did.
         return max(1, math.ceil(display_width(text) / usable))
     return max(1, math.ceil(ratio))
-
-
-def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
-    """Write one cell; text is always a text cell (never a formula, even when it starts with
-    `=`), and the control characters a workbook cannot hold are shown as U+FFFD."""
-    if isinstance(value, str):
-        value = sheet_text(value)
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would store "=…" as a live formula
-    return cell
 
 
 def new_workbook(title: str, created: datetime | None) -> Workbook:
