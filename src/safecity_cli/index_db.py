@@ -46,11 +46,15 @@ _SCHEMA = (
     "kind TEXT NOT NULL, key NOT NULL, body BLOB NOT NULL, checksum INTEGER NOT NULL, "
     "PRIMARY KEY (kind, key)) WITHOUT ROWID"
 )
-# The kinds of row, by key: the shell (the registry without its tasks, and its task ids in
-# order), a task by id, a unit by name -> its task ids, a month its deadline
-# ends in -> task ids (RECURRING and OPEN for those without one end), the months there are,
-# a task or 日程 item -> its entries (and the file and place of each), the earliest 延期 any entry names per task, a progress
-# file -> the tasks it names; and (meta "sources") what each source file held.
+# The kinds of row, each under its key:
+#   meta    "format"; "shell": the registry without its tasks, and its task ids in order;
+#           "months": the months deadlines end in; "adjusted": each task's earliest 延期;
+#           "sources": what each source file held when it was read
+#   task    task id -> the task
+#   unit    unit name -> its task ids
+#   month   the month a deadline ends in (RECURRING, OPEN) -> task ids
+#   ledger  task id or 日程 key -> its entries in the ledger's order, and each one's file and place
+#   file    progress file name -> the tasks it names
 _META, _TASK, _UNIT, _MONTH, _LEDGER, _FILE = ("meta", "task", "unit", "month", "ledger", "file")
 RECURRING, OPEN = -1, -2
 _REGISTRY, _PROGRESS = "registry", "progress"
@@ -267,9 +271,9 @@ def _update(
             continue
         kind, file = sources[name]
         stat = _stat(file)  # before reading: a change after it shows in the stat next time
-        content = Path(file).read_bytes()
         if stat is None:
-            raise OSError(f"{file} vanished")
+            raise FileNotFoundError(file)  # gone meanwhile: this command reads the YAML itself
+        content = Path(file).read_bytes()
         digest = hashlib.sha256(content).digest()
         seen.append((name, (kind, stat, digest, stat[1] >= now - RACY_NS)))
         if before is None or before[2] != digest:
@@ -520,5 +524,5 @@ class _Narrowed(Ledger):
 
     def _stored(self, task_id: int | str) -> list[Any]:  # every question about a task asks this
         if task_id not in self._keys:
-            raise LookupError(f"the index read only some tasks' entries, not {task_id}'s")
+            raise LookupError(f"索引只读入了部分任务的记录，没有读入 {task_id} 的（程序错误）")
         return super()._stored(task_id)

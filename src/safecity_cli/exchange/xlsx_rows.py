@@ -351,6 +351,6 @@ def _converters(epoch: datetime) -> Callable[[type], tuple[str, Callable[[Any], 
             return "s", _text
         if issubclass(kind, (date, time, timedelta)):
             return "n", cache(moment)
-        raise ValueError(f"Cannot convert a {kind.__name__} to Excel")
+        raise ValueError(f"无法把 {kind.__name__} 类型的值写入 Excel 单元格（程序错误）")
 
     return converter

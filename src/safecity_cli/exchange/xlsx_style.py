@@ -206,7 +206,7 @@ def write_table(
     # characters that replaces are as wide as the one replacing them, so heights are the same.
     for values in rows:
         if len(values) != ncols:
-            raise ValueError(f"{len(values)} values for {ncols} columns")
+            raise ValueError(f"一行有 {len(values)} 个值，表格只有 {ncols} 列（程序错误）")
         kinds = tuple(map(type, values))
         found = row_styles.get(kinds)
         if found is None:
