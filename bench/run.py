@@ -352,6 +352,57 @@ def embedded_summaries() -> list[generate.TaskSummary]:
 
 
 COLD_MARK = b"# bench: cold run "
+IMPORT_SIZE, IMPORT_ROWS = 10_000, 4000  # import xlsx: this many filled rows at this size
+
+
+def fill_sheets(safecity: Path, env: dict[str, str], data: Path, out: Path) -> list[Path]:
+    """Fillable sheets of the units with the most tasks, IMPORT_ROWS rows filled in all: a
+    status (推进中) and a note in every row of a task not yet closed."""
+    from openpyxl import load_workbook
+
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    listed = subprocess.run(
+        [str(safecity), "units", "--date", REPORT_DATE, "--format", "json", "--data", str(data)],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    units = sorted(
+        (u for u in json.loads(listed.stdout) if not u["group"]),
+        key=lambda u: (-u["tasks"], u["name"]),
+    )
+    sheets: list[Path] = []
+    filled = 0
+    for unit in units:
+        if filled >= IMPORT_ROWS:
+            break
+        path = out / f"填报表{len(sheets) + 1:02d}.xlsx"
+        export = ("export", "xlsx", "--fillable", "--unit", unit["name"], "--date", REPORT_DATE)
+        subprocess.run(
+            [str(safecity), *export, "-o", str(path), "--data", str(data)],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        workbook = load_workbook(path)
+        sheet = workbook["进展填报"]
+        header = next(r for r in sheet.iter_rows() if any(c.value == "填报状态" for c in r))
+        column = {c.value: c.column for c in header}
+        for row in range(header[0].row + 1, sheet.max_row + 1):
+            if filled >= IMPORT_ROWS:
+                break
+            if sheet.cell(row, column["序号"]).value is None:
+                continue
+            if sheet.cell(row, column["当前状态"]).value == "已销号":
+                continue
+            sheet.cell(row, column["填报状态"]).value = "推进中"
+            sheet.cell(row, column["进展说明"]).value = f"基准测试：第 {row} 行"
+            filled += 1
+        workbook.save(path)
+        sheets.append(path)
+    return sheets
 
 
 def touch(path: Path) -> None:
@@ -494,6 +545,7 @@ class Bench:
                 if applies(c, size)
             )
             runs += 2 * per if size != EMBEDDED else 0  # update and the query after it
+            runs += per if size == IMPORT_SIZE else 0
             runs += size != EMBEDDED  # the run that fills the cache before the cold runs
             if self.task:
                 runs += 2 * (per + 1)
@@ -628,6 +680,8 @@ class Bench:
             untouch(prepared.changed)
         if prepared.data is not None:
             self.measure_update(prepared, name, data_args)
+        if size == IMPORT_SIZE:
+            self.measure_import(prepared, name, data_args)
         self.count_rows(prepared, data_args)
         self.measure_taskwarrior(prepared, name)
         if self.cache.exists():  # stale entries of the cold runs: tens of MB at 100k
@@ -774,6 +828,37 @@ class Bench:
             shutil.rmtree(progress)
             shutil.copytree(backup, progress)
             shutil.rmtree(backup)
+
+    def measure_import(self, prepared: Prepared, name: str, data_args: tuple[str, ...]) -> None:
+        """`import xlsx` of IMPORT_ROWS filled rows: the fillable sheets of the units with the
+        most tasks, each row given a status and a note, imported in one command as the office
+        imports what came back. The progress folder is put back after each run."""
+        assert prepared.data is not None
+        self.step(f"{name}：准备 {IMPORT_ROWS} 行填报表")
+        sheets = fill_sheets(self.safecity, self.env, prepared.data, self.out / "import")
+        cell = self.results.cell(prepared.size, "import", "warm")
+        self.results.labels[(prepared.size, "import")] = (
+            f"import xlsx（{len(sheets)} 份填报表，共 {IMPORT_ROWS} 行）"
+        )
+        argv = [str(self.safecity), "import", "xlsx", *map(str, sheets), *data_args]
+        progress = prepared.data / "progress"
+        backup = self.out / "progress-backup"
+        if backup.exists():
+            shutil.rmtree(backup)
+        shutil.copytree(progress, backup)
+        try:
+            for i in range(self.repeats(prepared.size)):
+                self.step(f"{name}：safecity import xlsx（第 {i + 1} 次）")
+                failed = self.timed(cell, argv, {**self.env, "SAFECITY_USER": "bench"}).failure
+                shutil.rmtree(progress)
+                shutil.copytree(backup, progress)
+                if failed:
+                    break
+        finally:
+            if backup.exists():
+                shutil.rmtree(progress, ignore_errors=True)
+                shutil.copytree(backup, progress)
+                shutil.rmtree(backup)
 
     def make_cold(self, prepared: Prepared) -> None:
         if prepared.data is None:  # the embedded registry is read-only: empty our cache instead

@@ -245,6 +245,11 @@ def progress_rows(file: Path, content: bytes) -> list[Any]:
     return rows
 
 
+def progress_entries(file: Path, content: bytes) -> list[Entry]:
+    """A progress file's entries, from the cache when this content was parsed before."""
+    return [_entry_from(row) for row in progress_rows(file, content)]
+
+
 def remember_progress(content: bytes, entries: list[Entry]) -> None:
     """What a progress file just written holds, so the next read need not parse it."""
     write_cached(content_key("progress", content), [_entry_to(e) for e in entries])

@@ -109,10 +109,17 @@ def _read(workbook: Workbook, path: Path, registry: Registry, today: date) -> Re
         width = max(columns.values())
         first = sheet.header_row + 1
         last = sheet.header_row + MAX_ROWS
+        # One pass to Excel's last row: a read-only sheet is parsed from its start on every
+        # iter_rows, and the rows below `last` must be looked at too (a sheet may understate
+        # its dimension). Rows the file does not hold cost one empty tuple each.
         for row, cells in enumerate(
-            ws.iter_rows(min_row=first, max_row=last, max_col=width, values_only=True),
+            ws.iter_rows(min_row=first, max_row=EXCEL_ROWS, max_col=width, values_only=True),
             start=first,
         ):
+            if row > last:
+                if _filled(cells):
+                    raise UsageError(_too_many_rows(path, title))
+                continue
             values = {h: cells[c - 1] if c <= len(cells) else None for h, c in columns.items()}
             try:
                 report = _row_report(values, unit, by, issued, today, base)
@@ -121,8 +128,6 @@ def _read(workbook: Workbook, path: Path, registry: Registry, today: date) -> Re
                 continue
             if report is not None:
                 rows.append(FilledRow(title, row, report))
-        if _content_below(ws, last, width):
-            raise UsageError(_too_many_rows(path, title))
     return Returned(path, tuple(units), tuple(rows), tuple(bad))
 
 
@@ -200,18 +205,8 @@ def _too_many_rows(path: Path, title: str, rows: int | None = None) -> str:
     )
 
 
-def _content_below(ws: Worksheet, last: int, width: int) -> bool:
-    """Whether anything is filled in below row `last`: a sheet may understate its dimension.
-
-    Rows the file does not hold cost openpyxl one empty tuple each, so even a cell in
-    Excel's last row is found in a fraction of a second, without building a cell.
-    """
-    for cells in ws.iter_rows(
-        min_row=last + 1, max_row=EXCEL_ROWS, max_col=width, values_only=True
-    ):
-        if cells.count(None) != len(cells) and any(v is not None and v != "" for v in cells):
-            return True
-    return False
+def _filled(cells: tuple[Any, ...]) -> bool:
+    return cells.count(None) != len(cells) and any(v is not None and v != "" for v in cells)
 
 
 def _value_at(ws: Worksheet, row: int, column: int) -> Any:

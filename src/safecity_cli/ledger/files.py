@@ -238,12 +238,14 @@ def append_checked(
     *,
     skip_repeats: bool = False,
     read_ledger: Callable[[], Ledger] | None = None,
+    read_file: Callable[[Path, bytes], list[Entry]] | None = None,
     written: Callable[[bytes, list[Entry]], None] | None = None,
 ) -> int:
     """Under the lock: read the ledger afresh, let `build` check against it and say what to
     append (it raises to refuse), then append that. `read_ledger` (the cache) reads faster;
-    without it the ledger is read only if `build` looks at it. `written(content, entries)`
-    learns what each file written now holds (the cache keeps it, so no one parses it again)."""
+    without it the ledger is read only if `build` looks at it. `read_file(path, content)`
+    (the cache too) says what a file's content holds. `written(content, entries)` learns
+    what each file written now holds (the cache keeps it, so no one parses it again)."""
     with locked(data_dir) as folder:
         ledger = read_ledger() if read_ledger is not None else _LazyLedger(data_dir)
         new = list(build(ledger))
@@ -256,7 +258,12 @@ def append_checked(
         for name, entries in by_file.items():
             path = folder / name
             old = path.read_bytes() if path.exists() else None
-            existing = read_progress_file(path) if old is not None else []
+            if old is None:
+                existing = []
+            elif read_file is not None:
+                existing = read_file(path, old)
+            else:
+                existing = read_progress_file(path)
             if skip_repeats:
                 entries = [e for e in entries if not any(same_report(e, o) for o in existing)]
             if entries:

@@ -290,7 +290,7 @@ def record(
     延期 not earlier, an import's duplicates) must be checked there: checked before the
     lock, two people closing one task at the same moment would both succeed. With
     `skip_repeats`, entries that say what the ledger already holds are left out."""
-    from safecity_cli.cache import remember_progress
+    from safecity_cli.cache import progress_entries, remember_progress
     from safecity_cli.index_db import ledger_now
 
     ensure_writable(registry)
@@ -299,13 +299,18 @@ def record(
             return 0
         fixed = list(entries)
         return append_checked(
-            registry.path, lambda _: fixed, skip_repeats=skip_repeats, written=remember_progress
+            registry.path,
+            lambda _: fixed,
+            skip_repeats=skip_repeats,
+            read_file=progress_entries,
+            written=remember_progress,
         )
     return append_checked(
         registry.path,
         entries,
         skip_repeats=skip_repeats,
         read_ledger=lambda: ledger_now(registry),
+        read_file=progress_entries,
         written=remember_progress,
     )
 
