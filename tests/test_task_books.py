@@ -3,7 +3,9 @@ folder of them is written all or none."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -179,3 +181,37 @@ def test_save_outputs_writes_all_or_leaves_no_temporary_file(tmp_path: Path) -> 
     assert (tmp_path / "甲.md").read_text(encoding="utf-8") == "新\n"
     assert (tmp_path / "乙.md").read_bytes() == b"\x00"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["丙.md", "乙.md", "甲.md"]
+
+
+KILLED_MIDWAY = """
+import sys, time
+from pathlib import Path
+from safecity_cli.files import save_outputs
+
+def documents():
+    yield Path(sys.argv[1]) / "甲.md", "新\\n"
+    print("staged", flush=True)
+    time.sleep(60)
+    yield Path(sys.argv[1]) / "乙.md", "新\\n"
+
+save_outputs(documents())
+"""
+
+
+def test_what_a_killed_command_staged_is_removed_by_the_next(tmp_path: Path) -> None:
+    (tmp_path / "甲.md").write_text("旧\n", encoding="utf-8")
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MIDWAY, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None and child.stdout.readline() == "staged\n"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    left = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert [p.name.endswith(f".{child.pid}") for p in left] == [True]
+    assert len(list(left[0].iterdir())) == 1  # 甲.md, staged but never renamed
+    assert (tmp_path / "甲.md").read_text(encoding="utf-8") == "旧\n"
+    alive = tmp_path / left[0].name.replace(f".{child.pid}", f".{os.getppid()}")
+    alive.mkdir()  # a live process's staging folder is left alone
+
+    assert save_outputs([(tmp_path / "乙.md", "新\n")]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["乙.md", "甲.md", alive.name])

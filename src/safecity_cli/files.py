@@ -57,18 +57,26 @@ def save_output(path: Path, data: str | bytes) -> None:
 
 def save_outputs(contents: Iterable[tuple[Path, str | bytes]]) -> int:
     """Many reports at once (a folder of them, one per unit), all or none: each is written to
-    a temporary file beside its place as `contents` yields it, all are synced together, and
+    a staging folder beside its place as `contents` yields it, all are synced together, and
     only then is each renamed into place; an error before that (a broken template, a full
-    disk, Ctrl+C) removes the temporary files and leaves the folder as it was. Errors in
+    disk, Ctrl+C) removes the staging folder and leaves the folder as it was. What a command
+    killed outright (kill -9, a power cut) left staged is removed by the next one. Errors in
     Chinese as save_output. Returns how many files were written."""
+    import shutil
+
     staged: list[tuple[Path, Path]] = []
+    staging: dict[Path, Path] = {}  # folder -> this process's staging folder in it
     together = sys.platform.startswith("linux")  # where sync() waits for every file
     try:
         for path, data in contents:
             if path.is_dir():
                 raise UsageError(f"输出路径是一个目录，请写出文件名：{path}")
             try:
-                staged.append((_stage(path, data, sync=not together), path))
+                if path.parent not in staging:
+                    staging[path.parent] = _staging_folder(path.parent)
+                staged.append(
+                    (_stage(path, data, sync=not together, within=staging[path.parent]), path)
+                )
             except OSError as exc:
                 raise _unwritable(path, exc) from None
         if together:
@@ -76,19 +84,52 @@ def save_outputs(contents: Iterable[tuple[Path, str | bytes]]) -> int:
             # sync), where an fsync per file and per rename took ~2 ms each on a busy disk.
             os.sync()
     except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        for folder in staging.values():
+            shutil.rmtree(folder, ignore_errors=True)
         raise
     for done, (tmp, path) in enumerate(staged):
         try:
             os.replace(tmp, path)
         except OSError as exc:
-            for left, _ in staged[done:]:
-                left.unlink(missing_ok=True)
+            for folder in staging.values():
+                shutil.rmtree(folder, ignore_errors=True)
             raise _unwritable(path, exc, f"；此前的 {done} 个文件已写入，其余未写入") from None
-    for folder in {path.parent for _, path in staged}:
+    for folder, own in staging.items():
+        shutil.rmtree(own, ignore_errors=True)
         _fsync_dir(folder)
     return len(staged)
+
+
+_STAGING = ".safecity-staging"
+
+
+def _staging_folder(folder: Path) -> Path:
+    """A folder of this process's own inside `folder`, after removing those of processes on
+    this machine that are gone. Named by host and process, so a folder shared over the
+    network never loses what a live process on another machine is writing."""
+    import shutil
+    import socket
+
+    host = safe_name(socket.gethostname()).replace(".", "_")
+    for left in folder.glob(f"{_STAGING}.{host}.*"):
+        pid = left.name.rsplit(".", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+    own = folder / f"{_STAGING}.{host}.{os.getpid()}"
+    own.mkdir(exist_ok=True)
+    return own
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _unwritable(path: Path, exc: OSError, more: str = "") -> SafecityError:
@@ -112,12 +153,12 @@ def fsync_dir(folder: Path) -> None:
     _fsync_dir(folder)
 
 
-def _stage(path: Path, data: str | bytes, *, sync: bool = True) -> Path:
-    """The data in a temporary file beside `path`, synced unless the caller syncs it later,
-    ready to be renamed over it."""
+def _stage(path: Path, data: str | bytes, *, sync: bool = True, within: Path | None = None) -> Path:
+    """The data in a temporary file beside `path` (or in the folder `within`, on the same
+    disk), synced unless the caller syncs it later, ready to be renamed over it."""
     import tempfile  # only a command that writes needs it (it costs start-up)
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=within or path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, _mode(path))  # mkstemp makes it private; colleagues share these files
         with os.fdopen(fd, "wb") as handle:
