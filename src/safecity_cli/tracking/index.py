@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from safecity_cli.registry.models import Registry, Task, Unit
-from safecity_cli.registry.units import expand, named_positions
+from safecity_cli.registry.units import named_positions, names_unit
 
 Applies = tuple[tuple[Task, "str | None"], ...]
 
@@ -19,23 +19,8 @@ def unit_tasks(registry: Registry, unit: Unit) -> Applies:
 
 def _unit_tasks(registry: Registry, unit: Unit) -> Applies:
     named = named_positions(registry).get(unit.name, {})
-    common = _through(registry, registry.applies_to_all.units, unit.name)
-    if common is False:
+    common, through = names_unit(registry, registry.applies_to_all.units, unit)
+    if not common:
         return tuple((registry.tasks[i], via) for i, via in named.items())
-    fallback = common if isinstance(common, str) else unit.name
+    fallback = through if through is not None else unit.name
     return tuple((task, named.get(i, fallback)) for i, task in enumerate(registry.tasks))
-
-
-def _through(registry: Registry, names: tuple[str, ...], unit: str) -> str | bool | None:
-    """How `names` cover `unit` (units.names_unit): None directly, a group's name, False not."""
-    if unit in names:
-        return None
-    for name in names:
-        group = registry.unit(name)
-        if (
-            group is not None
-            and group.is_group
-            and (group.name == unit or unit in expand(registry, group))
-        ):
-            return group.name
-    return False
