@@ -139,17 +139,15 @@ def json_chunks(data: Any) -> Iterator[str]:
     elif not data:
         yield "[]\n"
     else:
+        # What json.dumps(item, …) writes, from one encoder (dumps makes one per call).
+        compact = json.JSONEncoder(
+            ensure_ascii=False, default=_json_default, separators=(", ", ": ")
+        ).encode
         before = "[\n"
         for batch in _batches(stream(data)):
-            yield before + ",\n".join(_compact(item) for item in batch)
+            yield before + ",\n".join(map(compact, batch))
             before = ",\n"
         yield "\n]\n"
-
-
-def _compact(item: Any) -> str:
-    import json
-
-    return json.dumps(item, ensure_ascii=False, default=_json_default, separators=(", ", ": "))
 
 
 def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
