@@ -39,7 +39,7 @@ def iso_day(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-# Enum's .value is a Python property: read tens of thousands of times per listing, a dict is quicker.
+# Enum's .value is a Python property; read for every row and party, a dict is quicker.
 _STATUS_TEXT = {status: status.value for status in Status}
 _LEVEL_TEXT: dict[Level | None, str | None] = {level: level.value for level in Level}
 _LEVEL_TEXT[None] = None
