@@ -279,6 +279,33 @@ def test_as_recorded_is_checked_and_only_reading_commands_take_it(
     assert code == 2 and "没有选项 --as-recorded" in err
 
 
+def test_a_day_before_later_records_reads_from_the_index_what_the_files_say(
+    runner: CliRunner, work_registry: Path, clock: Clock
+) -> None:
+    """overdue and due take from the index only the records dated by their day, and every
+    撤销: a decision, a reversal and a report made later are as if read from the files."""
+    asked = request(runner, work_registry)  # task 76, dated 2 January
+    ok(runner, work_registry, "update", "27", "-u", "住建", "-s", "已完成", "--date", "2021-01-03")
+    done = load_ledger(work_registry).latest()
+    assert done is not None
+    clock.at("2021-01-06T10:00:00")
+    ok(runner, work_registry, "approve", asked, "-u", "区财政局")
+    clock.at("2021-01-08T10:00:00")
+    ok(runner, work_registry, "undo", "--entry", done.id, "--yes")
+    ok(runner, work_registry, "update", "76", "-u", "财政", "-s", "推进中", "--note", "已拨付")
+    for day in ("2021-01-03", "2021-01-05", "2021-01-07", "2021-01-09"):
+        for query in (("overdue",), ("due", "-w", "120")):
+            args = (*query, "--date", day, "-f", "json")
+            assert ok(runner, work_registry, *args) == ok(
+                runner, work_registry, *args, "--no-cache"
+            )
+    out, _ = ok(runner, work_registry, "overdue", "--date", "2021-01-05", "-f", "json")
+    early = {t["id"]: t for t in json.loads(out)}
+    assert early[27]["unit_status"]["区住建局"] == "未启动"  # the 撤销 holds from the start
+    assert early[76]["requests"][0]["id"] == asked and early[76]["latest_note"] == "资金未到位"
+    assert 76 not in overdue_ids(runner, work_registry, "2021-01-07")
+
+
 # -- 8. undo appends ----------------------------------------------------------------------------
 
 
@@ -406,7 +433,10 @@ def test_a_schedule_item_deferral_is_requested_approved_and_undone(
     assert deadline() == ("2021-03-31", [])
     clock.at("2021-01-22T10:00:00")
     _, err = ok(runner, work_registry, "undo", "--yes")
-    assert err.startswith("最后一条记录：编号 ") and f"：日程 S12 {office} 批准（2021年1月21日）" in err
+    assert (
+        err.startswith("最后一条记录：编号 ")
+        and f"：日程 S12 {office} 批准（2021年1月21日）" in err
+    )
     assert deadline() == (before[0], ["2021-03-31"])  # the request waits again
 
 
@@ -415,7 +445,9 @@ def test_a_decision_note_with_control_characters_is_refused(
 ) -> None:
     asked = request(runner, work_registry)
     stored = files(work_registry)
-    code, _, err = run(runner, work_registry, "approve", asked, "-u", "财政", "--note", "同意\x1b[31m")
+    code, _, err = run(
+        runner, work_registry, "approve", asked, "-u", "财政", "--note", "同意\x1b[31m"
+    )
     assert code == 2 and err.startswith("错误：说明")
     code, _, err = run(runner, work_registry, "reject", asked, "-u", "财政", "--note", "否\x07")
     assert code == 2 and err.startswith("错误：说明")

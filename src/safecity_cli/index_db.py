@@ -33,7 +33,7 @@ from typing import Any
 
 from safecity_cli import __version__, cache
 from safecity_cli.errors import Problem, RegistryError
-from safecity_cli.ledger.entries import Ledger
+from safecity_cli.ledger.entries import Kind, Ledger
 from safecity_cli.ledger.files import PROGRESS_DIR, settle
 from safecity_cli.registry.layout import registry_files
 from safecity_cli.registry.models import Registry, Task, Unit
@@ -76,6 +76,7 @@ class Wanted:
     due_on: date | None = None
     due_within: int = 0
     task: int | str | None = None  # a 日程 item ("S12") needs no task at all
+    as_of: date | None = None  # only the ledger as it stood on this day (Ledger.as_of)
 
 
 def index_file(path: Path) -> Path:
@@ -423,7 +424,7 @@ class Index:
         so the next command builds it anew)."""
         try:
             registry = self.narrowed(wanted)
-            return None if registry is None else (registry, self.ledger(registry))
+            return None if registry is None else (registry, self.ledger(registry, wanted.as_of))
         except _DAMAGE:
             self._db.close()
             discard(self.file)
@@ -470,11 +471,14 @@ class Index:
         ids.update(k for k, d in later.items() if isinstance(k, int) and adjusted(_day(d)))
         return ids
 
-    def ledger(self, registry: Registry) -> Ledger:
-        """The entries of the registry's tasks and of every 日程 item, and no others."""
+    def ledger(self, registry: Registry, as_of: date | None = None) -> Ledger:
+        """The entries of the registry's tasks and of every 日程 item, and no others; with
+        `as_of`, as they stood that day (what Ledger.as_of keeps), the rest never decoded."""
         keys: list[int | str] = [t.id for t in registry.tasks] + [i.key for i in registry.items]
         found = _get(self._db, _LEDGER, keys, complete=True)
         rows = {key: held for key, (held, _) in found.items() if held}
+        if as_of is not None:
+            rows = _as_of(rows, as_of)
         adjusted = {
             key: _day(min(later))
             for key, held in rows.items()
@@ -493,6 +497,17 @@ def ledger_now(registry: Registry) -> Ledger:
             except _DAMAGE:
                 discard(index.file)
     return cache.load_ledger(registry)
+
+
+_UNDO = Kind.UNDO.value
+
+
+def _as_of(rows: dict[int | str, list[Any]], day: date) -> dict[int | str, list[Any]]:
+    """Ledger.as_of over rows still encoded (cache._entry_to): a 撤销 at any date, any other
+    record from its own date on; the order stays the ledger's."""
+    last = day.toordinal()
+    kept = {key: [r for r in held if r[3] <= last or r[10] == _UNDO] for key, held in rows.items()}
+    return {key: held for key, held in kept.items() if held}
 
 
 def _month(day: date) -> int:

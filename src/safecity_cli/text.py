@@ -14,7 +14,8 @@ _CONTROL_OR_BREAK = "[\x00-\x1f\x7f-\x9f]"
 _UNDECODABLE = "[\ud800-\udfff]"
 _REMOVABLE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 # On a terminal: controls except tab and line ends; a CR only as part of CRLF (CSV's line end).
-_TERMINAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
+_TERMINAL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
+_TERMINAL = re.compile(_TERMINAL_CHARS + "|\r(?!\n)")
 
 _SHEET = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
 SHEET_REFUSED = _SHEET  # what sheet_text replaces (a pattern's text)
@@ -44,7 +45,11 @@ def input_problem(text: str, *, lines: bool = False) -> str | None:
 def printable(text: str, *, styles: bool = False) -> str:
     """Text safe to send to a terminal: no escape sequences, whatever the stored data holds;
     with `styles`, colour codes (ESC [ 1;31 m) stay, any other sequence does not."""
-    if not _TERMINAL.search(text):
+    # In two parts: one set of characters is searched three times as fast as a pattern with a
+    # branch (22 MB of JSON at 100k tasks), and a CR is rare.
+    if not _pattern(_TERMINAL_CHARS).search(text) and (
+        "\r" not in text or not _TERMINAL.search(text)
+    ):
         return text
     if styles:
         return _pattern(_STYLED).sub(lambda m: m[1] or REPLACEMENT, text)

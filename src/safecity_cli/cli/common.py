@@ -483,16 +483,19 @@ def open_tasks(
     path = data_dir(data)
     refuse_rollup(path)
     if not no_cache:
+        from safecity_cli.cache import gc_paused
         from safecity_cli.index_db import Wanted, open_index
 
         index = open_index(path, progress=working)
         if index is not None:
-            with index:
+            # Settled before the collector resumes: else its first pass walks every row just
+            # decoded (at 100k tasks, 27k tasks and their entries), only to keep them all.
+            with index, gc_paused():
                 who = find_unit(index.registry, unit)
                 found = index.answer(Wanted(unit=who, **wanted))
-            if found is not None:
-                registry, ledger = _settled(found)
-                return registry, who, _recorded(ledger)
+                if found is not None:
+                    registry, ledger = _settled(found)
+                    return registry, who, _recorded(ledger)
     registry = open_registry(data, no_cache=no_cache)
     return registry, find_unit(registry, unit), open_ledger(registry, no_cache=no_cache)
 

@@ -228,7 +228,7 @@ def overdue(
 
         return overdue_rollup(rollup, as_of(date), fmt, no_cache, unit=unit, workdays=workdays)
     on = as_of(date)
-    registry, who, ledger = open_tasks(data, no_cache=no_cache, unit=unit, overdue_on=on)
+    registry, who, ledger = open_tasks(data, no_cache=no_cache, unit=unit, overdue_on=on, as_of=on)
     states = find_overdue(registry, ledger, on, who, workdays=workdays)
     title = f"截至{chinese_date(on)}逾期未完成的任务" + (f"（{who.name}）" if who else "")
     emit(
@@ -285,7 +285,7 @@ def due(
         return due_rollup(rollup, as_of(date), within, fmt, no_cache, unit=unit, workdays=workdays)
     on = as_of(date)
     registry, who, ledger = open_tasks(
-        data, no_cache=no_cache, unit=unit, due_on=on, due_within=within
+        data, no_cache=no_cache, unit=unit, due_on=on, due_within=within, as_of=on
     )
     states = find_due(registry, ledger, on, within, who, workdays=workdays)
     title = f"{chinese_date(on)}起 {within} 天内到期的任务" + (f"（{who.name}）" if who else "")

@@ -127,7 +127,7 @@ def overdue_rollup(
 
     parts = [
         (o.name, o.registry, find_overdue(o.registry, o.ledger, on, who, workdays=workdays), who)
-        for o, who in with_unit(rollup, unit, no_cache, overdue_on=on)
+        for o, who in with_unit(rollup, unit, no_cache, overdue_on=on, as_of=on)
     ]
     title = f"截至{chinese_date(on)}{_scope(rollup, unit)}逾期未完成的任务"
     emit(rollup_task_listing(parts, title=title, extra="days_overdue"), fmt)
@@ -156,7 +156,7 @@ def due_rollup(
             find_due(o.registry, o.ledger, on, within, who, workdays=workdays),
             who,
         )
-        for o, who in with_unit(rollup, unit, no_cache, due_on=on, due_within=within)
+        for o, who in with_unit(rollup, unit, no_cache, due_on=on, due_within=within, as_of=on)
     ]
     title = f"{chinese_date(on)}起 {within} 天内{_scope(rollup, unit)}到期的任务"
     emit(rollup_task_listing(parts, title=title, extra="days_left"), fmt)

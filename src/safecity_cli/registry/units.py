@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from itertools import chain
 
 from safecity_cli.errors import UsageError
 from safecity_cli.registry.models import Registry, ScheduleItem, Task, Unit
@@ -87,12 +88,25 @@ def parties_of(registry: Registry, task: Task | ScheduleItem) -> tuple[str, ...]
 
 
 def _parties_of(registry: Registry, task: Task | ScheduleItem) -> tuple[str, ...]:
-    parties: dict[str, None] = {}  # ordered, and each party once without a scan per member
-    for name in task.units:
-        unit = registry.unit(name)
-        if unit is not None:
-            parties.update(dict.fromkeys(expand(registry, unit)))
-    return tuple(parties)
+    named: _Named = registry.remember(("named-parties",), lambda: _Named(registry))
+    # ordered, and each party once without a scan per member
+    return tuple(dict.fromkeys(chain.from_iterable(map(named.__getitem__, task.units))))
+
+
+class _Named(dict[str, tuple[str, ...]]):
+    """The parties each name a task gives stands for (none for a name the registry lacks),
+    worked out once per name: tens of thousands of tasks name a few thousand units."""
+
+    __slots__ = ("registry",)
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__()
+        self.registry = registry
+
+    def __missing__(self, name: str) -> tuple[str, ...]:
+        unit = self.registry.unit(name)
+        parties = self[name] = expand(self.registry, unit) if unit is not None else ()
+        return parties
 
 
 def applies_to(

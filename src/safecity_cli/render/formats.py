@@ -139,17 +139,15 @@ def json_chunks(data: Any) -> Iterator[str]:
     elif not data:
         yield "[]\n"
     else:
+        # What json.dumps(item, …) writes, from one encoder (dumps makes one per call).
+        compact = json.JSONEncoder(
+            ensure_ascii=False, default=_json_default, separators=(", ", ": ")
+        ).encode
         before = "[\n"
         for batch in _batches(stream(data)):
-            yield before + ",\n".join(_compact(item) for item in batch)
+            yield before + ",\n".join(map(compact, batch))
             before = ",\n"
         yield "\n]\n"
-
-
-def _compact(item: Any) -> str:
-    import json
-
-    return json.dumps(item, ensure_ascii=False, default=_json_default, separators=(", ", ": "))
 
 
 def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -258,9 +256,16 @@ def tsv_chunks(listing: Listing) -> Iterator[str]:
     """render_tsv's text in pieces of whole lines, the rows made as they are written."""
     yield printable("\t".join(listing.headers) + "\n")
     for batch in _batches(stream(listing.rows)):
-        lines = ["\t".join(c.replace("\t", " ").replace("\n", " ") for c in row) for row in batch]
+        lines = [_tsv_line(row) for row in batch]
         lines.append("")
         yield printable("\n".join(lines))  # stored text never drives the terminal
+
+
+def _tsv_line(row: Sequence[str]) -> str:
+    line = "\t".join(row)
+    if line.count("\t") == len(row) - 1 and "\n" not in line:  # no cell holds either: most rows
+        return line
+    return "\t".join(c.replace("\t", " ").replace("\n", " ") for c in row)
 
 
 def render_table(listing: Listing, *, width: int | None = None, color: bool = False) -> str:

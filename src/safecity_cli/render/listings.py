@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
 from safecity_cli.dates import DISTRICT_ZONE, chinese_date
-from safecity_cli.ledger.entries import Entry, Kind, Ledger
+from safecity_cli.ledger.entries import Entry, Kind, Ledger, Status
 from safecity_cli.registry.deadlines import Deadline
 from safecity_cli.registry.models import Registry, ScheduleItem, Unit
 from safecity_cli.render.formats import Listing, Rows
@@ -27,9 +28,21 @@ def deadline_json(deadline: Deadline) -> dict[str, Any]:
     return {
         "raw": deadline.raw,
         "kind": deadline.kind.value,
-        "start": deadline.start,
-        "end": deadline.end,
+        "start": iso_day(deadline.start),
+        "end": iso_day(deadline.end),
     }
+
+
+@cache  # a listing's rows share a few hundred dates; as text they cost no JSON `default` call
+def iso_day(day: date | None) -> str | None:
+    """A date as JSON writes it (2021-03-31), None as null."""
+    return None if day is None else day.isoformat()
+
+
+# Enum's .value is a Python property; read for every row and party, a dict is quicker.
+_STATUS_TEXT = {status: status.value for status in Status}
+_LEVEL_TEXT: dict[Level | None, str | None] = {level: level.value for level in Level}
+_LEVEL_TEXT[None] = None
 
 
 def entry_json(entry: Entry) -> dict[str, Any]:
@@ -60,6 +73,7 @@ def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
         category_id, category = None, None
     else:
         number, category_id, category = task.id, task.category, registry.category(task.category)
+    status = _STATUS_TEXT
     return {
         "id": number,
         "category": category_id,
@@ -70,17 +84,22 @@ def task_json(registry: Registry, state: TaskState) -> dict[str, Any]:
         "units": list(task.units),
         "open_ended": task.open_ended,
         "deadline": deadline_json(task.deadline),
-        "effective_deadline": state.deadline,
+        "effective_deadline": iso_day(state.deadline),
         "period": state.period.label if state.period else None,
-        "status": state.status.value,
-        "level": state.level.value if state.level else None,
-        "unit_status": {p.unit: p.status.value for p in state.parties},
+        "status": status[state.status],
+        "level": _LEVEL_TEXT[state.level],
+        "unit_status": {p.unit: status[p.status] for p in state.parties},
         "via": state.via,
         "latest_note": state.latest.note if state.latest else None,
         "criteria": list(task.criteria),
         # 延期申请 not yet decided: effective_deadline is still the original until approved
         "requests": [
-            {"id": e.id, "unit": e.unit, "date": e.date, "new_deadline": e.new_deadline}
+            {
+                "id": e.id,
+                "unit": e.unit,
+                "date": iso_day(e.date),
+                "new_deadline": iso_day(e.new_deadline),
+            }
             for e in state.requests
         ],
     }

@@ -44,6 +44,8 @@ def deadline_cell(state: TaskState) -> str:
 
 def requested_note(state: TaskState) -> str:
     """（申请延期至2021年4月30日，待批） while a 延期申请 waits for the office, else ""."""
+    if not state.requests:  # most tasks
+        return ""
     asked = sorted({e.new_deadline for e in state.requests if e.new_deadline is not None})
     if not asked:
         return ""

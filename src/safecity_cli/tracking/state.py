@@ -8,7 +8,7 @@ from datetime import date
 from enum import Enum
 
 from safecity_cli.ledger.entries import Entry, Kind, Ledger, Status, approved, decided
-from safecity_cli.registry.deadlines import Period, days_between, window_start
+from safecity_cli.registry.deadlines import Deadline, Period, days_between, window_start
 from safecity_cli.registry.models import Registry, ScheduleItem, Task, Unit
 from safecity_cli.registry.units import applies_to, expand, parties_of
 
@@ -80,17 +80,20 @@ def task_state(
     workdays: bool = False,
 ) -> TaskState:
     """The task as of `on`; with `unit`, complete/overdue for that unit's part only."""
-    everything = [e for e in ledger.for_task(task.key) if e.date <= on]
-    # A 延期申请 counts once the office approved it; until then (or if rejected) it is not the
-    # party's status and moves no deadline.
-    entries = [e for e in everything if e.kind is not _REQUEST or approved(ledger, e, on)]
-    closed = any(e.unit is None and e.status is _CLOSED for e in entries)
     via = None
     if unit is None:
         names = parties_of(registry, task)
     else:
         _, via = applies_to(registry, task, unit)
         names = expand(registry, unit)
+    everything = [e for e in ledger.for_task(task.key) if e.date <= on]
+    if not everything:  # most tasks on most days: nothing recorded by then
+        parties = _parties(registry, names, everything, task, on)
+        return _settled(registry, task, on, parties, False, None, via, workdays)
+    # A 延期申请 counts once the office approved it; until then (or if rejected) it is not the
+    # party's status and moves no deadline.
+    entries = [e for e in everything if e.kind is not _REQUEST or approved(ledger, e, on)]
+    closed = any(e.unit is None and e.status is _CLOSED for e in entries)
     parties = _parties(registry, names, entries, task, on)
     waiting = {
         e.unit: e for e in everything if e.kind is _REQUEST and not decided(ledger, e, on)
@@ -153,15 +156,15 @@ def _settled(
     status = _CLOSED if closed else _overall(parties)
     open_parties = [p for p in parties if p.status not in _SETTLED]
     deadlines = [p.deadline for p in open_parties if p.deadline is not None]
-    governing = min(deadlines) if deadlines else task.deadline.end
+    first = min(deadlines) if deadlines else None  # the earliest late one, when any is late
+    governing = task.deadline.end if first is None else first
     period = None
     if task.deadline.every_months is not None:
         governing = governing or task.deadline.due_on(on)
         ruling = [p for p in open_parties if p.deadline == governing and p.period]
         period = ruling[0].period if ruling else task.deadline.period_of(on)
     days_overdue = days_left = None
-    if not closed and deadlines:
-        first = min(deadlines)  # the earliest late one, when any is late
+    if not closed and first is not None:
         if first < on:
             days_overdue = days_between(first, on, workdays=workdays)
         else:
@@ -193,31 +196,58 @@ def _parties(
     task: Task | ScheduleItem,
     on: date,
 ) -> tuple[PartyState, ...]:
-    recurring = task.deadline.every_months is not None
-    if recurring:
-        own_entries: dict[str | None, list[Entry]] = {}
-        for entry in entries:
-            own_entries.setdefault(entry.unit, []).append(entry)
-        start = registry.program.start
-        return tuple(_recurring_party(n, own_entries.get(n, []), task, start, on) for n in names)
-    deadline = task.deadline.due_on(on)
-    # A party with no entry yet is the same for every task with its deadline: made once.
-    shared: dict[tuple[str, date | None], PartyState] = registry.remember(("untouched",), dict)
-
-    def untouched(name: str) -> PartyState:
-        party = shared.get((name, deadline))
-        if party is None:
-            party = shared[name, deadline] = PartyState(name, _NOT_STARTED, deadline, None)
-        return party
-
-    if not entries:  # most tasks on most days
-        return tuple(map(untouched, names))
+    deadline = task.deadline
     own: dict[str | None, list[Entry]] = {}
     for entry in entries:
         own.setdefault(entry.unit, []).append(entry)
-    return tuple(
-        _party(name, own[name], deadline) if name in own else untouched(name) for name in names
-    )
+    if deadline.every_months is not None:
+        start = registry.program.start
+        first = _first_due(deadline, start, on)
+        untouched = _untouched(registry, first.end, first)
+        return tuple(
+            _recurring_party(name, own[name], task, start, on) if name in own else untouched[name]
+            for name in names
+        )
+    due = deadline.due_on(on)
+    untouched = _untouched(registry, due)
+    if not own:  # most tasks on most days
+        return tuple(map(untouched.__getitem__, names))
+    return tuple(_party(name, own[name], due) if name in own else untouched[name] for name in names)
+
+
+class _Untouched(dict[str, PartyState]):
+    """Each unit's state while it has recorded nothing, under one deadline (and period): the
+    same for every task with that deadline, so made once per unit and shared."""
+
+    __slots__ = ("deadline", "period")
+
+    def __init__(self, deadline: date | None, period: Period | None) -> None:
+        super().__init__()
+        self.deadline, self.period = deadline, period
+
+    def __missing__(self, name: str) -> PartyState:
+        party = self[name] = PartyState(name, _NOT_STARTED, self.deadline, None, self.period)
+        return party
+
+
+def _untouched(
+    registry: Registry, deadline: date | None, period: Period | None = None
+) -> _Untouched:
+    """The states of parties with nothing recorded, under `deadline` (for a recurring one, the
+    end of the `period` they answer for)."""
+    shared: dict[tuple[date | None, Period | None], _Untouched]
+    shared = registry.remember(("untouched",), dict)
+    found = shared.get((deadline, period))
+    if found is None:
+        found = shared[deadline, period] = _Untouched(deadline, period)
+    return found
+
+
+def _first_due(deadline: Deadline, program_start: date, on: date) -> Period:
+    """The period a party of a recurring deadline that has recorded nothing answers for (as
+    _recurring_party finds it): the first one, when it has ended, else the current one."""
+    periods = deadline.periods(program_start, on)
+    return periods[0] if periods and periods[0].end < on else deadline.period_of(on)
 
 
 def _party(name: str, own: Sequence[Entry], deadline: date | None) -> PartyState:
