@@ -401,18 +401,20 @@ _Loaded = TypeVar("_Loaded")
 
 
 def open_registry(data: Path | None, *, no_cache: bool = False) -> Registry:
-    from safecity_cli.cache import load
+    from safecity_cli.cache import gc_paused, load
     from safecity_cli.registry.layout import data_dir
 
     path = data_dir(data)
     refuse_rollup(path)
-    return _settled(load(path, use_cache=not no_cache, progress=working))
+    with gc_paused():
+        return _settled(load(path, use_cache=not no_cache, progress=working))
 
 
 def _settled(loaded: _Loaded) -> _Loaded:
     """What was just loaded lives until the command ends: the collector need not walk it
     again (at 100k tasks each full collection walked them all, a third of a query), and
-    the states a command derives from it make no cycles worth collecting often."""
+    the states a command derives from it make no cycles worth collecting often. Called
+    with the collector paused: resumed first, it would walk everything just loaded once."""
     import gc
 
     gc.freeze()
@@ -457,9 +459,10 @@ def open_rollup(data: Path | None, district: str | None) -> tuple[Path, list[Any
 
 def open_ledger(registry: Registry, *, no_cache: bool = False) -> Ledger:
     """The registry's ledger, as recorded by --as-recorded when the command was given it."""
-    from safecity_cli.cache import load_ledger
+    from safecity_cli.cache import gc_paused, load_ledger
 
-    return _recorded(_settled(load_ledger(registry, use_cache=not no_cache)))
+    with gc_paused():
+        return _recorded(_settled(load_ledger(registry, use_cache=not no_cache)))
 
 
 def _recorded(ledger: Ledger) -> Ledger:
