@@ -367,23 +367,35 @@ def _packaged_environment(fmt: ReportFormat) -> Environment:
     return env
 
 
+_ESCAPED_KEPT = 200_000  # distinct texts whose Markdown escape is remembered
+
+
 def _finalize(fmt: ReportFormat, counted: Callable[[Any], None] | None) -> Callable[[Any], Any]:
     """What `{{ … }}` writes: — for None, and in Markdown the text escaped (Markdown's
     autoescape); `counted` sees each value first."""
     from markupsafe import Markup
 
     markdown = fmt is ReportFormat.MD
+    # The same texts come again and again (a task's text in each unit's book, a deadline or a
+    # status in many rows): each is escaped once.
+    escaped: dict[str, str] = {}
 
     def finalize(value: Any) -> Any:
         if value is None:
             return "—"
         if counted is not None:
             counted(value)
-        if type(value) is int:  # most cells of a big report: nothing to escape
+        kind = type(value)
+        if kind is int or not markdown:  # most cells of a big report: nothing to escape
             return value
-        if markdown and not isinstance(value, Markup):
-            return escape_markdown(value)
-        return value
+        if kind is str:
+            text = escaped.get(value)
+            if text is None:
+                if len(escaped) >= _ESCAPED_KEPT:
+                    escaped.clear()
+                text = escaped[value] = escape_markdown(value)
+            return text
+        return value if isinstance(value, Markup) else escape_markdown(value)
 
     return finalize
 
