@@ -17,6 +17,13 @@ def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | 
     after the last unit that is not one of the groups every task applies to anyway."""
     if not open_ended:
         return "、".join(units)
+    found: str = registry.remember(
+        ("written units", units, open_ended), lambda: _written(registry, units, open_ended)
+    )
+    return found
+
+
+def _written(registry: Registry, units: tuple[str, ...], open_ended: str) -> str:
     common = set(registry.applies_to_all.units)
     cut = max((i + 1 for i, u in enumerate(units) if u not in common), default=len(units))
     head, tail = "、".join(units[:cut]) + open_ended, "、".join(units[cut:])
@@ -44,6 +51,8 @@ def deadline_cell(state: TaskState) -> str:
 
 def requested_note(state: TaskState) -> str:
     """（申请延期至2021年4月30日，待批） while a 延期申请 waits for the office, else ""."""
+    if not state.requests:  # nearly every row
+        return ""
     asked = sorted({e.new_deadline for e in state.requests if e.new_deadline is not None})
     if not asked:
         return ""

@@ -615,13 +615,9 @@ def _by_group(
     names stand under that unit; every other one stands alone (None)."""
     alone: list[str] = []
     grouped: dict[str, list[str]] = {}
+    group_of = registry.remember(("member groups", named), lambda: _member_groups(registry, named))
     for name in late:
-        via = None
-        for candidate in named:
-            unit = registry.unit(candidate)
-            if unit is not None and unit.members and name in expand(registry, unit):
-                via = unit.name
-                break
+        via = group_of.get(name)
         if via is None:
             alone.append(name)
         else:
@@ -635,6 +631,17 @@ def _by_group(
     order = {n: i for i, n in enumerate(late)}
     alone.sort(key=order.__getitem__)
     return [(None, alone), *result] if alone else result
+
+
+def _member_groups(registry: Registry, named: tuple[str, ...]) -> dict[str, str]:
+    """Each member of a collective unit among `named`: the first such unit it belongs to."""
+    found: dict[str, str] = {}
+    for candidate in named:
+        unit = registry.unit(candidate)
+        if unit is not None and unit.members:
+            for member in expand(registry, unit):
+                found.setdefault(member, unit.name)
+    return found
 
 
 def _ranking(summaries: list[UnitSummary]) -> list[RankRow]:

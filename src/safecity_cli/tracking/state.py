@@ -253,6 +253,9 @@ def _recurring_party(
 def _overall(parties: tuple[PartyState, ...]) -> Status:
     """A task's status from every party's (README, 任务状态): 暂缓 exempts only the party
     that reported it, so the others decide; 暂缓 overall only when nothing else is open."""
+    if len(parties) == 1:  # a unit's part, most often: the rules below come to this
+        status = parties[0].status
+        return _DONE if status in _COMPLETE else status
     statuses = {p.status for p in parties}
     if parties and statuses <= _COMPLETE:
         return _DONE
