@@ -615,9 +615,13 @@ def _by_group(
     names stand under that unit; every other one stands alone (None)."""
     alone: list[str] = []
     grouped: dict[str, list[str]] = {}
-    group_of = registry.remember(("member groups", named), lambda: _member_groups(registry, named))
+    groups = [
+        (unit.name, _members(registry, unit))
+        for candidate in named
+        if (unit := registry.unit(candidate)) is not None and unit.members
+    ]
     for name in late:
-        via = group_of.get(name)
+        via = next((group for group, members in groups if name in members), None)
         if via is None:
             alone.append(name)
         else:
@@ -633,14 +637,11 @@ def _by_group(
     return [(None, alone), *result] if alone else result
 
 
-def _member_groups(registry: Registry, named: tuple[str, ...]) -> dict[str, str]:
-    """Each member of a collective unit among `named`: the first such unit it belongs to."""
-    found: dict[str, str] = {}
-    for candidate in named:
-        unit = registry.unit(candidate)
-        if unit is not None and unit.members:
-            for member in expand(registry, unit):
-                found.setdefault(member, unit.name)
+def _members(registry: Registry, unit: Unit) -> frozenset[str]:
+    """A collective unit's parties, to ask whether one is among them."""
+    found: frozenset[str] = registry.remember(
+        ("member set", unit.name), lambda: frozenset(expand(registry, unit))
+    )
     return found
 
 
