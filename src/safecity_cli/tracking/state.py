@@ -80,11 +80,28 @@ def task_state(
     workdays: bool = False,
 ) -> TaskState:
     """The task as of `on`; with `unit`, complete/overdue for that unit's part only."""
-    everything = [e for e in ledger.for_task(task.key) if e.date <= on]
-    # A 延期申请 counts once the office approved it; until then (or if rejected) it is not the
-    # party's status and moves no deadline.
-    entries = [e for e in everything if e.kind is not _REQUEST or approved(ledger, e, on)]
-    closed = any(e.unit is None and e.status is _CLOSED for e in entries)
+    # One pass over the task's entries up to `on` (a few, for hundreds of thousands of tasks
+    # and parts): the newest (with a note, if any), those that count, the 延期申请 waiting.
+    entries: list[Entry] = []
+    waiting: dict[str | None, Entry] = {}
+    closed = False
+    last = noted = None
+    for e in ledger.for_task(task.key):
+        if e.date > on:
+            continue
+        last = e
+        if e.note:
+            noted = e
+        if e.kind is _REQUEST:
+            if not decided(ledger, e, on):
+                waiting[e.unit] = e
+            # A 延期申请 counts once the office approved it; until then (or if rejected) it is
+            # not the party's status and moves no deadline.
+            if not approved(ledger, e, on):
+                continue
+        entries.append(e)
+        if e.unit is None and e.status is _CLOSED:
+            closed = True
     via = None
     if unit is None:
         names = parties_of(registry, task)
@@ -92,13 +109,9 @@ def task_state(
         _, via = applies_to(registry, task, unit)
         names = expand(registry, unit)
     parties = _parties(registry, names, entries, task, on)
-    waiting = {
-        e.unit: e for e in everything if e.kind is _REQUEST and not decided(ledger, e, on)
-    }
     if waiting:
         parties = tuple(replace(p, requested=waiting.get(p.unit)) for p in parties)
-    noted = [e for e in everything if e.note]
-    latest = noted[-1] if noted else (everything[-1] if everything else None)
+    latest = noted if noted is not None else last
     return _settled(registry, task, on, parties, closed, latest, via, workdays)
 
 
@@ -153,19 +166,20 @@ def _settled(
     status = _CLOSED if closed else _overall(parties)
     open_parties = [p for p in parties if p.status not in _SETTLED]
     deadlines = [p.deadline for p in open_parties if p.deadline is not None]
-    governing = min(deadlines) if deadlines else task.deadline.end
+    first = min(deadlines) if deadlines else None  # the earliest late one, when any is late
+    deadline = task.deadline
+    governing = first if first is not None else deadline.end
     period = None
-    if task.deadline.every_months is not None:
-        governing = governing or task.deadline.due_on(on)
+    if deadline.every_months is not None:
+        governing = governing or deadline.due_on(on)
         ruling = [p for p in open_parties if p.deadline == governing and p.period]
-        period = ruling[0].period if ruling else task.deadline.period_of(on)
+        period = ruling[0].period if ruling else deadline.period_of(on)
     days_overdue = days_left = None
-    if not closed and deadlines:
-        first = min(deadlines)  # the earliest late one, when any is late
+    if not closed and first is not None:
         if first < on:
-            days_overdue = days_between(first, on, workdays=workdays)
+            days_overdue = days_between(first, on, workdays=True) if workdays else (on - first).days
         else:
-            days_left = days_between(on, first, workdays=workdays)
+            days_left = days_between(on, first, workdays=True) if workdays else (first - on).days
     level = None
     if open_parties and not closed:
         level = escalation_level(registry, task, on, status, governing, days_overdue, days_left)
