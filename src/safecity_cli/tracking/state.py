@@ -226,6 +226,10 @@ def _parties(
 
     if not entries:  # most tasks on most days
         return tuple(map(untouched, names))
+    if len(names) == 1:  # a unit's part
+        name = names[0]
+        mine = [e for e in entries if e.unit == name]
+        return (_party(name, mine, deadline) if mine else untouched(name),)
     own: dict[str | None, list[Entry]] = {}
     for entry in entries:
         own.setdefault(entry.unit, []).append(entry)
