@@ -758,6 +758,53 @@ def test_the_time_limit_stops_a_render(work_registry: Path) -> None:
     assert raised.value.message == f"模板 {folder / 'x.md.j2'} 第 2 行：渲染超过 0 秒，已停止"
 
 
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_only_the_packaged_templates_render_outside_the_sandbox(
+    runner: CliRunner, work_registry: Path, tmp_path: Path, fmt: str
+) -> None:
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from safecity_cli.registry.layout import embedded_templates_dir
+    from safecity_cli.reports.engine import Renderer, ReportFormat
+
+    for task, unit, note in (
+        ("27", "住建", "排查 *120* 处 | 整改_完成"),
+        ("2", "交运", "<b>好</b>\n二"),
+    ):
+        result = invoke(
+            runner, "update", task, "-u", unit, "-s", "推进中", "-n", note,
+            "--date", "2021-03-10", "--data", str(work_registry),
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+    name = f"weekly.{fmt}.j2"
+    copy = tmp_path / "mine" / name
+    copy.parent.mkdir()
+    copy.write_bytes((embedded_templates_dir() / name).read_bytes())
+    packaged = weekly(runner, work_registry, "-f", fmt)
+    given = weekly(runner, work_registry, "-f", fmt, "-t", str(copy))
+    assert packaged.exit_code == given.exit_code == 0, packaged.stderr + given.stderr
+    assert "排查 \\*120\\* 处 \\| 整改\\_完成" in packaged.stdout or fmt == "html"
+    assert given.stdout == packaged.stdout  # the same text, sandboxed or not
+
+    overrides = work_registry / "templates"
+    overrides.mkdir()
+    fmt_ = ReportFormat(fmt)
+    assert not isinstance(Renderer(fmt_).env, SandboxedEnvironment)
+    assert isinstance(Renderer(fmt_, template=copy).env, SandboxedEnvironment)
+    assert isinstance(Renderer(fmt_, data_dir=work_registry).env, SandboxedEnvironment)
+    assert weekly(runner, work_registry, "-f", fmt).stdout == packaged.stdout
+
+    # A user's template, given or in DATA/templates/, is still held to every limit.
+    hostile = "{{ ().__class__.__base__.__subclasses__() }}\n" + copy.read_text(encoding="utf-8")
+    copy.write_text(hostile, encoding="utf-8")
+    (overrides / name).write_text(hostile, encoding="utf-8")
+    for args, shown in ((["-t", str(copy)], copy), ([], overrides / name)):
+        result = weekly(runner, work_registry, "-f", fmt, *args)
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert result.stderr.startswith(f"错误：模板 {shown} 第 1 行：模板不能访问此属性或方法")
+
+
 def test_limits_grow_only_with_the_registry() -> None:
     from safecity_cli.reports.sandbox import Budget
 

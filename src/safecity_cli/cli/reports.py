@@ -633,6 +633,10 @@ def _all_task_books(
                 yield path, renderer.document("unit", book)
             progress(done, len(units))
 
-    with progress_bar("正在生成各单位任务书") as progress:
+    from safecity_cli.cache import gc_paused
+
+    # Each book's rows and states are freed as it is written (no cycles among them), while
+    # the rows the books share pile up: collecting would walk those again and again.
+    with progress_bar("正在生成各单位任务书") as progress, gc_paused():
         written = save_outputs(documents(progress))
     note(f"已写入 {folder}：{written} 个单位的任务书")

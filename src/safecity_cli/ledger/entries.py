@@ -224,9 +224,9 @@ class Ledger:
     def _view_of(self, task_id: int | str) -> _View:
         view = self._views.get(task_id)
         if view is None:
-            view = _view(self._stored(task_id))
-            if view.decisions or view.reversals:  # a plain view is quicker made than kept
-                self._views[task_id] = view
+            # Kept: reports ask for a task's entries again and again (--all-units once for
+            # each unit that reported on it and once more for its row's note).
+            view = self._views[task_id] = _view(self._stored(task_id))
         return view
 
     def for_task(self, task_id: int | str) -> list[Entry]:

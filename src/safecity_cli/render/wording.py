@@ -17,6 +17,13 @@ def written_units(registry: Registry, units: tuple[str, ...], open_ended: str | 
     after the last unit that is not one of the groups every task applies to anyway."""
     if not open_ended:
         return "、".join(units)
+    found: str = registry.remember(
+        ("written units", units, open_ended), lambda: _written(registry, units, open_ended)
+    )
+    return found
+
+
+def _written(registry: Registry, units: tuple[str, ...], open_ended: str) -> str:
     common = set(registry.applies_to_all.units)
     cut = max((i + 1 for i, u in enumerate(units) if u not in common), default=len(units))
     head, tail = "、".join(units[:cut]) + open_ended, "、".join(units[cut:])

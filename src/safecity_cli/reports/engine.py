@@ -1,4 +1,5 @@
-"""Render report contexts through Jinja templates: sandboxed, strict, Markdown- or HTML-escaped.
+"""Render report contexts through Jinja templates: strict, Markdown- or HTML-escaped, and
+sandboxed whenever a template is not one of the packaged ones.
 
 jinja2 is imported only inside the functions here, so commands that print no report do not
 pay for it at start-up.
@@ -7,7 +8,7 @@ pay for it at start-up.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from datetime import date
 from enum import Enum
@@ -214,27 +215,33 @@ class Renderer:
         self.recorded_through = recorded_through  # 记录截至: the --as-recorded that reproduces it
         self.template = template
         self.tasks = tasks
-        self.search = [
+        overrides = [
             *([template.parent] if template is not None else []),
             *(
                 [data_dir / TEMPLATES_DIR]
                 if data_dir and (data_dir / TEMPLATES_DIR).is_dir()
                 else []
             ),
-            embedded_templates_dir(),
         ]
+        self.search = [*overrides, embedded_templates_dir()]
+        # Only the packaged templates, ours as much as the code is, render outside the sandbox:
+        # with --template or a DATA/templates/ folder any template a report loads may be a user's.
+        self.trusted = not overrides
         self._env: Environment | None = None
         self._budget: Any = None
 
     @property
     def env(self) -> Environment:
         if self._env is None:
-            from safecity_cli.reports.sandbox import Budget
+            if self.trusted:
+                self._env = _packaged_environment(self.fmt.template_format)
+            else:
+                from safecity_cli.reports.sandbox import Budget
 
-            self._budget = Budget(self.tasks)
-            self._env = _environment(
-                self.fmt.template_format, self.search, self.template, self._budget
-            )
+                self._budget = Budget(self.tasks)
+                self._env = _environment(
+                    self.fmt.template_format, self.search, self.template, self._budget
+                )
         return self._env
 
     def render(self, kind: str, context: object) -> str:
@@ -247,15 +254,18 @@ class Renderer:
         variables = {"recorded_through": self.recorded_through, **_variables(context)}
         try:
             env = self.env
-            self._budget.reset()
-            parts: list[str] = []
-            keep, size, limit = parts.append, 0, self._budget.output
-            for part in env.get_template(name).generate(variables):
-                size += len(part)
-                if size > limit:
-                    raise too_much_output(limit)
-                keep(part)
-            text = "".join(parts)
+            if self._budget is None:
+                text = env.get_template(name).render(variables)
+            else:
+                self._budget.reset()
+                parts: list[str] = []
+                keep, size, limit = parts.append, 0, self._budget.output
+                for part in env.get_template(name).generate(variables):
+                    size += len(part)
+                    if size > limit:
+                        raise too_much_output(limit)
+                    keep(part)
+                text = "".join(parts)
         except TemplateLimit as exc:
             located = _template_frame(exc.__traceback__)
             where = self._where(*located) if located else f"模板 {name}"
@@ -301,44 +311,105 @@ class Renderer:
         return f"模板 {shown}" + (f" 第 {line} 行" if line else "")
 
 
+# The settings every template renders with, sandboxed or not: the same text either way.
+_OPTIONS: dict[str, Any] = {
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+    "auto_reload": False,
+}
+
+
 def _environment(
     fmt: ReportFormat, search: list[Path], given: Path | None, budget: Any
 ) -> Environment:
+    """The sandbox, for templates any of which may be a user's (README: 不可信输入)."""
     from jinja2 import StrictUndefined
-    from markupsafe import Markup
 
     from safecity_cli.reports.sandbox import BoundedEnvironment, FolderLoader, guard_filters
 
-    markdown = fmt is ReportFormat.MD
-
-    def finalize(value: Any) -> Any:
-        if value is None:
-            return "—"
+    def counted(value: Any) -> None:
         budget.produced(value)  # counted even when captured by {% set %} or a macro
-        if type(value) is int:  # most cells of a big report: nothing to escape
-            return value
-        if markdown and not isinstance(value, Markup):
-            return escape_markdown(value)  # Markdown's autoescape
-        return value
 
     env = BoundedEnvironment(
         budget=budget,
         loader=FolderLoader(search, given),
         undefined=StrictUndefined,
         autoescape=fmt is ReportFormat.HTML,
-        finalize=finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
+        finalize=_finalize(fmt, counted),
+        **_OPTIONS,
     )
-    env.filters.update(FILTERS)
-    env.filters["mermaid"] = _mermaid
-    env.filters["nl2br"] = _nl2br
-    env.filters["css_string"] = _css_string
-    env.filters["md"] = lambda v: Markup(escape_markdown(v))
+    env.filters.update(_filters())
     env.filters = guard_filters(env.filters, budget)
     return env
+
+
+_PACKAGED: dict[ReportFormat, Environment] = {}
+
+
+def _packaged_environment(fmt: ReportFormat) -> Environment:
+    """Plain Jinja for the packaged templates alone: no step, time or output accounting,
+    which a big report paid for on every cell. Compiled templates are kept for the process."""
+    env = _PACKAGED.get(fmt)
+    if env is None:
+        from jinja2 import Environment, StrictUndefined
+
+        from safecity_cli.reports.sandbox import FolderLoader
+
+        env = _PACKAGED[fmt] = Environment(
+            loader=FolderLoader([embedded_templates_dir()]),
+            undefined=StrictUndefined,
+            autoescape=fmt is ReportFormat.HTML,
+            finalize=_finalize(fmt, None),
+            **_OPTIONS,
+        )
+        env.filters.update(_filters())
+    return env
+
+
+_ESCAPED_KEPT = 200_000  # distinct texts whose Markdown escape is remembered
+
+
+def _finalize(fmt: ReportFormat, counted: Callable[[Any], None] | None) -> Callable[[Any], Any]:
+    """What `{{ … }}` writes: — for None, and in Markdown the text escaped (Markdown's
+    autoescape); `counted` sees each value first."""
+    from markupsafe import Markup
+
+    markdown = fmt is ReportFormat.MD
+    # The same texts come again and again (a task's text in each unit's book, a deadline or a
+    # status in many rows): each is escaped once.
+    escaped: dict[str, str] = {}
+
+    def finalize(value: Any) -> Any:
+        if value is None:
+            return "—"
+        if counted is not None:
+            counted(value)
+        kind = type(value)
+        if kind is int or not markdown:  # most cells of a big report: nothing to escape
+            return value
+        if kind is str:
+            text = escaped.get(value)
+            if text is None:
+                if len(escaped) >= _ESCAPED_KEPT:
+                    escaped.clear()
+                text = escaped[value] = escape_markdown(value)
+            return text
+        return value if isinstance(value, Markup) else escape_markdown(value)
+
+    return finalize
+
+
+def _filters() -> dict[str, Any]:
+    from markupsafe import Markup
+
+    return {
+        **FILTERS,
+        "mermaid": _mermaid,
+        "nl2br": _nl2br,
+        "css_string": _css_string,
+        "md": lambda v: Markup(escape_markdown(v)),
+    }
 
 
 def _variables(context: object) -> dict[str, Any]:

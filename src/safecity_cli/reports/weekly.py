@@ -615,13 +615,13 @@ def _by_group(
     names stand under that unit; every other one stands alone (None)."""
     alone: list[str] = []
     grouped: dict[str, list[str]] = {}
+    groups = [
+        (unit.name, _members(registry, unit))
+        for candidate in named
+        if (unit := registry.unit(candidate)) is not None and unit.members
+    ]
     for name in late:
-        via = None
-        for candidate in named:
-            unit = registry.unit(candidate)
-            if unit is not None and unit.members and name in expand(registry, unit):
-                via = unit.name
-                break
+        via = next((group for group, members in groups if name in members), None)
         if via is None:
             alone.append(name)
         else:
@@ -635,6 +635,14 @@ def _by_group(
     order = {n: i for i, n in enumerate(late)}
     alone.sort(key=order.__getitem__)
     return [(None, alone), *result] if alone else result
+
+
+def _members(registry: Registry, unit: Unit) -> frozenset[str]:
+    """A collective unit's parties, to ask whether one is among them."""
+    found: frozenset[str] = registry.remember(
+        ("member set", unit.name), lambda: frozenset(expand(registry, unit))
+    )
+    return found
 
 
 def _ranking(summaries: list[UnitSummary]) -> list[RankRow]:

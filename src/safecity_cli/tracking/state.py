@@ -80,28 +80,38 @@ def task_state(
     workdays: bool = False,
 ) -> TaskState:
     """The task as of `on`; with `unit`, complete/overdue for that unit's part only."""
+    # One pass over the task's entries up to `on` (a few, for hundreds of thousands of tasks
+    # and parts): the newest (with a note, if any), those that count, the 延期申请 waiting.
+    entries: list[Entry] = []
+    waiting: dict[str | None, Entry] = {}
+    closed = False
+    last = noted = None
+    for e in ledger.for_task(task.key):
+        if e.date > on:
+            continue
+        last = e
+        if e.note:
+            noted = e
+        if e.kind is _REQUEST:
+            if not decided(ledger, e, on):
+                waiting[e.unit] = e
+            # A 延期申请 counts once the office approved it; until then (or if rejected) it is
+            # not the party's status and moves no deadline.
+            if not approved(ledger, e, on):
+                continue
+        entries.append(e)
+        if e.unit is None and e.status is _CLOSED:
+            closed = True
     via = None
     if unit is None:
         names = parties_of(registry, task)
     else:
         _, via = applies_to(registry, task, unit)
         names = expand(registry, unit)
-    everything = [e for e in ledger.for_task(task.key) if e.date <= on]
-    if not everything:  # most tasks on most days: nothing recorded by then
-        parties = _parties(registry, names, everything, task, on)
-        return _settled(registry, task, on, parties, False, None, via, workdays)
-    # A 延期申请 counts once the office approved it; until then (or if rejected) it is not the
-    # party's status and moves no deadline.
-    entries = [e for e in everything if e.kind is not _REQUEST or approved(ledger, e, on)]
-    closed = any(e.unit is None and e.status is _CLOSED for e in entries)
     parties = _parties(registry, names, entries, task, on)
-    waiting = {
-        e.unit: e for e in everything if e.kind is _REQUEST and not decided(ledger, e, on)
-    }
     if waiting:
         parties = tuple(replace(p, requested=waiting.get(p.unit)) for p in parties)
-    noted = [e for e in everything if e.note]
-    latest = noted[-1] if noted else (everything[-1] if everything else None)
+    latest = noted if noted is not None else last
     return _settled(registry, task, on, parties, closed, latest, via, workdays)
 
 
@@ -157,18 +167,19 @@ def _settled(
     open_parties = [p for p in parties if p.status not in _SETTLED]
     deadlines = [p.deadline for p in open_parties if p.deadline is not None]
     first = min(deadlines) if deadlines else None  # the earliest late one, when any is late
-    governing = task.deadline.end if first is None else first
+    deadline = task.deadline
+    governing = first if first is not None else deadline.end
     period = None
-    if task.deadline.every_months is not None:
-        governing = governing or task.deadline.due_on(on)
+    if deadline.every_months is not None:
+        governing = governing or deadline.due_on(on)
         ruling = [p for p in open_parties if p.deadline == governing and p.period]
-        period = ruling[0].period if ruling else task.deadline.period_of(on)
+        period = ruling[0].period if ruling else deadline.period_of(on)
     days_overdue = days_left = None
     if not closed and first is not None:
         if first < on:
-            days_overdue = days_between(first, on, workdays=workdays)
+            days_overdue = days_between(first, on, workdays=True) if workdays else (on - first).days
         else:
-            days_left = days_between(on, first, workdays=workdays)
+            days_left = days_between(on, first, workdays=True) if workdays else (first - on).days
     level = None
     if open_parties and not closed:
         level = escalation_level(registry, task, on, status, governing, days_overdue, days_left)
@@ -198,9 +209,9 @@ def _parties(
 ) -> tuple[PartyState, ...]:
     deadline = task.deadline
     own: dict[str | None, list[Entry]] = {}
-    for entry in entries:
-        own.setdefault(entry.unit, []).append(entry)
     if deadline.every_months is not None:
+        for entry in entries:
+            own.setdefault(entry.unit, []).append(entry)
         start = registry.program.start
         first = _first_due(deadline, start, on)
         untouched = _untouched(registry, first.end, first)
@@ -210,8 +221,14 @@ def _parties(
         )
     due = deadline.due_on(on)
     untouched = _untouched(registry, due)
-    if not own:  # most tasks on most days
+    if not entries:  # most tasks on most days
         return tuple(map(untouched.__getitem__, names))
+    if len(names) == 1:  # a unit's part
+        name = names[0]
+        mine = [e for e in entries if e.unit == name]
+        return (_party(name, mine, due) if mine else untouched[name],)
+    for entry in entries:
+        own.setdefault(entry.unit, []).append(entry)
     return tuple(_party(name, own[name], due) if name in own else untouched[name] for name in names)
 
 
@@ -283,6 +300,9 @@ def _recurring_party(
 def _overall(parties: tuple[PartyState, ...]) -> Status:
     """A task's status from every party's (README, 任务状态): 暂缓 exempts only the party
     that reported it, so the others decide; 暂缓 overall only when nothing else is open."""
+    if len(parties) == 1:  # a unit's part, most often: the rules below come to this
+        status = parties[0].status
+        return _DONE if status in _COMPLETE else status
     statuses = {p.status for p in parties}
     if parties and statuses <= _COMPLETE:
         return _DONE
