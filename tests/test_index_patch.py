@@ -105,7 +105,7 @@ def _rows(data: Path) -> dict[tuple[str, Any], Any]:
         (kind, key): value
         for (kind, key), value in found.items()
         if kind in ("task", "unit", "month", "part")
-        or (kind == "meta" and key in ("shell", "months"))
+        or (kind == "meta" and key in ("shell", "order", "months"))
         or (kind == "ledger" and (key in tasks or isinstance(key, str)))
     }
 

@@ -42,7 +42,7 @@ from safecity_cli.registry.load import check_task_files
 from safecity_cli.registry.models import Registry, Task, Unit
 from safecity_cli.registry.units import named_by, named_positions, names_unit
 
-_FORMAT = 5  # bump when what the rows hold changes
+_FORMAT = 6  # bump when what the rows hold changes
 RACY_NS = 2_000_000_000
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rows("
@@ -50,11 +50,11 @@ _SCHEMA = (
     "PRIMARY KEY (kind, key)) WITHOUT ROWID"
 )
 # The kinds of row, each under its key:
-#   meta    "format"; "shell": the registry without its tasks, its task ids in order and the
-#           files they are in; "months": the months deadlines end in; "adjusted": each
-#           task's earliest 延期; "sources": what each source file held when it was read;
-#           "glance": every source file's name and stat packed in one value (b"": look at
-#           each file, one was racy)
+#   meta    "format"; "shell": the registry without its tasks, how many it has and the
+#           files they are in; "order": its task ids in order; "months": the months
+#           deadlines end in; "adjusted": each task's earliest 延期; "sources": what each
+#           source file held when it was read; "glance": every source file's name and stat
+#           packed in one value (b"": look at each file, one was racy)
 #   task    task id -> the task
 #   unit    unit name -> its task ids
 #   month   the month a deadline ends in (RECURRING, OPEN) -> task ids
@@ -239,34 +239,44 @@ def _sources(path: Path) -> dict[str, _Source]:
 def _listed(folder: Path, prefix: str, kind: str) -> tuple[dict[str, _Source], bool]:
     """The folder's *.yaml files (none when it is not a folder), and whether it shows the
     traces of an interrupted write (ledger.journal's)."""
-    found: dict[str, _Source] = {}
-    interrupted = False
     where = str(folder)
     try:
         # Listed through the folder's descriptor, each entry's stat is looked up in the folder
         # alone, not along the whole path: half the time for thousands of files.
         fd = os.open(where, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if _BY_FD else None
     except OSError:
-        return found, False
+        return {}, False
     try:
         with os.scandir(where if fd is None else fd) as listing:
-            for entry in listing:
-                name = entry.name
-                if name.endswith(".yaml"):
-                    try:
-                        s = entry.stat()
-                        seen: Stat | None = (s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns)
-                    except OSError:
-                        seen = None
-                    found[f"{prefix}/{name}"] = (kind, f"{where}{os.sep}{name}", seen)
-                elif name[:1] == "." and name != LOCK_FILE and not interrupted:
-                    interrupted = _interrupted(name)
+            entries = list(listing)
+        files = [e for e in entries if e.name.endswith(".yaml")]
+        stats: list[Stat | None]
+        try:
+            stats = [_stat_of(e.stat()) for e in files]
+        except OSError:  # one went meanwhile: the rest still count
+            stats = [_entry_stat(e) for e in files]
     except OSError:  # not a folder (or gone): no files in it
         return {}, False
     finally:
         if fd is not None:
             os.close(fd)
-    return found, interrupted
+    traces = [e.name for e in entries if e.name[:1] == "." and e.name != LOCK_FILE]
+    found = {
+        f"{prefix}/{e.name}": (kind, f"{where}{os.sep}{e.name}", seen)
+        for e, seen in zip(files, stats, strict=True)
+    }
+    return found, any(_interrupted(name) for name in traces)
+
+
+def _stat_of(s: os.stat_result) -> Stat:
+    return s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns
+
+
+def _entry_stat(entry: os.DirEntry[str]) -> Stat | None:
+    try:
+        return _stat_of(entry.stat())
+    except OSError:
+        return None
 
 
 _BY_FD = os.scandir in os.supports_fd
@@ -282,28 +292,23 @@ def _interrupted(name: str) -> bool:
 
 def _stat(file: str) -> Stat | None:
     try:
-        s = os.stat(file)
+        return _stat_of(os.stat(file))
     except OSError:
         return None
-    return s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns
 
 
 def _glance(seen: Iterable[tuple[str, Stat | None]]) -> bytes | None:
     """Every file's name and stat packed into one value, compared whole on every command:
     None when a file cannot be read (then each file is looked at)."""
-    names: list[str] = []
-    numbers: list[int] = []
-    for name, found in sorted(seen):
-        if found is None:
-            return None
-        names.append(name)
-        numbers.extend(found)
-    try:
-        packed = array("Q", numbers).tobytes()  # before 1970 (negative): each file instead
+    files = sorted(seen)
+    if any(found is None for _, found in files):
+        return None
+    try:  # before 1970 (negative): each file instead
+        packed = array("Q", [n for _, found in files for n in found or ()]).tobytes()
     except OverflowError:
         return None
-    # No name holds NUL or is empty, so the first NUL NUL ends the names.
-    return "\0".join(names).encode("utf-8", "surrogateescape") + b"\0\0" + packed
+    names = "\0".join([name for name, _ in files]).encode("utf-8", "surrogateescape")
+    return names + b"\0\0" + packed  # no name holds NUL or is empty: NUL NUL ends the names
 
 
 def _untrusted(db: sqlite3.Connection, sources: dict[str, _Source]) -> dict[str, Any]:
@@ -434,7 +439,8 @@ def _patched_tasks(
     stored = _get(db, _META, ["shell"]).get("shell")
     if stored is None or not stored[2]:
         return None
-    shell_row, order, files = stored
+    shell_row, _, files = stored
+    order = _get(db, _META, ["order"], complete=True)["order"]
     shell = cache.registry_from_row(shell_row, path)
     held = _get(db, _PART, files, complete=True)
     before = [i for name in edited for i in held.get(name, ())]
@@ -469,8 +475,10 @@ def _patched_tasks(
         had.update(m for m, ids in months.items() if ids)
         had.difference_update(m for m, ids in months.items() if not ids)
         _put(db, _META, [("months", sorted(had))])
-    if moved or files != stored[2]:
-        _put(db, _META, [("shell", (shell_row, new_order, files))])
+    if moved:
+        _put(db, _META, [("order", new_order)])
+    if len(new_order) != len(order) or files != stored[2]:
+        _put(db, _META, [("shell", (shell_row, len(new_order), files))])
     return [i for i in new if i not in old]
 
 
@@ -542,8 +550,8 @@ def _index_registry(db: sqlite3.Connection, registry: Registry) -> None:
             _put(db, _PART, [(name, [t.id for t in registry.tasks[start : start + count]])])
             files.append(name)
             start += count
-    shell = (cache.shell_row(registry), list(new), files)
-    _put(db, _META, [("shell", shell), ("months", sorted(months))])
+    shell = (cache.shell_row(registry), len(new), files)
+    _put(db, _META, [("shell", shell), ("order", list(new)), ("months", sorted(months))])
 
 
 def _decoded(body: bytes | None) -> Any:
@@ -618,8 +626,18 @@ class Index:
 
     def __init__(self, file: Path, path: Path, db: sqlite3.Connection) -> None:
         self.file, self.path, self._db = file, path, db
-        shell, self._order, _ = _get(db, _META, ["shell"], complete=True)["shell"]
+        shell, self._count, _ = _get(db, _META, ["shell"], complete=True)["shell"]
         self.registry = cache.registry_from_row(shell, path)
+        self._order: list[int] | None = None
+
+    @property
+    def order(self) -> list[int]:
+        """Every task id in the registry's order (read when first asked: 100k of them)."""
+        if self._order is None:
+            self._order = _get(self._db, _META, ["order"], complete=True)["order"]
+            if len(self._order) != self._count:
+                raise Damaged("order")
+        return self._order
 
     def __enter__(self) -> Index:
         return self
@@ -644,18 +662,22 @@ class Index:
         task (no test narrows it, or 附件2 备注2 gives the unit every task)."""
         db, shell = self._db, self.registry
         chosen: set[int] | None = None
+        ordered: list[int] | None = None  # the one list chosen from, when in registry order
 
-        def keep(ids: Iterable[int]) -> None:
-            nonlocal chosen
+        def keep(ids: Iterable[int], *, in_order: bool = False) -> None:
+            nonlocal chosen, ordered
+            ids = list(ids)
+            ordered = ids if chosen is None and in_order else None
             chosen = set(ids) if chosen is None else chosen.intersection(ids)
 
         if wanted.task is not None:  # as resolve_target reads it: 27, "27", or "S12"
             ref = str(wanted.task).strip()
-            keep([int(ref)] if ref.isdigit() else [])
+            keep([int(ref)] if ref.isdigit() else [], in_order=True)
         if wanted.unit is not None:
             if names_unit(shell, shell.applies_to_all.units, wanted.unit)[0]:
                 return None
-            keep(_get(db, _UNIT, [wanted.unit.name], complete=True)[wanted.unit.name])
+            name = wanted.unit.name
+            keep(_get(db, _UNIT, [name], complete=True)[name], in_order=True)
         if wanted.overdue_on is not None:
             on = wanted.overdue_on
             keep(self._ending(lambda m: m == RECURRING or 0 <= m <= _month(on), lambda d: d < on))
@@ -667,8 +689,9 @@ class Index:
         if chosen is None:
             return None
         found = _get(db, _TASK, sorted(chosen), complete=wanted.task is None)
-        tasks = tuple(cache.task_from_row(found[i]) for i in self._order if i in found)
-        return shell.narrowed_to(tasks, whole=len(self._order))
+        order = self.order if ordered is None else ordered
+        tasks = tuple(cache.task_from_row(found[i]) for i in order if i in found)
+        return shell.narrowed_to(tasks, whole=self._count)
 
     def _ending(self, month: Callable[[int], bool], adjusted: Callable[[date], bool]) -> set[int]:
         """Tasks whose deadline ends in a month `month` keeps, or whose entries name a 延期
