@@ -38,7 +38,6 @@ from safecity_cli.errors import Problem, RegistryError
 from safecity_cli.ledger.entries import Ledger
 from safecity_cli.ledger.files import LOCK_FILE, PROGRESS_DIR, settle
 from safecity_cli.registry.layout import OPTIONAL_FILES, REGISTRY_FILES, TASKS_DIR, TASKS_FILE
-from safecity_cli.registry.load import check_task_files
 from safecity_cli.registry.models import Registry, Task, Unit
 from safecity_cli.registry.units import named_by, named_positions, names_unit
 
@@ -436,6 +435,8 @@ def _patched_tasks(
     with these: the full load reports it as validate does)."""
     if not edited or any(not n.startswith(f"{TASKS_DIR}/") for n in edited):
         return None
+    from safecity_cli.registry.load import check_task_files  # only now: a warm query needs none
+
     stored = _get(db, _META, ["shell"]).get("shell")
     if stored is None or not stored[2]:
         return None
