@@ -10,10 +10,13 @@ a damaged row, or a file SQLite cannot read, deletes the index and builds it aga
 index can cost time but never change an answer.
 
 Before each use every source file is compared with what the index saw (size, modification
-time, inode, change time). A changed registry file rebuilds the registry's rows from the
-validated registry (`cache.load`); a changed progress file replaces only that file's entries
-in the tasks it names. A file modified within two seconds of being indexed is compared by
-content the next time (git's "racy" rule), so a save inside the clock's resolution is seen.
+time, inode, change time), all of them packed into one value compared whole. A changed
+tasks/*.yaml is checked alone against the registry the index holds and only its tasks'
+rows change; any other changed registry file (or any problem) rebuilds the registry's rows
+from the validated registry (`cache.load`), whose errors are validate's; a changed progress
+file replaces only that file's entries in the tasks it names. A file modified within two
+seconds of being indexed is compared by content the next time (git's "racy" rule), so a
+save inside the clock's resolution is seen.
 """
 
 from __future__ import annotations
