@@ -110,41 +110,6 @@ def test_a_part_file_with_errors_stays_an_error_on_every_load(split: Path) -> No
     assert [t.id for t in cache.load(split).tasks][-1] == 10
 
 
-def test_after_one_file_changed_only_it_is_checked_again(
-    split: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The last registry cached for the folder is patched with the changed task files, and
-    comes out as a full load would: tasks, their order and where each came from."""
-    from safecity_cli.registry import load as loading
-
-    cache.load(split)
-    full: list[Path] = []
-    real = loading.load_registry
-
-    def spy(path: Path, **options: object) -> object:
-        full.append(path)
-        return real(path, **options)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(loading, "load_registry", spy)
-    part_b, part_c = split / "tasks" / "b.yaml", split / "tasks" / "c.yaml"
-    part_b.write_text(PART_B.replace("修订应急预案", "修订专项应急预案"), encoding="utf-8")
-    part_c.write_text(PART_A.replace("id: 9", "id: 11"), encoding="utf-8")
-    for _ in range(2):  # edited and added; then b.yaml deleted
-        patched = cache.load(split)
-        assert full == []
-        whole = real(split)
-        assert patched == whole and patched.task_files == whole.task_files
-        part_b.unlink(missing_ok=True)
-    assert [t.id for t in patched.tasks] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]
-    part_c.write_text(PART_A, encoding="utf-8")  # task 9 twice: the full load says where
-    with pytest.raises(RegistryError) as caught:
-        cache.load(split)
-    assert full == [split]
-    assert [str(p) for p in caught.value.problems] == [
-        f"{part_c}:2: tasks[第1项].id: 任务序号 9 重复（tasks/a.yaml 中已有）"
-    ]
-
-
 def test_a_gap_in_the_numbering_across_files_is_a_warning(split: Path) -> None:
     (split / "tasks" / "b.yaml").write_text(PART_B.replace("id: 10", "id: 12"), encoding="utf-8")
     registry, problems = check_registry(split)

@@ -25,7 +25,7 @@ from safecity_cli import __version__
 from safecity_cli.ledger.entries import Entry, Evidence, Kind, Ledger, Status
 from safecity_cli.ledger.files import PROGRESS_DIR
 from safecity_cli.registry.deadlines import Deadline, DeadlineKind
-from safecity_cli.registry.layout import TASKS_DIR, TASKS_FILE, is_embedded, registry_files
+from safecity_cli.registry.layout import is_embedded, registry_files
 from safecity_cli.registry.models import (
     AppliesToAll,
     Category,
@@ -108,18 +108,9 @@ def _load(
             cached = _shipped(key)
         if cached is not None:
             try:
-                registry = _registry_from(cached, path)
+                return _registry_from(cached, path)
             except Exception:  # a foreign or damaged cache is rebuilt, never trusted
                 discard(key)
-            else:
-                pointer = read_cached(_registry_pointer(path))
-                if not is_embedded(path) and not (isinstance(pointer, tuple) and pointer[0] == key):
-                    write_cached(_registry_pointer(path), (key, _file_keys(path, hashed)))
-                return registry
-        patched = _patched_registry(path, hashed)
-        if patched is not None:
-            _remember_registry(key, path, hashed, patched)
-            return patched
     from safecity_cli.registry.load import load_registry
 
     size = sum(f.stat().st_size for f in registry_files(path) if f.is_file())
@@ -128,83 +119,9 @@ def _load(
             registry = load_registry(path, parts=TASK_PARTS if use_cache else None)
     else:
         registry = load_registry(path, parts=TASK_PARTS if use_cache else None)
-    if use_cache:
-        _remember_registry(key, path, hashed, registry)
+    if use_cache and _unchanged(hashed):
+        write_cached(key, _registry_to(registry))
     return registry
-
-
-def _remember_registry(key: str, path: Path, hashed: dict[Path, bytes], registry: Registry) -> None:
-    """The registry under its key, and beside the folder which files it was read from, so
-    that after one tasks/*.yaml changes the next load only checks that file."""
-    if not _unchanged(hashed):
-        return
-    write_cached(key, _registry_to(registry))
-    write_cached(_registry_pointer(path), (key, _file_keys(path, hashed)))
-
-
-def _registry_pointer(path: Path) -> str:
-    return content_key("latest-registry", str(path.resolve()).encode())
-
-
-def _file_keys(path: Path, hashed: dict[Path, bytes]) -> dict[str, str]:
-    return {f.relative_to(path).as_posix(): content_key("file", c) for f, c in hashed.items()}
-
-
-def _patched_registry(path: Path, hashed: dict[Path, bytes]) -> Registry | None:
-    """The registry last cached for this folder with only its changed tasks/*.yaml files
-    checked again (registry.load.check_task_files, against the rest of it) and their tasks
-    put in place; None when another file changed, anything is wrong (the full load then
-    reports it) or there is nothing to patch."""
-    try:
-        pointer = read_cached(_registry_pointer(path))
-        if pointer is None:
-            return None
-        last_key, last_files = pointer
-        now = _file_keys(path, hashed)
-        changed = {n for n in {*now, *last_files} if now.get(n) != last_files.get(n)}
-        if not changed or any(not n.startswith(f"{TASKS_DIR}/") for n in changed):
-            return None
-        cached = read_cached(last_key)
-        if cached is None:
-            return None
-        last = _registry_from(cached, path)
-        held: dict[str, tuple[Task, ...]] = {}
-        start = 0
-        for name, count in last.task_files:
-            held[name] = last.tasks[start : start + count]
-            start += count
-        if start != len(last.tasks):
-            return None
-        from safecity_cli.registry.load import check_task_files
-
-        contents = {n: hashed[path / n] for n in changed if n in now}
-        taken = {t.id for name, tasks in held.items() if name not in changed for t in tasks}
-        checked = check_task_files(last, contents, taken, parts=TASK_PARTS)
-        if checked is None:
-            return None
-        names = sorted(
-            {*held, *contents}.difference(n for n in changed if n not in now),
-            key=lambda n: (n != TASKS_FILE, n),
-        )
-        parts = [(n, tuple(checked[n]) if n in checked else held[n]) for n in names]
-        return Registry(
-            last.path,
-            last.embedded,
-            last.program,
-            last.categories,
-            tuple(t for _, tasks in parts for t in tasks),
-            last.units,
-            last.kinds,
-            last.phases,
-            last.items,
-            last.main_tasks,
-            last.applies_to_all,
-            last.criteria,
-            last.scoring,
-            task_files=tuple((n, len(tasks)) for n, tasks in parts),
-        )
-    except Exception:  # a foreign or damaged cache: the full load instead
-        return None
 
 
 def load_ledger(registry: Registry, *, use_cache: bool = True, refresh: bool = False) -> Ledger:
