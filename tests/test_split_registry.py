@@ -79,19 +79,35 @@ def test_an_edit_re_reads_only_the_changed_file(
 ) -> None:
     cache.load(split)
     read: list[str] = []
-    real = yamlio.load_yaml
+    real = yamlio.parse_yaml  # every file's text is parsed here, read from disk or not
 
-    def spy(path: Path, **options: bool) -> object:  # keep_bad: validate reads on past errors
+    def spy(text: str, path: Path, **options: bool) -> object:  # keep_bad: past errors
         read.append(path.relative_to(split).as_posix())
-        return real(path, **options)
+        return real(text, path, **options)
 
-    monkeypatch.setattr(yamlio, "load_yaml", spy)
+    monkeypatch.setattr(yamlio, "parse_yaml", spy)
     part = split / "tasks" / "b.yaml"
     part.write_text(PART_B.replace("修订应急预案", "修订专项应急预案"), encoding="utf-8")
     registry = cache.load(split)
     assert registry.task(10).text == "修订专项应急预案。"  # type: ignore[union-attr]
     assert "tasks/a.yaml" not in read and "tasks/b.yaml" in read
     assert registry == load_registry(split)
+
+
+def test_a_part_file_with_errors_stays_an_error_on_every_load(split: Path) -> None:
+    """What validates of a broken file is not cached as the file's rows: a second load would
+    then find no problem and quietly leave the broken task out."""
+    part = split / "tasks" / "b.yaml"
+    broken = PART_A.replace("tasks:\n", "").replace("id: 9", "id: 11")
+    part.write_text(PART_B + broken.replace("category: 2", "category: 二"), encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(RegistryError) as caught:
+            cache.load(split)
+        assert [str(p) for p in caught.value.problems] == [
+            f"{part}:8: tasks[序号11].category: 应为整数"
+        ]
+    part.write_text(PART_B, encoding="utf-8")
+    assert [t.id for t in cache.load(split).tasks][-1] == 10
 
 
 def test_a_gap_in_the_numbering_across_files_is_a_warning(split: Path) -> None:

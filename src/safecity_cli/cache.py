@@ -47,7 +47,7 @@ from safecity_cli.registry.models import (
 )
 
 ENV_CACHE = "SAFECITY_CACHE_DIR"
-_FORMAT = 5  # bump when the layout of the cached tuples changes
+_FORMAT = 6  # bump when the layout of the cached tuples changes
 
 
 def cache_dir() -> Path:
@@ -116,9 +116,9 @@ def _load(
     size = sum(f.stat().st_size for f in registry_files(path) if f.is_file())
     if progress is not None and size > SLOW_BYTES:
         with progress(f"读取并校验登记册（{size / 1e6:.0f} MB）"):
-            registry = load_registry(path, parts=_PARTS if use_cache else None)
+            registry = load_registry(path, parts=TASK_PARTS if use_cache else None)
     else:
-        registry = load_registry(path, parts=_PARTS if use_cache else None)
+        registry = load_registry(path, parts=TASK_PARTS if use_cache else None)
     if use_cache and _unchanged(hashed):
         write_cached(key, _registry_to(registry))
     return registry
@@ -380,7 +380,7 @@ class _TaskParts:
         write_cached(content_key("tasks-part", content), rows)
 
 
-_PARTS = _TaskParts()
+TASK_PARTS = _TaskParts()
 
 
 def _unchanged(hashed: dict[Path, bytes]) -> bool:
@@ -560,6 +560,7 @@ def _registry_to(r: Registry, *, with_tasks: bool = True) -> tuple[Any, ...]:
         (r.applies_to_all.units, r.applies_to_all.note),
         _criteria_to(r.criteria),
         _scoring_to(r.scoring),
+        list(r.task_files) if with_tasks else [],
     )
 
 
@@ -627,7 +628,7 @@ def _criteria_from(row: tuple[Any, ...] | None) -> Criteria | None:
 
 def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
     (program, categories, deadlines, tasks, units, kinds, phases, items, groups, common, crit,
-     rules) = row
+     rules, task_files) = row
     name, short, start, final, document, issuer, blue, red, idle, operator, late = program
     table = [_deadline_from(d) for d in deadlines]
     return Registry(
@@ -660,6 +661,7 @@ def _registry_from(row: tuple[Any, ...], path: Path) -> Registry:
         applies_to_all=AppliesToAll(*common),
         criteria=_criteria_from(crit),
         scoring=_scoring_from(rules),
+        task_files=tuple((name, count) for name, count in task_files),
     )
 
 

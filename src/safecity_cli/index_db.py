@@ -10,10 +10,13 @@ a damaged row, or a file SQLite cannot read, deletes the index and builds it aga
 index can cost time but never change an answer.
 
 Before each use every source file is compared with what the index saw (size, modification
-time, inode, change time). A changed registry file rebuilds the registry's rows from the
-validated registry (`cache.load`); a changed progress file replaces only that file's entries
-in the tasks it names. A file modified within two seconds of being indexed is compared by
-content the next time (git's "racy" rule), so a save inside the clock's resolution is seen.
+time, inode, change time), all of them packed into one value compared whole. A changed
+tasks/*.yaml is checked alone against the registry the index holds and only its tasks'
+rows change; any other changed registry file (or any problem) rebuilds the registry's rows
+from the validated registry (`cache.load`), whose errors are validate's; a changed progress
+file replaces only that file's entries in the tasks it names. A file modified within two
+seconds of being indexed is compared by content the next time (git's "racy" rule), so a
+save inside the clock's resolution is seen.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import hashlib
 import marshal
 import os
 import sqlite3
+import stat
 import time
 import zlib
+from array import array
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
@@ -34,12 +39,12 @@ from typing import Any
 from safecity_cli import __version__, cache
 from safecity_cli.errors import Problem, RegistryError
 from safecity_cli.ledger.entries import Kind, Ledger
-from safecity_cli.ledger.files import PROGRESS_DIR, settle
-from safecity_cli.registry.layout import registry_files
+from safecity_cli.ledger.files import LOCK_FILE, PROGRESS_DIR, settle
+from safecity_cli.registry.layout import OPTIONAL_FILES, REGISTRY_FILES, TASKS_DIR, TASKS_FILE
 from safecity_cli.registry.models import Registry, Task, Unit
-from safecity_cli.registry.units import named_positions, names_unit
+from safecity_cli.registry.units import named_by, named_positions, names_unit
 
-_FORMAT = 4  # bump when what the rows hold changes
+_FORMAT = 6  # bump when what the rows hold changes
 RACY_NS = 2_000_000_000
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rows("
@@ -47,15 +52,20 @@ _SCHEMA = (
     "PRIMARY KEY (kind, key)) WITHOUT ROWID"
 )
 # The kinds of row, each under its key:
-#   meta    "format"; "shell": the registry without its tasks, and its task ids in order;
-#           "months": the months deadlines end in; "adjusted": each task's earliest 延期;
-#           "sources": what each source file held when it was read
+#   meta    "format"; "shell": the registry without its tasks, how many it has and the
+#           files they are in; "order": its task ids in order; "months": the months
+#           deadlines end in; "adjusted": each task's earliest 延期; "sources": what each
+#           source file held when it was read; "glance": every source file's name and stat
+#           packed in one value (b"": look at each file, one was racy)
 #   task    task id -> the task
 #   unit    unit name -> its task ids
 #   month   the month a deadline ends in (RECURRING, OPEN) -> task ids
 #   ledger  task id or 日程 key -> its entries in the ledger's order, and each one's file and place
 #   file    progress file name -> the tasks it names
-_META, _TASK, _UNIT, _MONTH, _LEDGER, _FILE = ("meta", "task", "unit", "month", "ledger", "file")
+#   part    task file name (tasks.yaml, tasks/*.yaml) -> its task ids in order
+_META, _TASK, _UNIT, _MONTH, _LEDGER, _FILE, _PART = (
+    "meta", "task", "unit", "month", "ledger", "file", "part"
+)
 RECURRING, OPEN = -1, -2
 _REGISTRY, _PROGRESS = "registry", "progress"
 
@@ -203,37 +213,115 @@ def _drop(db: sqlite3.Connection, kind: str, keys: Iterable[Any] | None = None) 
 
 # -- keeping the index current ---------------------------------------------------------------
 
+Stat = tuple[int, int, int, int]  # size, modification time, inode, change time
+_Source = tuple[str, str, Stat | None]  # kind, where, its stat now (None: cannot be read)
 
-def _sources(path: Path) -> dict[str, tuple[str, str]]:
+
+def _sources(path: Path) -> dict[str, _Source]:
     """Every file the index depends on, by its name inside the registry folder, with its
-    kind and where it is."""
-    found = {f.relative_to(path).as_posix(): (_REGISTRY, str(f)) for f in registry_files(path)}
-    folder = path / PROGRESS_DIR
-    if folder.is_dir():
-        settle(path)  # an interrupted write is finished (or undone) before anything is read
-        with os.scandir(folder) as listing:  # thousands of files: no Path for each
-            names = sorted(e.name for e in listing if e.name.endswith(".yaml"))
-        for name in names:
-            found[f"{PROGRESS_DIR}/{name}"] = (_PROGRESS, f"{folder}{os.sep}{name}")
+    kind, where it is and its stat: the files registry_files and the ledger read, found with
+    one directory listing per folder (thousands of progress files: no Path, no glob each)."""
+    found: dict[str, _Source] = {}
+    for name in REGISTRY_FILES:
+        file = f"{path}{os.sep}{name}"
+        found[name] = (_REGISTRY, file, _stat(file))
+    for name in OPTIONAL_FILES:
+        file = f"{path}{os.sep}{name}"
+        with suppress(OSError):
+            if stat.S_ISREG(os.stat(file).st_mode):
+                found[name] = (_REGISTRY, file, _stat(file))
+    found.update(_listed(path / TASKS_DIR, TASKS_DIR, _REGISTRY)[0])
+    progress, interrupted = _listed(path / PROGRESS_DIR, PROGRESS_DIR, _PROGRESS)
+    if interrupted:  # finished (or undone) before anything is read, then listed again
+        settle(path)
+        progress = _listed(path / PROGRESS_DIR, PROGRESS_DIR, _PROGRESS)[0]
+    found.update(progress)
     return found
 
 
-def _stat(file: str) -> tuple[int, int, int, int] | None:
+def _listed(folder: Path, prefix: str, kind: str) -> tuple[dict[str, _Source], bool]:
+    """The folder's *.yaml files (none when it is not a folder), and whether it shows the
+    traces of an interrupted write (ledger.journal's)."""
+    where = str(folder)
     try:
-        s = os.stat(file)
+        # Listed through the folder's descriptor, each entry's stat is looked up in the folder
+        # alone, not along the whole path: half the time for thousands of files.
+        fd = os.open(where, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if _BY_FD else None
     except OSError:
-        return None
+        return {}, False
+    try:
+        with os.scandir(where if fd is None else fd) as listing:
+            entries = list(listing)
+        files = [e for e in entries if e.name.endswith(".yaml")]
+        stats: list[Stat | None]
+        try:
+            stats = [_stat_of(e.stat()) for e in files]
+        except OSError:  # one went meanwhile: the rest still count
+            stats = [_entry_stat(e) for e in files]
+    except OSError:  # not a folder (or gone): no files in it
+        return {}, False
+    finally:
+        if fd is not None:
+            os.close(fd)
+    traces = [e.name for e in entries if e.name[:1] == "." and e.name != LOCK_FILE]
+    found = {
+        f"{prefix}/{e.name}": (kind, f"{where}{os.sep}{e.name}", seen)
+        for e, seen in zip(files, stats, strict=True)
+    }
+    return found, any(_interrupted(name) for name in traces)
+
+
+def _stat_of(s: os.stat_result) -> Stat:
     return s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns
 
 
-def _untrusted(db: sqlite3.Connection, sources: dict[str, tuple[str, str]]) -> dict[str, Any]:
+def _entry_stat(entry: os.DirEntry[str]) -> Stat | None:
+    try:
+        return _stat_of(entry.stat())
+    except OSError:
+        return None
+
+
+_BY_FD = os.scandir in os.supports_fd
+
+
+def _interrupted(name: str) -> bool:
+    """Whether a progress folder's entry is a trace of a write that did not finish (what
+    journal.pending looks for)."""
+    from safecity_cli.ledger.journal import JOURNAL_DIR  # only then: it needs json
+
+    return name == JOURNAL_DIR or name.endswith(".tmp")  # settle looks closer
+
+
+def _stat(file: str) -> Stat | None:
+    try:
+        return _stat_of(os.stat(file))
+    except OSError:
+        return None
+
+
+def _glance(seen: Iterable[tuple[str, Stat | None]]) -> bytes | None:
+    """Every file's name and stat packed into one value, compared whole on every command:
+    None when a file cannot be read (then each file is looked at)."""
+    files = sorted(seen)
+    if any(found is None for _, found in files):
+        return None
+    try:  # before 1970 (negative): each file instead
+        packed = array("Q", [n for _, found in files for n in found or ()]).tobytes()
+    except OverflowError:
+        return None
+    names = "\0".join([name for name, _ in files]).encode("utf-8", "surrogateescape")
+    return names + b"\0\0" + packed  # no name holds NUL or is empty: NUL NUL ends the names
+
+
+def _untrusted(db: sqlite3.Connection, sources: dict[str, _Source]) -> dict[str, Any]:
     """The files whose stat differs from what the index saw, that were racy then, or that
     came or went; each with what the index saw of it (None for a new file)."""
     stored = dict(_get(db, _META, ["sources"]).get("sources", {}))
     doubtful: dict[str, Any] = {}
-    for name, (_, file) in sources.items():
+    for name, (_, _, now) in sources.items():
         seen = stored.pop(name, None)
-        if seen is None or seen[3] or tuple(seen[1]) != _stat(file):
+        if seen is None or seen[3] or tuple(seen[1]) != now:
             doubtful[name] = seen
     doubtful.update(stored)  # gone since
     return doubtful
@@ -245,7 +333,10 @@ def _refresh(
     progress: Callable[[str], AbstractContextManager[object]] | None,
 ) -> None:
     sources = _sources(path)
-    if not _untrusted(db, sources) and _get(db, _META, ["shell"]):
+    now = _glance((name, found[2]) for name, found in sources.items())
+    if now is not None and _get(db, _META, ["glance"]).get("glance") == now:
+        return  # no file changed, came or went, and none was racy when last indexed
+    if not _untrusted(db, sources) and _has(db, _META, "shell"):
         return
     db.execute("BEGIN IMMEDIATE")  # one writer; whoever waited sees what the first one did
     try:
@@ -256,10 +347,15 @@ def _refresh(
         raise
 
 
+def _has(db: sqlite3.Connection, kind: str, key: Any) -> bool:
+    found = db.execute("SELECT 1 FROM rows WHERE kind = ? AND key = ?", (kind, key))
+    return found.fetchone() is not None
+
+
 def _update(
     db: sqlite3.Connection,
     path: Path,
-    sources: dict[str, tuple[str, str]],
+    sources: dict[str, _Source],
     progress: Callable[[str], AbstractContextManager[object]] | None,
 ) -> None:
     now = time.time_ns()
@@ -270,7 +366,7 @@ def _update(
         if name not in sources:
             changed[name] = (before[0], None)
             continue
-        kind, file = sources[name]
+        kind, file, _ = sources[name]
         stat = _stat(file)  # before reading: a change after it shows in the stat next time
         if stat is None:
             raise FileNotFoundError(file)  # gone meanwhile: this command reads the YAML itself
@@ -279,10 +375,16 @@ def _update(
         seen.append((name, (kind, stat, digest, stat[1] >= now - RACY_NS)))
         if before is None or before[2] != digest:
             changed[name] = (kind, content)
-    registry = None
-    if not _get(db, _META, ["shell"]) or any(k == _REGISTRY for k, _ in changed.values()):
-        registry = cache.load(path, progress=progress)
-        _index_registry(db, registry)
+    edited = {name: holds for name, (kind, holds) in changed.items() if kind == _REGISTRY}
+    added: list[int | str] = []  # tasks and items that may have no ledger row yet
+    if not _has(db, _META, "shell") or edited:
+        patched = _patched_tasks(db, path, edited)
+        if patched is None:
+            registry = cache.load(path, progress=progress)
+            _index_registry(db, registry)
+            added = [t.id for t in registry.tasks] + [i.key for i in registry.items]
+        else:
+            added = list(patched)
     problems: list[Problem] = []
     replaced: dict[str, list[Any] | None] = {}  # progress file -> its rows now (None: gone)
     for name, (kind, holds) in sorted(changed.items()):
@@ -297,17 +399,132 @@ def _update(
     if problems:
         raise RegistryError(problems)
     _index_progress(db, replaced, {n for n, before in doubtful.items() if before is not None})
-    if registry is not None:  # every task and item has its ledger row, empty or not
-        keys = [t.id for t in registry.tasks] + [i.key for i in registry.items]
-        have = {k for (k,) in db.execute("SELECT key FROM rows WHERE kind = ?", (_LEDGER,))}
-        _put(db, _LEDGER, ((k, ([], [])) for k in keys if k not in have))
-    # One row for thousands of files: read whole on every command, it decodes in one call.
+    # Every task and item has its ledger row, empty or not.
+    have = _keys(db, _LEDGER, added)
+    _put(db, _LEDGER, ((k, ([], [])) for k in added if k not in have))
+    # One row for thousands of files: read only when the glance differs.
     known = _get(db, _META, ["sources"]).get("sources", {})
     for name in changed:
         if name not in sources:
             known.pop(name, None)
     known.update(seen)
     _put(db, _META, [("sources", known)])
+    racy = any(held[3] for held in known.values())
+    glance = None if racy else _glance((name, tuple(held[1])) for name, held in known.items())
+    _put(db, _META, [("glance", glance or b"")])
+
+
+def _keys(db: sqlite3.Connection, kind: str, keys: Iterable[Any]) -> set[Any]:
+    """Which of `keys` have a row of `kind`, without reading the rows."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return set()
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key PRIMARY KEY) WITHOUT ROWID")
+    db.execute("DELETE FROM wanted")
+    db.executemany("INSERT INTO wanted VALUES (?)", ((k,) for k in wanted))
+    found = db.execute(
+        "SELECT rows.key FROM wanted CROSS JOIN rows ON rows.kind = ? AND rows.key = wanted.key",
+        (kind,),
+    )
+    return {key for (key,) in found}
+
+
+def _patched_tasks(
+    db: sqlite3.Connection, path: Path, edited: dict[str, bytes | None]
+) -> list[int] | None:
+    """When only tasks/*.yaml files changed (came, went or were edited), their tasks put in
+    place of the ones they held: each checked as a full load would check it, against the
+    rest of the registry as the index holds it. The ids of tasks new to the index; None when
+    the whole registry must be loaded instead (another file changed, or anything is wrong
+    with these: the full load reports it as validate does)."""
+    if not edited or any(not n.startswith(f"{TASKS_DIR}/") for n in edited):
+        return None
+    from safecity_cli.registry.load import check_task_files  # only now: a warm query needs none
+
+    stored = _get(db, _META, ["shell"]).get("shell")
+    if stored is None or not stored[2]:
+        return None
+    shell_row, _, files = stored
+    order = _get(db, _META, ["order"], complete=True)["order"]
+    shell = cache.registry_from_row(shell_row, path)
+    held = _get(db, _PART, files, complete=True)
+    before = [i for name in edited for i in held.get(name, ())]
+    now = {name: content for name, content in edited.items() if content is not None}
+    checked = check_task_files(shell, now, set(order).difference(before), parts=cache.TASK_PARTS)
+    if checked is None:
+        return None
+    gone = [name for name in edited if name not in now]
+    files = sorted({*files, *now}.difference(gone), key=_file_order)
+    ids = {name: [t.id for t in checked[name]] if name in now else held[name] for name in files}
+    new_order = [i for name in files for i in ids[name]]
+    old = {i: cache.task_from_row(row) for i, row in _get(db, _TASK, before, complete=True).items()}
+    new = {t.id: t for tasks in checked.values() for t in tasks}
+    rows = {i: cache.task_row(t) for i, t in new.items()}
+    # Compared as values, as _index_registry does.
+    rewritten = {i for i in new if i not in old or cache.task_row(old[i]) != rows[i]}
+    _drop(db, _TASK, [i for i in old if i not in new])
+    _put(db, _TASK, ((i, rows[i]) for i in rewritten))
+    _drop(db, _PART, gone)
+    _put(db, _PART, ((name, ids[name]) for name in now if ids[name] != held.get(name)))
+    # A task whose place moved may stand elsewhere in its unit's and month's lists.
+    moved = new_order != order
+    differs = {*old, *new} if moved else rewritten | {i for i in old if i not in new}
+    if differs:
+        rank = {i: n for n, i in enumerate(new_order)}
+        units = _relisted(db, _UNIT, differs, rank, old, new, _units_of(shell), None)
+        _put(db, _UNIT, units.items())
+        had = set(_get(db, _META, ["months"], complete=True)["months"])
+        months = _relisted(db, _MONTH, differs, rank, old, new, lambda t: {_month_of(t)}, had)
+        _put(db, _MONTH, ((m, ids) for m, ids in months.items() if ids))
+        _drop(db, _MONTH, [m for m, ids in months.items() if not ids])
+        had.update(m for m, ids in months.items() if ids)
+        had.difference_update(m for m, ids in months.items() if not ids)
+        _put(db, _META, [("months", sorted(had))])
+    if moved:
+        _put(db, _META, [("order", new_order)])
+    if len(new_order) != len(order) or files != stored[2]:
+        _put(db, _META, [("shell", (shell_row, len(new_order), files))])
+    return [i for i in new if i not in old]
+
+
+def _units_of(registry: Registry) -> Callable[[Task], set[str]]:
+    return lambda task: {name for name, _ in named_by(registry, task)}
+
+
+def _relisted(
+    db: sqlite3.Connection,
+    kind: str,
+    differs: set[int],
+    rank: dict[int, int],
+    old: dict[int, Task],
+    new: dict[int, Task],
+    keys_of: Callable[[Task], set[Any]],
+    listed: set[Any] | None,
+) -> dict[Any, list[int]]:
+    """The lists of `kind` (a unit's or a month's task ids in the registry's order) that a
+    task in `differs` was or is on, with those tasks as they are now in their places now.
+    Each key has its row, or only those in `listed` (a month while a deadline ends in it)."""
+    keys: set[Any] = set()
+    joining: dict[Any, list[int]] = {}
+    for i in differs:
+        if i in old:
+            keys.update(keys_of(old[i]))
+        if i in new:
+            for key in keys_of(new[i]):
+                joining.setdefault(key, []).append(i)
+    keys.update(joining)
+    found = _get(db, kind, keys if listed is None else keys & listed, complete=True)
+    lists = {}
+    for key in keys:
+        ids = [i for i in found.get(key, ()) if i not in differs] + joining.get(key, [])
+        ids.sort(key=rank.__getitem__)
+        lists[key] = ids
+    return lists
+
+
+def _file_order(name: str) -> tuple[bool, str]:
+    """The order task files are read in: tasks.yaml, then tasks/*.yaml by name."""
+    return name != TASKS_FILE, name
 
 
 def _index_registry(db: sqlite3.Connection, registry: Registry) -> None:
@@ -330,11 +547,16 @@ def _index_registry(db: sqlite3.Connection, registry: Registry) -> None:
     for task in registry.tasks:
         months.setdefault(_month_of(task), []).append(task.id)
     _put(db, _MONTH, months.items())
-    _put(
-        db,
-        _META,
-        [("shell", (cache.shell_row(registry), list(new))), ("months", sorted(months))],
-    )
+    _drop(db, _PART)
+    files: list[str] = []  # none when the registry does not say (then no file is patched)
+    if sum(count for _, count in registry.task_files) == len(registry.tasks):
+        start = 0
+        for name, count in registry.task_files:
+            _put(db, _PART, [(name, [t.id for t in registry.tasks[start : start + count]])])
+            files.append(name)
+            start += count
+    shell = (cache.shell_row(registry), len(new), files)
+    _put(db, _META, [("shell", shell), ("order", list(new)), ("months", sorted(months))])
 
 
 def _decoded(body: bytes | None) -> Any:
@@ -409,8 +631,18 @@ class Index:
 
     def __init__(self, file: Path, path: Path, db: sqlite3.Connection) -> None:
         self.file, self.path, self._db = file, path, db
-        shell, self._order = _get(db, _META, ["shell"], complete=True)["shell"]
+        shell, self._count, _ = _get(db, _META, ["shell"], complete=True)["shell"]
         self.registry = cache.registry_from_row(shell, path)
+        self._order: list[int] | None = None
+
+    @property
+    def order(self) -> list[int]:
+        """Every task id in the registry's order (read when first asked: 100k of them)."""
+        if self._order is None:
+            self._order = _get(self._db, _META, ["order"], complete=True)["order"]
+            if len(self._order) != self._count:
+                raise Damaged("order")
+        return self._order
 
     def __enter__(self) -> Index:
         return self
@@ -435,18 +667,22 @@ class Index:
         task (no test narrows it, or 附件2 备注2 gives the unit every task)."""
         db, shell = self._db, self.registry
         chosen: set[int] | None = None
+        ordered: list[int] | None = None  # the one list chosen from, when in registry order
 
-        def keep(ids: Iterable[int]) -> None:
-            nonlocal chosen
+        def keep(ids: Iterable[int], *, in_order: bool = False) -> None:
+            nonlocal chosen, ordered
+            ids = list(ids)
+            ordered = ids if chosen is None and in_order else None
             chosen = set(ids) if chosen is None else chosen.intersection(ids)
 
         if wanted.task is not None:  # as resolve_target reads it: 27, "27", or "S12"
             ref = str(wanted.task).strip()
-            keep([int(ref)] if ref.isdigit() else [])
+            keep([int(ref)] if ref.isdigit() else [], in_order=True)
         if wanted.unit is not None:
             if names_unit(shell, shell.applies_to_all.units, wanted.unit)[0]:
                 return None
-            keep(_get(db, _UNIT, [wanted.unit.name], complete=True)[wanted.unit.name])
+            name = wanted.unit.name
+            keep(_get(db, _UNIT, [name], complete=True)[name], in_order=True)
         if wanted.overdue_on is not None:
             on = wanted.overdue_on
             keep(self._ending(lambda m: m == RECURRING or 0 <= m <= _month(on), lambda d: d < on))
@@ -458,8 +694,9 @@ class Index:
         if chosen is None:
             return None
         found = _get(db, _TASK, sorted(chosen), complete=wanted.task is None)
-        tasks = tuple(cache.task_from_row(found[i]) for i in self._order if i in found)
-        return shell.narrowed_to(tasks, whole=len(self._order))
+        order = self.order if ordered is None else ordered
+        tasks = tuple(cache.task_from_row(found[i]) for i in order if i in found)
+        return shell.narrowed_to(tasks, whole=self._count)
 
     def _ending(self, month: Callable[[int], bool], adjusted: Callable[[date], bool]) -> set[int]:
         """Tasks whose deadline ends in a month `month` keeps, or whose entries name a 延期

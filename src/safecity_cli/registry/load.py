@@ -6,7 +6,7 @@ import difflib
 import functools
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -96,6 +96,47 @@ def check_registry_parts(
     return registry, checker.problems, checker.targets, checker.unit_names
 
 
+def check_task_files(
+    registry: Registry,
+    changed: Mapping[str, bytes],
+    taken: Container[int],
+    *,
+    parts: PartCache | None = None,
+) -> dict[str, list[Task]] | None:
+    """The tasks of the tasks/*.yaml files `changed` (name inside the registry -> what it
+    holds now), each checked as a full load checks it against the rest of `registry`: the
+    same schema, categories, units, deadlines and 三级项, and ids unique among themselves and
+    not in `taken` (the other files' ids). None when anything is wrong: the caller then loads
+    the whole registry, which reports every problem as validate does."""
+    checker = _Checker(registry.path, parts)
+    rows_of: dict[str, list[_TaskRow]] = {}
+    for name, content in changed.items():
+        rows = checker._part_rows(name, content)
+        if rows is None:
+            return None
+        rows_of[name] = rows
+    seen: set[int] = set()
+    for rows in rows_of.values():
+        for row in rows:
+            if row[0] in seen or row[0] in taken:
+                return None
+            seen.add(row[0])
+    known = {name: u for u in registry.units for name in (u.name, *u.aliases)}
+    categories = [c.id for c in registry.categories]
+    found = {
+        name: checker._built(
+            name, rows, categories, known, registry.program.start, registry.criteria
+        )
+        for name, rows in rows_of.items()
+    }
+    if any(not p.warning for p in checker.problems):
+        return None
+    if parts is not None:
+        for name, content in changed.items():
+            parts.put(content, rows_of[name])
+    return found
+
+
 # A task as written, wherever it came from: id, category, text, units, open_ended, deadline,
 # criteria.
 _TaskRow = tuple[int, int, str, tuple[str, ...], "str | None", str, tuple[str, ...]]
@@ -113,6 +154,7 @@ class _Checker:
     targets: set[int | str] | None = None
     left_out: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     lines: Lines = field(default_factory=Lines)
+    task_files: list[tuple[str, int]] = field(default_factory=list)  # file, tasks built from it
 
     def run(self) -> Registry | None:
         from safecity_cli.registry import schema
@@ -178,22 +220,27 @@ class _Checker:
             ),
             criteria=criteria if isinstance(criteria, Criteria) else None,
             scoring=scoring,
+            task_files=tuple(self.task_files),
         )
 
     # -- parsing ---------------------------------------------------------------------------
 
-    def _parse(self, name: str, model: type[BaseModel]) -> Any:
-        """The file's model; when parts of it are wrong, those are reported and what is left
-        is still returned, so that one run reports every problem in every file."""
+    def _parse(self, name: str, model: type[BaseModel], content: bytes | None = None) -> Any:
+        """The file's model (from `content` when given, as the file holds it); when parts of
+        it are wrong, those are reported and what is left is still returned, so that one run
+        reports every problem in every file."""
         from safecity_cli.registry import schema
-        from safecity_cli.registry.yaml_files import YamlProblem, load_yaml
+        from safecity_cli.registry.yaml_files import YamlProblem, decode_text, load_yaml, parse_yaml
 
         path = self.root / name
-        if not path.is_file():
+        if content is None and not path.is_file():
             self.problems.append(Problem(str(path), None, "", "缺少登记册文件"))
             return None
         try:
-            raw = load_yaml(path, keep_bad=True)
+            if content is None:
+                raw = load_yaml(path, keep_bad=True)
+            else:
+                raw = parse_yaml(decode_text(content, path), path, keep_bad=True)
         except YamlProblem as exc:
             self.problems.extend(exc.problems)
             return None
@@ -209,27 +256,38 @@ class _Checker:
 
     def _task_parts(self) -> list[tuple[str, list[_TaskRow]]]:
         """tasks/*.yaml in name order; with the cache, only files not seen before are parsed."""
-        from safecity_cli.registry import schema
-
         folder = self.root / TASKS_DIR
         parts: list[tuple[str, list[_TaskRow]]] = []
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
             name = f"{TASKS_DIR}/{path.name}"
-            content = None
-            if self.parts is not None:
-                content = path.read_bytes()
-                cached = self.parts.get(content)
-                if isinstance(cached, list):
-                    parts.append((name, [_row(*r) for r in cached]))
-                    continue
-            parsed = self._parse(name, schema.TaskPartFile)
-            if parsed is None:
+            content = path.read_bytes() if self.parts is not None else None
+            before = len(self.problems)
+            rows = self._part_rows(name, content)
+            if rows is None:
                 continue
-            rows = [_row_of(t) for t in parsed.tasks]
             parts.append((name, rows))
-            if self.parts is not None and content is not None and path.read_bytes() == content:
-                self.parts.put(content, rows)  # not if the file changed while it was read
+            # Not the rows salvaged from a file with errors (a cache hit reports no problems),
+            # nor those of a file that changed while it was read.
+            clean = all(p.warning for p in self.problems[before:])
+            if self.parts is not None and content is not None and clean:
+                self._remember(path, content, rows)
         return parts
+
+    def _remember(self, path: Path, content: bytes, rows: list[_TaskRow]) -> None:
+        if self.parts is not None and path.read_bytes() == content:
+            self.parts.put(content, rows)
+
+    def _part_rows(self, name: str, content: bytes | None) -> list[_TaskRow] | None:
+        """One tasks/*.yaml file's rows: from the cache when this content was validated
+        before, else parsed (from `content`, or from the file); None when it cannot be read."""
+        from safecity_cli.registry import schema
+
+        if self.parts is not None and content is not None:
+            cached = self.parts.get(content)
+            if isinstance(cached, list):
+                return [_row(*r) for r in cached]
+        parsed = self._parse(name, schema.TaskPartFile, content)
+        return None if parsed is None else [_row_of(t) for t in parsed.tasks]
 
     def _add(
         self,
@@ -361,27 +419,45 @@ class _Checker:
                     )
         sources = [(TASKS_FILE, [_row_of(t) for t in tasks.tasks or ()]), *parts]
         self._check_task_ids(sources)
-        categories = set(category_ids)
-        built = []
+        defined = category_ids if tasks.categories is not None else None
+        built: list[Task] = []
         for file, rows in sources:
-            for i, row in enumerate(rows):
-                task_id, category, text, written, open_ended, raw, named = row
-                where = f"tasks[序号{task_id}]"
-                if tasks.categories is not None and category not in categories:
-                    self._add(
-                        file,
-                        ["tasks", i, "category"],
-                        f"{where}.category",
-                        f"未知的类别 {category}，已定义：{'、'.join(map(str, category_ids))}",
-                    )
-                units = self._resolve_units(file, ["tasks", i, "units"], where, written, known)
-                deadline = self._deadline(file, ["tasks", i, "deadline"], where, raw, reference)
-                served = self._task_criteria(file, i, where, named, criteria)
-                if deadline is not None and units is not None:
-                    built.append(
-                        Task(task_id, category, text, units, deadline, written, open_ended, served)
-                    )
+            found = self._built(file, rows, defined, known, reference, criteria)
+            self.task_files.append((file, len(found)))
+            built += found
         return tuple(built)
+
+    def _built(
+        self,
+        file: str,
+        rows: list[_TaskRow],
+        category_ids: list[int] | None,
+        known: dict[str, Unit] | None,
+        reference: Any,
+        criteria: Criteria | bool | None,
+    ) -> list[Task]:
+        """One file's tasks, each checked against the rest of the registry: its category
+        (None: categories could not be read), units, deadline and 三级项."""
+        categories = set(category_ids or ())
+        built = []
+        for i, row in enumerate(rows):
+            task_id, category, text, written, open_ended, raw, named = row
+            where = f"tasks[序号{task_id}]"
+            if category_ids is not None and category not in categories:
+                self._add(
+                    file,
+                    ["tasks", i, "category"],
+                    f"{where}.category",
+                    f"未知的类别 {category}，已定义：{'、'.join(map(str, category_ids))}",
+                )
+            units = self._resolve_units(file, ["tasks", i, "units"], where, written, known)
+            deadline = self._deadline(file, ["tasks", i, "deadline"], where, raw, reference)
+            served = self._task_criteria(file, i, where, named, criteria)
+            if deadline is not None and units is not None:
+                built.append(
+                    Task(task_id, category, text, units, deadline, written, open_ended, served)
+                )
+        return built
 
     def _task_criteria(
         self,

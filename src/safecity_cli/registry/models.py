@@ -239,6 +239,9 @@ class Registry:
     criteria: Criteria | None = None  # None: the registry has no criteria.yaml
     scoring: Scoring | None = None  # None: the registry has no scoring.yaml
     whole: int | None = None  # narrowed to some of its tasks (index_db): how many it has in all
+    # Each file the tasks were read from (tasks.yaml, tasks/*.yaml) and how many it holds, in
+    # the tasks' order; empty when narrowed. The index re-checks one changed file by it.
+    task_files: tuple[tuple[str, int], ...] = field(default=(), repr=False, compare=False)
     _unit_index: dict[str, Unit] = field(default_factory=dict, repr=False, compare=False)
     _task_index: dict[int, Task] = field(default_factory=dict, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)

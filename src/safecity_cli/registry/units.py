@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import chain
 
 from safecity_cli.errors import UsageError
@@ -148,15 +148,22 @@ def named_positions(registry: Registry) -> dict[str, dict[int, str | None]]:
     def build() -> dict[str, dict[int, str | None]]:
         index: dict[str, dict[int, str | None]] = {}
         for position, task in enumerate(registry.tasks):
-            for name in task.units:
-                index.setdefault(name, {})[position] = None
-            for name in task.units:
-                group = registry.unit(name)
-                if group is None or not group.is_group:
-                    continue
-                for member in (group.name, *expand(registry, group)):
-                    index.setdefault(member, {}).setdefault(position, group.name)
+            for name, via in named_by(registry, task):
+                index.setdefault(name, {}).setdefault(position, via)
         return {name: dict(sorted(tasks.items())) for name, tasks in index.items()}
 
     result: dict[str, dict[int, str | None]] = registry.remember(("named-index",), build)
     return result
+
+
+def named_by(registry: Registry, task: Task) -> Iterator[tuple[str, str | None]]:
+    """Each unit the task names, directly (via None) and then through each group it names
+    (via that group), as names_unit finds them; a unit may come more than once, the first
+    time as names_unit reports it."""
+    for name in task.units:
+        yield name, None
+    for name in task.units:
+        group = registry.unit(name)
+        if group is not None and group.is_group:
+            for member in (group.name, *expand(registry, group)):
+                yield member, group.name
