@@ -212,6 +212,9 @@ def test_what_a_killed_command_staged_is_removed_by_the_next(tmp_path: Path) -> 
     assert (tmp_path / "甲.md").read_text(encoding="utf-8") == "旧\n"
     alive = tmp_path / left[0].name.replace(f".{child.pid}", f".{os.getppid()}")
     alive.mkdir()  # a live process's staging folder is left alone
+    elsewhere = tmp_path / left[0].name.replace(f".{child.pid}", f".lan.{child.pid}")
+    elsewhere.mkdir()  # host HOST.lan's, another machine's: its processes are not ours to judge
 
     assert save_outputs([(tmp_path / "乙.md", "新\n")]) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["乙.md", "甲.md", alive.name])
+    kept = sorted(["乙.md", "甲.md", alive.name, elsewhere.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == kept

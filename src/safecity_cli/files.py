@@ -90,10 +90,12 @@ def save_outputs(contents: Iterable[tuple[Path, str | bytes]]) -> int:
     for done, (tmp, path) in enumerate(staged):
         try:
             os.replace(tmp, path)
-        except OSError as exc:
+        except BaseException as exc:  # a locked file, or Ctrl+C between two renames
             for folder in staging.values():
                 shutil.rmtree(folder, ignore_errors=True)
-            raise _unwritable(path, exc, f"；此前的 {done} 个文件已写入，其余未写入") from None
+            if isinstance(exc, OSError):
+                raise _unwritable(path, exc, f"；此前的 {done} 个文件已写入，其余未写入") from None
+            raise
     for folder, own in staging.items():
         shutil.rmtree(own, ignore_errors=True)
         _fsync_dir(folder)
@@ -110,12 +112,12 @@ def _staging_folder(folder: Path) -> Path:
     import shutil
     import socket
 
-    host = safe_name(socket.gethostname()).replace(".", "_")
-    for left in folder.glob(f"{_STAGING}.{host}.*"):
-        pid = left.name.rsplit(".", 1)[-1]
+    mine = f"{_STAGING}.{safe_name(socket.gethostname())}."
+    for left in folder.iterdir():
+        pid = left.name[len(mine) :] if left.name.startswith(mine) else ""
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             shutil.rmtree(left, ignore_errors=True)
-    own = folder / f"{_STAGING}.{host}.{os.getpid()}"
+    own = folder / f"{mine}{os.getpid()}"
     own.mkdir(exist_ok=True)
     return own
 
