@@ -213,17 +213,24 @@ def render_markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> st
     return "\n".join(lines) + "\n"
 
 
+def _json_data(listing: Listing) -> Any:
+    return listing.data() if callable(listing.data) else listing.data
+
+
+def _csv_table(listing: Listing) -> tuple[list[str], Any]:
+    """The CSV's headers and rows: its own where the listing has them, else the table's."""
+    headers = listing.csv_headers if listing.csv_headers is not None else listing.headers
+    return headers, listing.csv_rows if listing.csv_rows is not None else listing.rows
+
+
 def render_chunks(
     listing: Listing, fmt: OutputFormat, *, width: int | None = None, color: bool = False
 ) -> Iterator[str]:
     """`render`'s text in pieces: CSV and JSON arrays made as they are written, the others at once."""
     if fmt is OutputFormat.JSON:
-        return json_chunks(listing.data() if callable(listing.data) else listing.data)
+        return json_chunks(_json_data(listing))
     if fmt is OutputFormat.CSV:
-        return csv_chunks(
-            listing.csv_headers if listing.csv_headers is not None else listing.headers,
-            listing.csv_rows if listing.csv_rows is not None else listing.rows,
-        )
+        return csv_chunks(*_csv_table(listing))
     return iter((render(listing, fmt, width=width, color=color),))
 
 
@@ -234,12 +241,9 @@ def render(
     if fmt is OutputFormat.TABLE:
         return render_table(listing, width=width, color=color)
     if fmt is OutputFormat.JSON:
-        return render_json(listing.data() if callable(listing.data) else listing.data)
+        return render_json(_json_data(listing))
     if fmt is OutputFormat.CSV:
-        return render_csv(
-            listing.csv_headers if listing.csv_headers is not None else listing.headers,
-            listing.csv_rows if listing.csv_rows is not None else listing.rows,
-        )
+        return render_csv(*_csv_table(listing))
     if fmt is OutputFormat.MD:
         title = f"## {listing.title}\n\n" if listing.title else ""
         caption = f"\n{listing.caption}\n" if listing.caption else ""
